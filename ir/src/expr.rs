@@ -1,0 +1,336 @@
+//! Typed scalar expressions of a bound plan.
+//!
+//! Every expression knows its [`DataType`] ([`Expr::data_type`]). The binder makes all implicit
+//! conversions explicit as [`Expr::Cast`], so operators never guess:
+//! - comparison operands, `IN` list items, CASE branches and COALESCE arguments have one common
+//!   type;
+//! - `+`/`-` operands have the result type (decimals aligned to the same scale);
+//! - `*` on decimals keeps each operand's scale (result scale is the sum); `/` on decimals or
+//!   mixed numerics is done in DOUBLE; `/` on integers is integer division (PostgreSQL).
+//! NULL semantics are SQL's three-valued logic, stated per variant.
+
+use crate::date::DateField;
+use crate::plan::LogicalPlan;
+use crate::types::{DataType, Value};
+
+/// Identifies one column produced somewhere in a plan. Unique within a bound statement, so
+/// rewrites can move expressions between operators without renumbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ColumnId(pub u32);
+
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Expr {
+    /// A column of the operator's input. NULL where the input row holds NULL.
+    Column { id: ColumnId, ty: DataType },
+    /// A constant. `Value::Null` with the type the context gave it.
+    Literal { value: Value, ty: DataType },
+    /// A statement parameter (`$1` is index 0, `?` are numbered left to right). Its type is
+    /// inferred from context when bound (VARCHAR if the context says nothing).
+    Param { index: usize, ty: DataType },
+    /// `-x`: NULL if x is NULL; overflow (`-i32::MIN`) is an error.
+    Negate(Box<Expr>),
+    /// `NOT x`: NULL if x is NULL.
+    Not(Box<Expr>),
+    /// Binary operators; see [`BinaryOp`] for NULL rules.
+    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr>, ty: DataType },
+    /// `x IS NULL` / `x IS NOT NULL`: never NULL.
+    IsNull { expr: Box<Expr>, negated: bool },
+    /// `x [NOT] [I]LIKE pattern`: NULL if either side is NULL. `%` any run, `_` one character,
+    /// `\` escapes. The pattern is any VARCHAR expression (usually a literal).
+    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool },
+    /// `x [NOT] IN (a, b, ...)`: true if x equals an item; otherwise NULL if x or any item is
+    /// NULL; otherwise false. Items have x's type.
+    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    /// Searched CASE: the first `when` that is true (not NULL, not false) picks its `then`;
+    /// otherwise `else_` (NULL if absent). Simple CASE is bound to this form.
+    Case { whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>>, ty: DataType },
+    /// `CAST(x AS ty)`: NULL stays NULL; a value that does not fit is an error.
+    Cast { expr: Box<Expr>, ty: DataType },
+    /// A scalar function; see [`ScalarFunc`].
+    Function { func: ScalarFunc, args: Vec<Expr>, ty: DataType },
+    /// `(SELECT ...)` returning one column: NULL if it returns no row, an error if more than
+    /// one. Must be uncorrelated (correlated subqueries are rejected by the binder for now).
+    ScalarSubquery { plan: Box<LogicalPlan>, ty: DataType },
+    /// `x [NOT] IN (SELECT ...)`: SQL semantics, including NULL if no match and the subquery
+    /// produced a NULL.
+    InSubquery { expr: Box<Expr>, plan: Box<LogicalPlan>, negated: bool },
+    /// `[NOT] EXISTS (SELECT ...)`: never NULL.
+    Exists { plan: Box<LogicalPlan>, negated: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    /// Arithmetic: NULL if either side is NULL; integer and decimal overflow is an error;
+    /// division or modulo by zero is an error.
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    /// Comparisons: NULL if either side is NULL. Operands have the same type.
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+    /// `AND`: false if either side is false, else NULL if either is NULL, else true.
+    And,
+    /// `OR`: true if either side is true, else NULL if either is NULL, else false.
+    Or,
+    /// `||` on VARCHAR: NULL if either side is NULL.
+    Concat,
+}
+
+impl BinaryOp {
+    pub fn is_comparison(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Eq | NotEq | Lt | LtEq | Gt | GtEq)
+    }
+
+    pub fn is_arithmetic(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Add | Sub | Mul | Div | Mod)
+    }
+
+    /// The operator with its operands swapped: `a < b` is `b > a`.
+    pub fn flip(self) -> BinaryOp {
+        use BinaryOp::*;
+        match self {
+            Lt => Gt,
+            LtEq => GtEq,
+            Gt => Lt,
+            GtEq => LtEq,
+            other => other,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Mod => "%",
+            Eq => "=",
+            NotEq => "<>",
+            Lt => "<",
+            LtEq => "<=",
+            Gt => ">",
+            GtEq => ">=",
+            And => "AND",
+            Or => "OR",
+            Concat => "||",
+        }
+    }
+}
+
+/// Scalar functions. Unless stated otherwise a function returns NULL if any argument is NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScalarFunc {
+    /// `substring(s, start [, len])`, 1-based, in characters (PostgreSQL rules for start < 1).
+    Substring,
+    /// Length in characters.
+    Length,
+    Upper,
+    Lower,
+    /// `trim(s)`: strips spaces on both sides. LTrim / RTrim one side.
+    Trim,
+    LTrim,
+    RTrim,
+    /// `concat(a, b, ...)`: NULL arguments are skipped (never NULL).
+    Concat,
+    /// `coalesce(a, b, ...)`: the first non-NULL argument.
+    Coalesce,
+    /// `nullif(a, b)`: NULL if a = b, else a.
+    NullIf,
+    /// `abs(x)`.
+    Abs,
+    /// `round(x [, digits])`.
+    Round,
+    /// `extract(field FROM date)`: BIGINT.
+    Extract(DateField),
+    /// `date + n days` (args: DATE, INTEGER).
+    DateAddDays,
+    /// `date + n months` (args: DATE, INTEGER), clamping the day to the month's end.
+    DateAddMonths,
+}
+
+impl Expr {
+    /// The SQL type of the expression's result.
+    pub fn data_type(&self) -> DataType {
+        match self {
+            Expr::Column { ty, .. }
+            | Expr::Literal { ty, .. }
+            | Expr::Param { ty, .. }
+            | Expr::Binary { ty, .. }
+            | Expr::Case { ty, .. }
+            | Expr::Cast { ty, .. }
+            | Expr::Function { ty, .. }
+            | Expr::ScalarSubquery { ty, .. } => *ty,
+            Expr::Negate(e) => e.data_type(),
+            Expr::Not(_)
+            | Expr::IsNull { .. }
+            | Expr::Like { .. }
+            | Expr::InList { .. }
+            | Expr::InSubquery { .. }
+            | Expr::Exists { .. } => DataType::Boolean,
+        }
+    }
+
+    pub fn column(id: ColumnId, ty: DataType) -> Expr {
+        Expr::Column { id, ty }
+    }
+
+    pub fn literal(value: Value, ty: DataType) -> Expr {
+        Expr::Literal { value, ty }
+    }
+
+    pub fn binary(op: BinaryOp, left: Expr, right: Expr, ty: DataType) -> Expr {
+        Expr::Binary { op, left: Box::new(left), right: Box::new(right), ty }
+    }
+
+    /// `left AND right`.
+    pub fn and(left: Expr, right: Expr) -> Expr {
+        Expr::binary(BinaryOp::And, left, right, DataType::Boolean)
+    }
+
+    /// Splits a conjunction into its terms: `a AND (b AND c)` gives `[a, b, c]`.
+    pub fn split_conjunction(self) -> Vec<Expr> {
+        match self {
+            Expr::Binary { op: BinaryOp::And, left, right, .. } => {
+                let mut terms = left.split_conjunction();
+                terms.extend(right.split_conjunction());
+                terms
+            }
+            other => vec![other],
+        }
+    }
+
+    /// Joins terms with AND; `None` for no terms.
+    pub fn conjunction(terms: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        terms.into_iter().reduce(Expr::and)
+    }
+
+    /// Calls `f` on this expression and every sub-expression (not entering subquery plans).
+    pub fn visit(&self, f: &mut impl FnMut(&Expr)) {
+        f(self);
+        self.for_each_child(|c| c.visit(f));
+    }
+
+    /// Calls `f` on each direct child expression.
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            Expr::Column { .. }
+            | Expr::Literal { .. }
+            | Expr::Param { .. }
+            | Expr::ScalarSubquery { .. }
+            | Expr::Exists { .. } => {}
+            Expr::Negate(e) | Expr::Not(e) | Expr::Cast { expr: e, .. } => f(e),
+            Expr::IsNull { expr, .. } | Expr::InSubquery { expr, .. } => f(expr),
+            Expr::Binary { left, right, .. } => {
+                f(left);
+                f(right);
+            }
+            Expr::Like { expr, pattern, .. } => {
+                f(expr);
+                f(pattern);
+            }
+            Expr::InList { expr, list, .. } => {
+                f(expr);
+                list.iter().for_each(f);
+            }
+            Expr::Case { whens, else_, .. } => {
+                for (w, t) in whens {
+                    f(w);
+                    f(t);
+                }
+                if let Some(e) = else_ {
+                    f(e);
+                }
+            }
+            Expr::Function { args, .. } => args.iter().for_each(f),
+        }
+    }
+
+    /// Rebuilds the expression bottom-up, replacing each node by `f(node)`.
+    pub fn transform(self, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+        self.transform_dyn(f)
+    }
+
+    fn transform_dyn(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        fn bx(e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr) -> Box<Expr> {
+            Box::new(e.transform_dyn(f))
+        }
+        let node = match self {
+            leaf @ (Expr::Column { .. }
+            | Expr::Literal { .. }
+            | Expr::Param { .. }
+            | Expr::ScalarSubquery { .. }
+            | Expr::Exists { .. }) => leaf,
+            Expr::Negate(e) => Expr::Negate(bx(e, f)),
+            Expr::Not(e) => Expr::Not(bx(e, f)),
+            Expr::Cast { expr, ty } => Expr::Cast { expr: bx(expr, f), ty },
+            Expr::IsNull { expr, negated } => Expr::IsNull { expr: bx(expr, f), negated },
+            Expr::InSubquery { expr, plan, negated } => {
+                Expr::InSubquery { expr: bx(expr, f), plan, negated }
+            }
+            Expr::Binary { op, left, right, ty } => {
+                Expr::Binary { op, left: bx(left, f), right: bx(right, f), ty }
+            }
+            Expr::Like { expr, pattern, negated, case_insensitive } => Expr::Like {
+                expr: bx(expr, f),
+                pattern: bx(pattern, f),
+                negated,
+                case_insensitive,
+            },
+            Expr::InList { expr, list, negated } => Expr::InList {
+                expr: bx(expr, f),
+                list: list.into_iter().map(|e| e.transform_dyn(f)).collect(),
+                negated,
+            },
+            Expr::Case { whens, else_, ty } => Expr::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(w, t)| (w.transform_dyn(f), t.transform_dyn(f)))
+                    .collect(),
+                else_: else_.map(|e| bx(e, f)),
+                ty,
+            },
+            Expr::Function { func, args, ty } => Expr::Function {
+                func,
+                args: args.into_iter().map(|e| e.transform_dyn(f)).collect(),
+                ty,
+            },
+        };
+        f(node)
+    }
+
+    /// The columns this expression reads (not counting subquery plans, which are uncorrelated).
+    pub fn columns(&self) -> Vec<ColumnId> {
+        let mut out = Vec::new();
+        self.visit(&mut |e| {
+            if let Expr::Column { id, .. } = e {
+                if !out.contains(id) {
+                    out.push(*id);
+                }
+            }
+        });
+        out
+    }
+
+    /// True if the expression contains a subquery.
+    pub fn has_subquery(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| {
+            found |= matches!(
+                e,
+                Expr::ScalarSubquery { .. } | Expr::InSubquery { .. } | Expr::Exists { .. }
+            )
+        });
+        found
+    }
+}

@@ -1,0 +1,25 @@
+//! Grizzly's SQL front end: everything a query goes through before execution.
+//!
+//! The life of a query in this crate:
+//! 1. `parse` — SQL text to a `sqlparser` AST (PostgreSQL dialect); errors carry line/column.
+//! 2. `bind` — names resolved through a [`Catalog`], types checked, implicit casts made
+//!    explicit: the result is a [`Statement`] holding a typed [`LogicalPlan`].
+//! 3. `optimize` — an ordered list of small named passes over the plan.
+//!
+//! The runtime crate then turns the plan into pipelines and runs them.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod date;
+mod error;
+pub mod expr;
+pub mod plan;
+pub mod statement;
+pub mod types;
+
+pub use catalog::{Catalog, ColumnMeta, TableMeta, ViewMeta};
+pub use error::{Error, Location, Result};
+pub use expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
+pub use plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};
+pub use statement::{CopyOptions, RewriteKind, Statement};
+pub use types::{DataType, PhysicalType, Value};

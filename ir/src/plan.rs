@@ -1,0 +1,182 @@
+//! The typed logical plan: what a bound query computes, before any choice of how.
+//!
+//! Each operator names the columns it produces as [`Field`]s with unique [`ColumnId`]s; parent
+//! operators refer to child columns by id, never by position, so optimizer passes can move
+//! expressions freely. Plans are trees (a CTE used twice is bound twice).
+
+use crate::expr::{ColumnId, Expr};
+use crate::types::DataType;
+
+/// A column produced by an operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub id: ColumnId,
+    /// The name a user sees (output header, `DESCRIBE`); not necessarily unique.
+    pub name: String,
+    pub ty: DataType,
+    /// False if the column can never hold NULL.
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JoinKind {
+    /// Rows of both sides where the condition is true.
+    Inner,
+    /// Inner rows plus each unmatched left row with NULLs for the right side.
+    Left,
+    /// Inner rows plus each unmatched right row with NULLs for the left side.
+    Right,
+    /// Left plus right outer rows.
+    Full,
+    /// Each left row that has at least one match (output: left columns only).
+    Semi,
+    /// Each left row that has no match (output: left columns only). NULL keys never match.
+    Anti,
+}
+
+/// One key of ORDER BY.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub ascending: bool,
+    /// PostgreSQL default: NULLS LAST for ASC, NULLS FIRST for DESC.
+    pub nulls_first: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggFunc {
+    /// `count(*)`: rows in the group; BIGINT, never NULL.
+    CountStar,
+    /// `count(x)`: non-NULL values; BIGINT, never NULL.
+    Count,
+    /// `sum(x)`: NULL for no non-NULL input. INTEGER → BIGINT, BIGINT → BIGINT (overflow is an
+    /// error), DECIMAL(p,s) → DECIMAL(38,s) (i128 accumulator), DOUBLE → DOUBLE.
+    Sum,
+    /// `avg(x)`: DOUBLE (for every numeric input); NULL for no non-NULL input.
+    Avg,
+    /// `min(x)` / `max(x)`: the input type; NULL for no non-NULL input.
+    Min,
+    Max,
+}
+
+/// An aggregate call: `func([DISTINCT] arg)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateCall {
+    pub func: AggFunc,
+    /// `None` only for `CountStar`.
+    pub arg: Option<Expr>,
+    /// Aggregate only distinct non-NULL values.
+    pub distinct: bool,
+    /// Result type.
+    pub ty: DataType,
+}
+
+/// A logical operator. Every variant produces the fields listed by [`LogicalPlan::fields`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LogicalPlan {
+    /// Reads a stored table. `columns` pairs the index of each read column in the table's
+    /// schema with the field it produces. `filters` are conjuncts pushed into the scan (rows
+    /// where any is not true are skipped; scans may use them to skip blocks by zone map).
+    Scan { table: String, columns: Vec<(usize, Field)>, filters: Vec<Expr> },
+    /// Constant rows. Each row has one expression per field (no column references).
+    /// `SELECT` without FROM is a Values with one row of no fields.
+    Values { fields: Vec<Field>, rows: Vec<Vec<Expr>> },
+    /// Rows of `input` where `predicate` is true (not false, not NULL).
+    Filter { input: Box<LogicalPlan>, predicate: Expr },
+    /// One output field per expression, computed over input rows.
+    Project { input: Box<LogicalPlan>, exprs: Vec<(Expr, Field)> },
+    /// Groups input rows by `group_by` (NULLs form one group) and computes `aggregates` per
+    /// group. Output: group-by fields then aggregate fields. With no group-by keys there is
+    /// exactly one output row, even for empty input.
+    Aggregate {
+        input: Box<LogicalPlan>,
+        group_by: Vec<(Expr, Field)>,
+        aggregates: Vec<(AggregateCall, Field)>,
+    },
+    /// Joins `left` and `right`. `on` holds equi-join key pairs (left expr, right expr): rows
+    /// match where every pair is equal (NULL never equals anything). `filter` is a further
+    /// condition on the combined row. No keys and no filter is a cross join.
+    /// Output: left fields then right fields (for Semi/Anti only left fields).
+    Join {
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        kind: JoinKind,
+        on: Vec<(Expr, Expr)>,
+        filter: Option<Expr>,
+    },
+    /// Sorts input rows by `keys`, the first key most significant; ties keep no particular order.
+    Sort { input: Box<LogicalPlan>, keys: Vec<SortKey> },
+    /// Skips `offset` rows then returns at most `limit` rows (all if `None`).
+    Limit { input: Box<LogicalPlan>, limit: Option<u64>, offset: u64 },
+    /// Removes duplicate rows (NULLs are equal to each other here).
+    Distinct { input: Box<LogicalPlan> },
+    /// UNION / INTERSECT / EXCEPT of inputs with the same number of columns and types (the
+    /// binder casts them). `all = false` removes duplicates. `fields` are new output columns.
+    SetOp { op: SetOpKind, all: bool, left: Box<LogicalPlan>, right: Box<LogicalPlan>, fields: Vec<Field> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetOpKind {
+    Union,
+    Intersect,
+    Except,
+}
+
+impl LogicalPlan {
+    /// The columns this operator produces, in order.
+    pub fn fields(&self) -> Vec<Field> {
+        match self {
+            LogicalPlan::Scan { columns, .. } => columns.iter().map(|(_, f)| f.clone()).collect(),
+            LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => fields.clone(),
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input } => input.fields(),
+            LogicalPlan::Project { exprs, .. } => exprs.iter().map(|(_, f)| f.clone()).collect(),
+            LogicalPlan::Aggregate { group_by, aggregates, .. } => group_by
+                .iter()
+                .map(|(_, f)| f.clone())
+                .chain(aggregates.iter().map(|(_, f)| f.clone()))
+                .collect(),
+            LogicalPlan::Join { left, right, kind, .. } => {
+                let mut fields = left.fields();
+                match kind {
+                    JoinKind::Semi | JoinKind::Anti => {}
+                    JoinKind::Inner | JoinKind::Left => fields.extend(right.fields()),
+                    JoinKind::Right | JoinKind::Full => {
+                        let nullable_left = |mut f: Field| {
+                            f.nullable = true;
+                            f
+                        };
+                        fields = fields.into_iter().map(nullable_left).collect();
+                        fields.extend(right.fields());
+                    }
+                }
+                if matches!(kind, JoinKind::Left | JoinKind::Full) {
+                    let n = left.fields().len();
+                    for f in fields.iter_mut().skip(n) {
+                        f.nullable = true;
+                    }
+                }
+                fields
+            }
+        }
+    }
+
+    /// The direct inputs of this operator.
+    pub fn inputs(&self) -> Vec<&LogicalPlan> {
+        match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } => vec![],
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Project { input, .. }
+            | LogicalPlan::Aggregate { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input } => vec![input],
+            LogicalPlan::Join { left, right, .. } | LogicalPlan::SetOp { left, right, .. } => {
+                vec![left, right]
+            }
+        }
+    }
+}
