@@ -1,1 +1,27 @@
+//! Grizzly: an embedded columnar SQL database whose hot queries compile to native code.
+//!
+//! The life of a query: [`Database::query`] parses the SQL (`grizzly_ir`), binds it against a
+//! snapshot's catalog, optimizes the plan, and runs it in the vectorized interpreter
+//! (`grizzly_runtime::exec`) over memory-mapped `.griz` columns. Results come back as a
+//! [`QueryResult`] of typed columns.
+//!
+//! ```
+//! use grizzly::{Database, Value};
+//! let db = Database::in_memory();
+//! db.execute("CREATE TABLE t (id INTEGER, name VARCHAR)").unwrap();
+//! db.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')").unwrap();
+//! let result = db.query("SELECT name FROM t WHERE id = 2").unwrap();
+//! assert_eq!(result.value(0, 0), Value::Varchar("b".into()));
+//!
+//! let stmt = db.prepare("SELECT count(*) FROM t WHERE id > $1").unwrap();
+//! let result = stmt.query(&[Value::Int32(0)]).unwrap();
+//! assert_eq!(result.value(0, 0), Value::Int64(2));
+//! ```
 
+mod database;
+mod result;
+
+pub use database::{Database, PreparedStatement};
+pub use grizzly_ir::{DataType, Value};
+pub use grizzly_runtime::{Error, Result};
+pub use result::{Column, QueryResult, Row};

@@ -7,7 +7,11 @@
 //! [`Vector`]s that view the memory-mapped `.griz` columns in place.
 
 pub mod buffer;
+mod error;
+pub mod exec;
+pub mod storage;
 pub mod vector;
 
 pub use buffer::Buffer;
+pub use error::{Error, Result};
 pub use vector::{Bitmap, StrData, Vector, VectorData};

@@ -1,0 +1,5 @@
+//! Vectorized execution of logical plans.
+
+pub mod batch;
+
+pub use batch::{Batch, Selection, BATCH_SIZE};

@@ -1,0 +1,1 @@
+//! The `.griz` storage engine. See `docs/griz-format.md`.
