@@ -18,10 +18,13 @@
 //! assert_eq!(result.value(0, 0), Value::Int64(2));
 //! ```
 
+mod copy;
 mod database;
 mod result;
+mod session;
 
 pub use database::{Database, PreparedStatement};
 pub use grizzly_ir::{DataType, Value};
 pub use grizzly_runtime::{Error, Result};
 pub use result::{Column, QueryResult, Row};
+pub use session::Settings;

@@ -29,7 +29,11 @@ pub struct Row<'a> {
 impl QueryResult {
     pub fn new(columns: Vec<Column>, data: Vec<Vector>, rows: usize) -> QueryResult {
         debug_assert!(data.iter().all(|v| v.len() == rows) && data.len() == columns.len());
-        QueryResult { columns, data, rows }
+        QueryResult {
+            columns,
+            data,
+            rows,
+        }
     }
 
     pub fn columns(&self) -> &[Column] {
@@ -50,13 +54,28 @@ impl QueryResult {
         &self.data[col]
     }
 
+    /// The columns' data, consuming the result.
+    pub fn into_columns(self) -> Vec<Vector> {
+        self.data
+    }
+
     pub fn row(&self, index: usize) -> Row<'_> {
-        assert!(index < self.rows, "row {index} out of range ({} rows)", self.rows);
-        Row { result: self, index }
+        assert!(
+            index < self.rows,
+            "row {index} out of range ({} rows)",
+            self.rows
+        );
+        Row {
+            result: self,
+            index,
+        }
     }
 
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        (0..self.rows).map(move |index| Row { result: self, index })
+        (0..self.rows).map(move |index| Row {
+            result: self,
+            index,
+        })
     }
 }
 
@@ -66,6 +85,8 @@ impl Row<'_> {
     }
 
     pub fn values(&self) -> Vec<Value> {
-        (0..self.result.columns.len()).map(|c| self.get(c)).collect()
+        (0..self.result.columns.len())
+            .map(|c| self.get(c))
+            .collect()
     }
 }

@@ -14,7 +14,10 @@ pub struct Location {
 #[non_exhaustive]
 pub enum Error {
     /// The SQL text does not parse. The message names what was expected and found.
-    Parse { message: String, location: Option<Location> },
+    Parse {
+        message: String,
+        location: Option<Location>,
+    },
     /// The SQL parses but is wrong: unknown table or column, ambiguous name, wrong number of
     /// arguments, aggregate misuse.
     Bind(String),
@@ -31,10 +34,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Parse { message, location: Some(l) } => {
-                write!(f, "syntax error at line {}, column {}: {message}", l.line, l.column)
+            Error::Parse {
+                message,
+                location: Some(l),
+            } => {
+                write!(
+                    f,
+                    "syntax error at line {}, column {}: {message}",
+                    l.line, l.column
+                )
             }
-            Error::Parse { message, location: None } => write!(f, "syntax error: {message}"),
+            Error::Parse {
+                message,
+                location: None,
+            } => write!(f, "syntax error: {message}"),
             Error::Bind(m) => write!(f, "{m}"),
             Error::Type(m) => write!(f, "type error: {m}"),
             Error::Unsupported(m) => write!(f, "not supported: {m}"),

@@ -7,6 +7,7 @@
 //! - `+`/`-` operands have the result type (decimals aligned to the same scale);
 //! - `*` on decimals keeps each operand's scale (result scale is the sum); `/` on decimals or
 //!   mixed numerics is done in DOUBLE; `/` on integers is integer division (PostgreSQL).
+//!
 //! NULL semantics are SQL's three-valued logic, stated per variant.
 
 use crate::date::DateField;
@@ -33,30 +34,62 @@ pub enum Expr {
     /// `NOT x`: NULL if x is NULL.
     Not(Box<Expr>),
     /// Binary operators; see [`BinaryOp`] for NULL rules.
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr>, ty: DataType },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+        ty: DataType,
+    },
     /// `x IS NULL` / `x IS NOT NULL`: never NULL.
     IsNull { expr: Box<Expr>, negated: bool },
     /// `x [NOT] [I]LIKE pattern`: NULL if either side is NULL. `%` any run, `_` one character,
     /// `\` escapes. The pattern is any VARCHAR expression (usually a literal).
-    Like { expr: Box<Expr>, pattern: Box<Expr>, negated: bool, case_insensitive: bool },
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        case_insensitive: bool,
+    },
     /// `x [NOT] IN (a, b, ...)`: true if x equals an item; otherwise NULL if x or any item is
     /// NULL; otherwise false. Items have x's type.
-    InList { expr: Box<Expr>, list: Vec<Expr>, negated: bool },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
     /// Searched CASE: the first `when` that is true (not NULL, not false) picks its `then`;
     /// otherwise `else_` (NULL if absent). Simple CASE is bound to this form.
-    Case { whens: Vec<(Expr, Expr)>, else_: Option<Box<Expr>>, ty: DataType },
+    Case {
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+        ty: DataType,
+    },
     /// `CAST(x AS ty)`: NULL stays NULL; a value that does not fit is an error.
     Cast { expr: Box<Expr>, ty: DataType },
     /// A scalar function; see [`ScalarFunc`].
-    Function { func: ScalarFunc, args: Vec<Expr>, ty: DataType },
+    Function {
+        func: ScalarFunc,
+        args: Vec<Expr>,
+        ty: DataType,
+    },
     /// `(SELECT ...)` returning one column: NULL if it returns no row, an error if more than
     /// one. Must be uncorrelated (correlated subqueries are rejected by the binder for now).
-    ScalarSubquery { plan: Box<LogicalPlan>, ty: DataType },
+    ScalarSubquery {
+        plan: Box<LogicalPlan>,
+        ty: DataType,
+    },
     /// `x [NOT] IN (SELECT ...)`: SQL semantics, including NULL if no match and the subquery
     /// produced a NULL.
-    InSubquery { expr: Box<Expr>, plan: Box<LogicalPlan>, negated: bool },
+    InSubquery {
+        expr: Box<Expr>,
+        plan: Box<LogicalPlan>,
+        negated: bool,
+    },
     /// `[NOT] EXISTS (SELECT ...)`: never NULL.
-    Exists { plan: Box<LogicalPlan>, negated: bool },
+    Exists {
+        plan: Box<LogicalPlan>,
+        negated: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,7 +223,12 @@ impl Expr {
     }
 
     pub fn binary(op: BinaryOp, left: Expr, right: Expr, ty: DataType) -> Expr {
-        Expr::Binary { op, left: Box::new(left), right: Box::new(right), ty }
+        Expr::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+            ty,
+        }
     }
 
     /// `left AND right`.
@@ -201,7 +239,12 @@ impl Expr {
     /// Splits a conjunction into its terms: `a AND (b AND c)` gives `[a, b, c]`.
     pub fn split_conjunction(self) -> Vec<Expr> {
         match self {
-            Expr::Binary { op: BinaryOp::And, left, right, .. } => {
+            Expr::Binary {
+                op: BinaryOp::And,
+                left,
+                right,
+                ..
+            } => {
                 let mut terms = left.split_conjunction();
                 terms.extend(right.split_conjunction());
                 terms
@@ -262,6 +305,7 @@ impl Expr {
     }
 
     fn transform_dyn(self, f: &mut dyn FnMut(Expr) -> Expr) -> Expr {
+        #[allow(clippy::boxed_local)]
         fn bx(e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Expr) -> Box<Expr> {
             Box::new(e.transform_dyn(f))
         }
@@ -273,21 +317,50 @@ impl Expr {
             | Expr::Exists { .. }) => leaf,
             Expr::Negate(e) => Expr::Negate(bx(e, f)),
             Expr::Not(e) => Expr::Not(bx(e, f)),
-            Expr::Cast { expr, ty } => Expr::Cast { expr: bx(expr, f), ty },
-            Expr::IsNull { expr, negated } => Expr::IsNull { expr: bx(expr, f), negated },
-            Expr::InSubquery { expr, plan, negated } => {
-                Expr::InSubquery { expr: bx(expr, f), plan, negated }
-            }
-            Expr::Binary { op, left, right, ty } => {
-                Expr::Binary { op, left: bx(left, f), right: bx(right, f), ty }
-            }
-            Expr::Like { expr, pattern, negated, case_insensitive } => Expr::Like {
+            Expr::Cast { expr, ty } => Expr::Cast {
+                expr: bx(expr, f),
+                ty,
+            },
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: bx(expr, f),
+                negated,
+            },
+            Expr::InSubquery {
+                expr,
+                plan,
+                negated,
+            } => Expr::InSubquery {
+                expr: bx(expr, f),
+                plan,
+                negated,
+            },
+            Expr::Binary {
+                op,
+                left,
+                right,
+                ty,
+            } => Expr::Binary {
+                op,
+                left: bx(left, f),
+                right: bx(right, f),
+                ty,
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => Expr::Like {
                 expr: bx(expr, f),
                 pattern: bx(pattern, f),
                 negated,
                 case_insensitive,
             },
-            Expr::InList { expr, list, negated } => Expr::InList {
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
                 expr: bx(expr, f),
                 list: list.into_iter().map(|e| e.transform_dyn(f)).collect(),
                 negated,
@@ -320,6 +393,185 @@ impl Expr {
             }
         });
         out
+    }
+
+    /// `left OR right`.
+    pub fn or(left: Expr, right: Expr) -> Expr {
+        Expr::binary(BinaryOp::Or, left, right, DataType::Boolean)
+    }
+
+    /// A BOOLEAN literal.
+    pub fn boolean(b: bool) -> Expr {
+        Expr::literal(Value::Boolean(b), DataType::Boolean)
+    }
+
+    /// `CAST(self AS ty)`, or `self` unchanged if it already has type `ty`.
+    pub fn cast_to(self, ty: DataType) -> Expr {
+        if self.data_type() == ty {
+            self
+        } else {
+            Expr::Cast {
+                expr: Box::new(self),
+                ty,
+            }
+        }
+    }
+
+    /// The literal value, if this is a literal.
+    pub fn as_literal(&self) -> Option<&Value> {
+        match self {
+            Expr::Literal { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Splits a disjunction into its terms: `a OR (b OR c)` gives `[a, b, c]`.
+    pub fn split_disjunction(self) -> Vec<Expr> {
+        match self {
+            Expr::Binary {
+                op: BinaryOp::Or,
+                left,
+                right,
+                ..
+            } => {
+                let mut terms = left.split_disjunction();
+                terms.extend(right.split_disjunction());
+                terms
+            }
+            other => vec![other],
+        }
+    }
+
+    /// Joins terms with OR; `None` for no terms.
+    pub fn disjunction(terms: impl IntoIterator<Item = Expr>) -> Option<Expr> {
+        terms.into_iter().reduce(Expr::or)
+    }
+
+    /// Rebuilds this node with each direct child replaced by `f(child)` (subquery plans are
+    /// left alone). Lets callers write top-down rewrites and stop descending where they like.
+    pub fn try_map_children<E>(
+        self,
+        f: &mut dyn FnMut(Expr) -> Result<Expr, E>,
+    ) -> Result<Expr, E> {
+        #[allow(clippy::boxed_local)]
+        fn bx<E>(e: Box<Expr>, f: &mut dyn FnMut(Expr) -> Result<Expr, E>) -> Result<Box<Expr>, E> {
+            Ok(Box::new(f(*e)?))
+        }
+        Ok(match self {
+            leaf @ (Expr::Column { .. }
+            | Expr::Literal { .. }
+            | Expr::Param { .. }
+            | Expr::ScalarSubquery { .. }
+            | Expr::Exists { .. }) => leaf,
+            Expr::Negate(e) => Expr::Negate(bx(e, f)?),
+            Expr::Not(e) => Expr::Not(bx(e, f)?),
+            Expr::Cast { expr, ty } => Expr::Cast {
+                expr: bx(expr, f)?,
+                ty,
+            },
+            Expr::IsNull { expr, negated } => Expr::IsNull {
+                expr: bx(expr, f)?,
+                negated,
+            },
+            Expr::InSubquery {
+                expr,
+                plan,
+                negated,
+            } => Expr::InSubquery {
+                expr: bx(expr, f)?,
+                plan,
+                negated,
+            },
+            Expr::Binary {
+                op,
+                left,
+                right,
+                ty,
+            } => Expr::Binary {
+                op,
+                left: bx(left, f)?,
+                right: bx(right, f)?,
+                ty,
+            },
+            Expr::Like {
+                expr,
+                pattern,
+                negated,
+                case_insensitive,
+            } => Expr::Like {
+                expr: bx(expr, f)?,
+                pattern: bx(pattern, f)?,
+                negated,
+                case_insensitive,
+            },
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => Expr::InList {
+                expr: bx(expr, f)?,
+                list: list.into_iter().map(&mut *f).collect::<Result<_, E>>()?,
+                negated,
+            },
+            Expr::Case { whens, else_, ty } => Expr::Case {
+                whens: whens
+                    .into_iter()
+                    .map(|(w, t)| Ok((f(w)?, f(t)?)))
+                    .collect::<Result<_, E>>()?,
+                else_: match else_ {
+                    Some(e) => Some(bx(e, f)?),
+                    None => None,
+                },
+                ty,
+            },
+            Expr::Function { func, args, ty } => Expr::Function {
+                func,
+                args: args.into_iter().map(&mut *f).collect::<Result<_, E>>()?,
+                ty,
+            },
+        })
+    }
+
+    /// Calls `f` on every subquery plan inside this expression (not nested deeper).
+    pub fn for_each_subquery(&self, f: &mut impl FnMut(&LogicalPlan)) {
+        self.visit(&mut |e| match e {
+            Expr::ScalarSubquery { plan, .. }
+            | Expr::InSubquery { plan, .. }
+            | Expr::Exists { plan, .. } => f(plan),
+            _ => {}
+        });
+    }
+
+    /// Replaces every subquery plan inside this expression by `f(plan)`.
+    pub fn try_map_subqueries<E>(
+        self,
+        f: &mut dyn FnMut(LogicalPlan) -> Result<LogicalPlan, E>,
+    ) -> Result<Expr, E> {
+        let node = match self {
+            Expr::ScalarSubquery { plan, ty } => {
+                return Ok(Expr::ScalarSubquery {
+                    plan: Box::new(f(*plan)?),
+                    ty,
+                })
+            }
+            Expr::Exists { plan, negated } => {
+                return Ok(Expr::Exists {
+                    plan: Box::new(f(*plan)?),
+                    negated,
+                })
+            }
+            Expr::InSubquery {
+                expr,
+                plan,
+                negated,
+            } => Expr::InSubquery {
+                expr,
+                plan: Box::new(f(*plan)?),
+                negated,
+            },
+            other => other,
+        };
+        node.try_map_children(&mut |c| c.try_map_subqueries(f))
     }
 
     /// True if the expression contains a subquery.

@@ -9,17 +9,26 @@
 //! The runtime crate then turns the plan into pipelines and runs them.
 #![forbid(unsafe_code)]
 
+mod bind;
 pub mod catalog;
 pub mod date;
 mod error;
+mod explain;
 pub mod expr;
+pub mod optimize;
+mod parse;
 pub mod plan;
 pub mod statement;
 pub mod types;
 
+pub use bind::{bind, Bound};
 pub use catalog::{Catalog, ColumnMeta, TableMeta, ViewMeta};
 pub use error::{Error, Location, Result};
+pub use explain::explain;
 pub use expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
+pub use optimize::{optimize, optimize_with_trace, Pass};
+pub use parse::parse;
 pub use plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};
+pub use sqlparser;
 pub use statement::{CopyOptions, RewriteKind, Statement};
 pub use types::{DataType, PhysicalType, Value};

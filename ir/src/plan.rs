@@ -78,14 +78,27 @@ pub enum LogicalPlan {
     /// Reads a stored table. `columns` pairs the index of each read column in the table's
     /// schema with the field it produces. `filters` are conjuncts pushed into the scan (rows
     /// where any is not true are skipped; scans may use them to skip blocks by zone map).
-    Scan { table: String, columns: Vec<(usize, Field)>, filters: Vec<Expr> },
+    Scan {
+        table: String,
+        columns: Vec<(usize, Field)>,
+        filters: Vec<Expr>,
+    },
     /// Constant rows. Each row has one expression per field (no column references).
     /// `SELECT` without FROM is a Values with one row of no fields.
-    Values { fields: Vec<Field>, rows: Vec<Vec<Expr>> },
+    Values {
+        fields: Vec<Field>,
+        rows: Vec<Vec<Expr>>,
+    },
     /// Rows of `input` where `predicate` is true (not false, not NULL).
-    Filter { input: Box<LogicalPlan>, predicate: Expr },
+    Filter {
+        input: Box<LogicalPlan>,
+        predicate: Expr,
+    },
     /// One output field per expression, computed over input rows.
-    Project { input: Box<LogicalPlan>, exprs: Vec<(Expr, Field)> },
+    Project {
+        input: Box<LogicalPlan>,
+        exprs: Vec<(Expr, Field)>,
+    },
     /// Groups input rows by `group_by` (NULLs form one group) and computes `aggregates` per
     /// group. Output: group-by fields then aggregate fields. With no group-by keys there is
     /// exactly one output row, even for empty input.
@@ -106,14 +119,27 @@ pub enum LogicalPlan {
         filter: Option<Expr>,
     },
     /// Sorts input rows by `keys`, the first key most significant; ties keep no particular order.
-    Sort { input: Box<LogicalPlan>, keys: Vec<SortKey> },
+    Sort {
+        input: Box<LogicalPlan>,
+        keys: Vec<SortKey>,
+    },
     /// Skips `offset` rows then returns at most `limit` rows (all if `None`).
-    Limit { input: Box<LogicalPlan>, limit: Option<u64>, offset: u64 },
+    Limit {
+        input: Box<LogicalPlan>,
+        limit: Option<u64>,
+        offset: u64,
+    },
     /// Removes duplicate rows (NULLs are equal to each other here).
     Distinct { input: Box<LogicalPlan> },
     /// UNION / INTERSECT / EXCEPT of inputs with the same number of columns and types (the
     /// binder casts them). `all = false` removes duplicates. `fields` are new output columns.
-    SetOp { op: SetOpKind, all: bool, left: Box<LogicalPlan>, right: Box<LogicalPlan>, fields: Vec<Field> },
+    SetOp {
+        op: SetOpKind,
+        all: bool,
+        left: Box<LogicalPlan>,
+        right: Box<LogicalPlan>,
+        fields: Vec<Field>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,18 +154,26 @@ impl LogicalPlan {
     pub fn fields(&self) -> Vec<Field> {
         match self {
             LogicalPlan::Scan { columns, .. } => columns.iter().map(|(_, f)| f.clone()).collect(),
-            LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => fields.clone(),
+            LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => {
+                fields.clone()
+            }
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::Distinct { input } => input.fields(),
             LogicalPlan::Project { exprs, .. } => exprs.iter().map(|(_, f)| f.clone()).collect(),
-            LogicalPlan::Aggregate { group_by, aggregates, .. } => group_by
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => group_by
                 .iter()
                 .map(|(_, f)| f.clone())
                 .chain(aggregates.iter().map(|(_, f)| f.clone()))
                 .collect(),
-            LogicalPlan::Join { left, right, kind, .. } => {
+            LogicalPlan::Join {
+                left, right, kind, ..
+            } => {
                 let mut fields = left.fields();
                 match kind {
                     JoinKind::Semi | JoinKind::Anti => {}
@@ -161,6 +195,198 @@ impl LogicalPlan {
                 }
                 fields
             }
+        }
+    }
+
+    /// Rebuilds this operator with each direct input replaced by `f(input)`.
+    pub fn try_map_inputs<E>(
+        self,
+        f: &mut dyn FnMut(LogicalPlan) -> Result<LogicalPlan, E>,
+    ) -> Result<LogicalPlan, E> {
+        let mut bx = |p: Box<LogicalPlan>| -> Result<Box<LogicalPlan>, E> { Ok(Box::new(f(*p)?)) };
+        Ok(match self {
+            leaf @ (LogicalPlan::Scan { .. } | LogicalPlan::Values { .. }) => leaf,
+            LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
+                input: bx(input)?,
+                predicate,
+            },
+            LogicalPlan::Project { input, exprs } => LogicalPlan::Project {
+                input: bx(input)?,
+                exprs,
+            },
+            LogicalPlan::Aggregate {
+                input,
+                group_by,
+                aggregates,
+            } => LogicalPlan::Aggregate {
+                input: bx(input)?,
+                group_by,
+                aggregates,
+            },
+            LogicalPlan::Sort { input, keys } => LogicalPlan::Sort {
+                input: bx(input)?,
+                keys,
+            },
+            LogicalPlan::Limit {
+                input,
+                limit,
+                offset,
+            } => LogicalPlan::Limit {
+                input: bx(input)?,
+                limit,
+                offset,
+            },
+            LogicalPlan::Distinct { input } => LogicalPlan::Distinct { input: bx(input)? },
+            LogicalPlan::Join {
+                left,
+                right,
+                kind,
+                on,
+                filter,
+            } => LogicalPlan::Join {
+                left: bx(left)?,
+                right: bx(right)?,
+                kind,
+                on,
+                filter,
+            },
+            LogicalPlan::SetOp {
+                op,
+                all,
+                left,
+                right,
+                fields,
+            } => LogicalPlan::SetOp {
+                op,
+                all,
+                left: bx(left)?,
+                right: bx(right)?,
+                fields,
+            },
+        })
+    }
+
+    /// Rebuilds this operator with each of its own expressions (not its inputs') replaced by
+    /// `f(expr)`.
+    pub fn try_map_exprs<E>(
+        self,
+        f: &mut dyn FnMut(Expr) -> Result<Expr, E>,
+    ) -> Result<LogicalPlan, E> {
+        Ok(match self {
+            LogicalPlan::Scan {
+                table,
+                columns,
+                filters,
+            } => LogicalPlan::Scan {
+                table,
+                columns,
+                filters: filters.into_iter().map(&mut *f).collect::<Result<_, E>>()?,
+            },
+            LogicalPlan::Values { fields, rows } => LogicalPlan::Values {
+                fields,
+                rows: rows
+                    .into_iter()
+                    .map(|r| r.into_iter().map(&mut *f).collect::<Result<_, E>>())
+                    .collect::<Result<_, E>>()?,
+            },
+            LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
+                input,
+                predicate: f(predicate)?,
+            },
+            LogicalPlan::Project { input, exprs } => LogicalPlan::Project {
+                input,
+                exprs: exprs
+                    .into_iter()
+                    .map(|(e, fl)| Ok((f(e)?, fl)))
+                    .collect::<Result<_, E>>()?,
+            },
+            LogicalPlan::Aggregate {
+                input,
+                group_by,
+                aggregates,
+            } => LogicalPlan::Aggregate {
+                input,
+                group_by: group_by
+                    .into_iter()
+                    .map(|(e, fl)| Ok((f(e)?, fl)))
+                    .collect::<Result<_, E>>()?,
+                aggregates: aggregates
+                    .into_iter()
+                    .map(|(mut call, fl)| {
+                        call.arg = match call.arg {
+                            Some(a) => Some(f(a)?),
+                            None => None,
+                        };
+                        Ok((call, fl))
+                    })
+                    .collect::<Result<_, E>>()?,
+            },
+            LogicalPlan::Join {
+                left,
+                right,
+                kind,
+                on,
+                filter,
+            } => LogicalPlan::Join {
+                left,
+                right,
+                kind,
+                on: on
+                    .into_iter()
+                    .map(|(l, r)| Ok((f(l)?, f(r)?)))
+                    .collect::<Result<_, E>>()?,
+                filter: match filter {
+                    Some(e) => Some(f(e)?),
+                    None => None,
+                },
+            },
+            LogicalPlan::Sort { input, keys } => LogicalPlan::Sort {
+                input,
+                keys: keys
+                    .into_iter()
+                    .map(|mut k| {
+                        k.expr = f(k.expr)?;
+                        Ok(k)
+                    })
+                    .collect::<Result<_, E>>()?,
+            },
+            other @ (LogicalPlan::Limit { .. }
+            | LogicalPlan::Distinct { .. }
+            | LogicalPlan::SetOp { .. }) => other,
+        })
+    }
+
+    /// Calls `f` on each of this operator's own expressions (not its inputs').
+    pub fn for_each_expr<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match self {
+            LogicalPlan::Scan { filters, .. } => filters.iter().for_each(f),
+            LogicalPlan::Values { rows, .. } => rows.iter().flatten().for_each(f),
+            LogicalPlan::Filter { predicate, .. } => f(predicate),
+            LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(e, _)| f(e)),
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                group_by.iter().for_each(|(e, _)| f(e));
+                aggregates
+                    .iter()
+                    .filter_map(|(c, _)| c.arg.as_ref())
+                    .for_each(f);
+            }
+            LogicalPlan::Join { on, filter, .. } => {
+                for (l, r) in on {
+                    f(l);
+                    f(r);
+                }
+                if let Some(e) = filter {
+                    f(e);
+                }
+            }
+            LogicalPlan::Sort { keys, .. } => keys.iter().for_each(|k| f(&k.expr)),
+            LogicalPlan::Limit { .. }
+            | LogicalPlan::Distinct { .. }
+            | LogicalPlan::SetOp { .. } => {}
         }
     }
 

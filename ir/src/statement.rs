@@ -13,37 +13,78 @@ pub enum Statement {
     /// A SELECT (or VALUES, or set operation): rows for the user.
     Query(LogicalPlan),
     /// `CREATE TABLE name (columns)`; with `if_not_exists` an existing table is not an error.
-    CreateTable { name: String, columns: Vec<ColumnMeta>, if_not_exists: bool },
+    CreateTable {
+        name: String,
+        columns: Vec<ColumnMeta>,
+        if_not_exists: bool,
+    },
     /// `CREATE TABLE name AS query`: columns take the query's output names and types.
-    CreateTableAs { name: String, query: LogicalPlan },
+    CreateTableAs {
+        name: String,
+        query: LogicalPlan,
+    },
     /// `DROP TABLE [IF EXISTS] names`.
-    DropTable { names: Vec<String>, if_exists: bool },
+    DropTable {
+        names: Vec<String>,
+        if_exists: bool,
+    },
     /// `CREATE [OR REPLACE] VIEW name [(cols)] AS sql`. The query was bound once to check it.
-    CreateView { name: String, sql: String, column_names: Vec<String>, or_replace: bool },
+    CreateView {
+        name: String,
+        sql: String,
+        column_names: Vec<String>,
+        or_replace: bool,
+    },
     /// `DROP VIEW [IF EXISTS] names`.
-    DropView { names: Vec<String>, if_exists: bool },
+    DropView {
+        names: Vec<String>,
+        if_exists: bool,
+    },
     /// `INSERT INTO table [(cols)] query`: `query` produces exactly the table's columns, in
     /// table order, cast to the column types (omitted columns are NULL).
-    Insert { table: String, query: LogicalPlan },
+    Insert {
+        table: String,
+        query: LogicalPlan,
+    },
     /// `UPDATE` / `DELETE`: `new_contents` computes the whole table after the change (a scan of
     /// every column, with updated values or deleted rows filtered out); `affected` is a plan
     /// producing one BIGINT row: the number of rows changed.
-    Rewrite { table: String, new_contents: LogicalPlan, affected: LogicalPlan, kind: RewriteKind },
+    Rewrite {
+        table: String,
+        new_contents: LogicalPlan,
+        affected: LogicalPlan,
+        kind: RewriteKind,
+    },
     /// `COPY table FROM 'path' (options)`.
-    CopyFrom { table: String, path: String, options: CopyOptions },
+    CopyFrom {
+        table: String,
+        path: String,
+        options: CopyOptions,
+    },
     /// `COPY table TO 'path'` or `COPY (query) TO 'path'`.
-    CopyTo { query: LogicalPlan, path: String, options: CopyOptions },
+    CopyTo {
+        query: LogicalPlan,
+        path: String,
+        options: CopyOptions,
+    },
     Begin,
     Commit,
     Rollback,
     /// `SHOW TABLES`.
     ShowTables,
     /// `DESCRIBE table` / `SHOW COLUMNS FROM table`.
-    Describe { table: String },
+    Describe {
+        table: String,
+    },
     /// `EXPLAIN statement`: prints the optimized plan instead of running it.
-    Explain { statement: Box<Statement> },
+    Explain {
+        statement: Box<Statement>,
+    },
     /// `SET name = value` / `SET name TO value`.
-    Set { name: String, value: String },
+    Set {
+        name: String,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +105,12 @@ pub struct CopyOptions {
 
 impl Default for CopyOptions {
     fn default() -> Self {
-        CopyOptions { header: false, delimiter: b',', quote: b'"', null: String::new() }
+        CopyOptions {
+            header: false,
+            delimiter: b',',
+            quote: b'"',
+            null: String::new(),
+        }
     }
 }
 

@@ -84,8 +84,14 @@ impl DataType {
     /// The DECIMAL type that holds every value of an integer or decimal type exactly.
     pub fn as_decimal(self) -> Option<DataType> {
         match self {
-            DataType::Int32 => Some(DataType::Decimal { precision: 10, scale: 0 }),
-            DataType::Int64 => Some(DataType::Decimal { precision: 19, scale: 0 }),
+            DataType::Int32 => Some(DataType::Decimal {
+                precision: 10,
+                scale: 0,
+            }),
+            DataType::Int64 => Some(DataType::Decimal {
+                precision: 19,
+                scale: 0,
+            }),
             d @ DataType::Decimal { .. } => Some(d),
             _ => None,
         }
@@ -206,7 +212,21 @@ mod tests {
 
     #[test]
     fn decimal_physical_width() {
-        assert_eq!(DataType::Decimal { precision: 18, scale: 2 }.physical(), PhysicalType::I64);
-        assert_eq!(DataType::Decimal { precision: 19, scale: 2 }.physical(), PhysicalType::I128);
+        assert_eq!(
+            DataType::Decimal {
+                precision: 18,
+                scale: 2
+            }
+            .physical(),
+            PhysicalType::I64
+        );
+        assert_eq!(
+            DataType::Decimal {
+                precision: 19,
+                scale: 2
+            }
+            .physical(),
+            PhysicalType::I128
+        );
     }
 }

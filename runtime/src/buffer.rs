@@ -81,19 +81,33 @@ unsafe impl<T: Pod> Sync for Buffer<T> {}
 /// Why a region of bytes cannot be viewed as a typed buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionError {
-    OutOfBounds { offset: usize, bytes: usize, available: usize },
-    Misaligned { offset: usize, align: usize },
+    OutOfBounds {
+        offset: usize,
+        bytes: usize,
+        available: usize,
+    },
+    Misaligned {
+        offset: usize,
+        align: usize,
+    },
 }
 
 impl fmt::Display for RegionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RegionError::OutOfBounds { offset, bytes, available } => write!(
+            RegionError::OutOfBounds {
+                offset,
+                bytes,
+                available,
+            } => write!(
                 f,
                 "region of {bytes} bytes at offset {offset} exceeds the {available} bytes mapped"
             ),
             RegionError::Misaligned { offset, align } => {
-                write!(f, "region at offset {offset} is not aligned to {align} bytes")
+                write!(
+                    f,
+                    "region at offset {offset} is not aligned to {align} bytes"
+                )
             }
         }
     }
@@ -102,7 +116,11 @@ impl fmt::Display for RegionError {
 impl<T: Pod> Buffer<T> {
     pub fn from_vec(v: Vec<T>) -> Self {
         let v = Arc::new(v);
-        Buffer { ptr: v.as_ptr(), len: v.len(), owner: Owner::Vec(v) }
+        Buffer {
+            ptr: v.as_ptr(),
+            len: v.len(),
+            owner: Owner::Vec(v),
+        }
     }
 
     /// Views `len` values of `T` starting `offset` bytes into `backing`, after checking bounds
@@ -115,15 +133,26 @@ impl<T: Pod> Buffer<T> {
         let bytes = backing.bytes();
         let size = len.checked_mul(size_of::<T>()).unwrap_or(usize::MAX);
         if offset.checked_add(size).is_none_or(|end| end > bytes.len()) {
-            return Err(RegionError::OutOfBounds { offset, bytes: size, available: bytes.len() });
+            return Err(RegionError::OutOfBounds {
+                offset,
+                bytes: size,
+                available: bytes.len(),
+            });
         }
         // SAFETY: offset + size <= bytes.len() was checked above, so the pointer stays inside
         // (or one past the end of) the backing allocation.
         let ptr = unsafe { bytes.as_ptr().add(offset) } as *const T;
         if !(ptr as usize).is_multiple_of(align_of::<T>()) {
-            return Err(RegionError::Misaligned { offset, align: align_of::<T>() });
+            return Err(RegionError::Misaligned {
+                offset,
+                align: align_of::<T>(),
+            });
         }
-        Ok(Buffer { owner: Owner::Bytes(backing), ptr, len })
+        Ok(Buffer {
+            owner: Owner::Bytes(backing),
+            ptr,
+            len,
+        })
     }
 
     pub fn as_slice(&self) -> &[T] {
@@ -145,7 +174,10 @@ impl<T: Pod> Buffer<T> {
 
     /// A zero-copy view of `len` values from `start`. Panics if out of range (a caller bug).
     pub fn slice(&self, start: usize, len: usize) -> Self {
-        assert!(start.checked_add(len).is_some_and(|e| e <= self.len), "buffer slice out of range");
+        assert!(
+            start.checked_add(len).is_some_and(|e| e <= self.len),
+            "buffer slice out of range"
+        );
         Buffer {
             owner: self.owner.clone(),
             // SAFETY: start + len <= self.len was asserted above.
@@ -157,7 +189,11 @@ impl<T: Pod> Buffer<T> {
 
 impl<T: Pod> Clone for Buffer<T> {
     fn clone(&self) -> Self {
-        Buffer { owner: self.owner.clone(), ptr: self.ptr, len: self.len }
+        Buffer {
+            owner: self.owner.clone(),
+            ptr: self.ptr,
+            len: self.len,
+        }
     }
 }
 
@@ -170,7 +206,9 @@ impl<T: Pod> std::ops::Deref for Buffer<T> {
 
 impl<T: Pod + fmt::Debug> fmt::Debug for Buffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.as_slice().iter().take(16)).finish()
+        f.debug_list()
+            .entries(self.as_slice().iter().take(16))
+            .finish()
     }
 }
 

@@ -18,7 +18,10 @@ pub enum Error {
     /// A `.griz` file is damaged or not a `.griz` file: names the file and what is wrong.
     Corrupt { path: PathBuf, message: String },
     /// An operating-system I/O error, with what Grizzly was doing.
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// A feature Grizzly does not have yet.
     Unsupported(String),
     /// A bug in Grizzly.

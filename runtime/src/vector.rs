@@ -18,7 +18,10 @@ pub struct Bitmap {
 
 impl Bitmap {
     pub fn new(words: Buffer<u64>, len: usize) -> Self {
-        assert!(words.len() >= len.div_ceil(64), "bitmap shorter than its length");
+        assert!(
+            words.len() >= len.div_ceil(64),
+            "bitmap shorter than its length"
+        );
         Bitmap { words, len }
     }
 
@@ -35,7 +38,10 @@ impl Bitmap {
             }
             len = i + 1;
         }
-        Bitmap { words: Buffer::from_vec(words), len }
+        Bitmap {
+            words: Buffer::from_vec(words),
+            len,
+        }
     }
 
     #[inline]
@@ -58,7 +64,10 @@ impl Bitmap {
     /// Rows that are NULL.
     pub fn null_count(&self) -> usize {
         let full = self.len / 64;
-        let mut valid: usize = self.words[..full].iter().map(|w| w.count_ones() as usize).sum();
+        let mut valid: usize = self.words[..full]
+            .iter()
+            .map(|w| w.count_ones() as usize)
+            .sum();
         if self.len % 64 != 0 {
             let mask = (1u64 << (self.len % 64)) - 1;
             valid += (self.words[full] & mask).count_ones() as usize;
@@ -68,8 +77,14 @@ impl Bitmap {
 
     /// Rows `start..start + len`; `start` must be a multiple of 64 (batches are aligned).
     pub fn slice(&self, start: usize, len: usize) -> Bitmap {
-        assert!(start.is_multiple_of(64) && start + len <= self.len, "unaligned bitmap slice");
-        Bitmap { words: self.words.slice(start / 64, len.div_ceil(64)), len }
+        assert!(
+            start.is_multiple_of(64) && start + len <= self.len,
+            "unaligned bitmap slice"
+        );
+        Bitmap {
+            words: self.words.slice(start / 64, len.div_ceil(64)),
+            len,
+        }
     }
 }
 
@@ -89,7 +104,10 @@ impl StrData {
             bytes.extend_from_slice(s.as_bytes());
             offsets.push(bytes.len() as u32);
         }
-        StrData { offsets: offsets.into(), bytes: bytes.into() }
+        StrData {
+            offsets: offsets.into(),
+            bytes: bytes.into(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -114,7 +132,10 @@ impl StrData {
     }
 
     pub fn slice(&self, start: usize, len: usize) -> StrData {
-        StrData { offsets: self.offsets.slice(start, len + 1), bytes: self.bytes.clone() }
+        StrData {
+            offsets: self.offsets.slice(start, len + 1),
+            bytes: self.bytes.clone(),
+        }
     }
 }
 
@@ -129,7 +150,10 @@ pub enum VectorData {
     Str(StrData),
     /// Dictionary-encoded strings: value `i` is `dict[codes[i]]`. The dictionary is sorted and
     /// free of duplicates, so code order is string order and equal codes mean equal strings.
-    Dict { codes: Buffer<u32>, dict: Arc<StrData> },
+    Dict {
+        codes: Buffer<u32>,
+        dict: Arc<StrData>,
+    },
 }
 
 /// A run of values of one SQL type.
@@ -176,11 +200,16 @@ impl Vector {
             VectorData::I128(b) => VectorData::I128(b.slice(start, len)),
             VectorData::F64(b) => VectorData::F64(b.slice(start, len)),
             VectorData::Str(s) => VectorData::Str(s.slice(start, len)),
-            VectorData::Dict { codes, dict } => {
-                VectorData::Dict { codes: codes.slice(start, len), dict: dict.clone() }
-            }
+            VectorData::Dict { codes, dict } => VectorData::Dict {
+                codes: codes.slice(start, len),
+                dict: dict.clone(),
+            },
         };
-        Vector { ty: self.ty, data, validity: self.validity.as_ref().map(|v| v.slice(start, len)) }
+        Vector {
+            ty: self.ty,
+            data,
+            validity: self.validity.as_ref().map(|v| v.slice(start, len)),
+        }
     }
 
     /// Value `i` as a [`Value`] (slow path: results, tests, constant folding).
@@ -306,7 +335,10 @@ mod tests {
 
     #[test]
     fn values_round_trip() {
-        let ty = DataType::Decimal { precision: 15, scale: 2 };
+        let ty = DataType::Decimal {
+            precision: 15,
+            scale: 2,
+        };
         let vals = vec![Value::Decimal(1234, 2), Value::Null, Value::Decimal(5, 1)];
         let v = Vector::from_values(ty, &vals).unwrap();
         assert_eq!(v.get(0), Value::Decimal(1234, 2));

@@ -23,7 +23,11 @@ pub struct Batch {
 impl Batch {
     pub fn new(columns: Vec<Vector>, physical_len: usize) -> Batch {
         debug_assert!(columns.iter().all(|c| c.len() == physical_len));
-        Batch { columns, sel: None, physical_len }
+        Batch {
+            columns,
+            sel: None,
+            physical_len,
+        }
     }
 
     /// Logical rows: the number of selected rows.

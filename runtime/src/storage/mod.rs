@@ -1,1 +1,29 @@
-//! The `.griz` storage engine. See `docs/griz-format.md`.
+//! The `.griz` storage engine: one file per database, columnar row groups, copy-on-write
+//! commits, snapshots for readers. The byte layout is specified in `docs/griz-format.md`.
+//!
+//! The life of a write: [`Store::begin_write`] → [`WriteTxn::append`] buffers rows and writes
+//! full row groups into free extents (`encode` → `disk`) → [`WriteTxn::commit`] seals the
+//! tails, writes the catalog and free list, then the inactive superblock, and publishes a new
+//! [`Snapshot`]. The life of a read: [`Store::snapshot`] → [`Snapshot::table`] →
+//! [`ColumnChunk::load`], which checks the chunk once and views the mapped bytes in place.
+
+mod catalog;
+mod disk;
+mod encode;
+pub mod format;
+mod mmap;
+mod space;
+mod store;
+mod table;
+mod txn;
+
+pub use format::Encoding;
+pub use store::{Snapshot, Store, WRITER_WAIT};
+pub use table::{ColumnChunk, RowGroup, Table, ZoneMap};
+pub use txn::WriteTxn;
+
+/// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent
+/// before anything can panic.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,359 @@
+//! Binding the FROM clause: tables, views, CTE references, derived tables and joins.
+
+use sqlparser::ast;
+
+use super::expr::{short, ExprCtx};
+use super::scope::{Lookup, Scope, ScopeColumn};
+use super::{ident, object_name, Binder, MAX_VIEW_DEPTH};
+use crate::error::Result;
+use crate::expr::{Expr, ScalarFunc};
+use crate::plan::{JoinKind, LogicalPlan};
+
+impl Binder<'_> {
+    /// Binds a FROM list: comma-separated items are cross joined (the optimizer turns WHERE
+    /// equalities into join keys). No FROM is one row with no columns.
+    pub(crate) fn bind_from(
+        &mut self,
+        from: &[ast::TableWithJoins],
+    ) -> Result<(LogicalPlan, Scope)> {
+        let mut acc: Option<(LogicalPlan, Scope)> = None;
+        for twj in from {
+            let (p, s) = self.bind_table_with_joins(twj)?;
+            acc = Some(match acc {
+                None => (p, s),
+                Some((lp, mut ls)) => {
+                    ls.extend(s)?;
+                    (cross_join(lp, p), ls)
+                }
+            });
+        }
+        Ok(acc.unwrap_or_else(|| {
+            (
+                LogicalPlan::Values {
+                    fields: vec![],
+                    rows: vec![vec![]],
+                },
+                Scope::default(),
+            )
+        }))
+    }
+
+    fn bind_table_with_joins(&mut self, twj: &ast::TableWithJoins) -> Result<(LogicalPlan, Scope)> {
+        let (mut plan, mut scope) = self.bind_table_factor(&twj.relation)?;
+        for j in &twj.joins {
+            if j.global {
+                return crate::unsupported!("GLOBAL JOIN");
+            }
+            let (rp, rs) = self.bind_table_factor(&j.relation)?;
+            (plan, scope) = self.bind_join(plan, scope, rp, rs, &j.join_operator)?;
+        }
+        Ok((plan, scope))
+    }
+
+    fn bind_join(
+        &mut self,
+        left: LogicalPlan,
+        mut ls: Scope,
+        right: LogicalPlan,
+        mut rs: Scope,
+        op: &ast::JoinOperator,
+    ) -> Result<(LogicalPlan, Scope)> {
+        use ast::JoinOperator as J;
+        let (kind, constraint, cross) = match op {
+            J::Join(c) | J::Inner(c) | J::StraightJoin(c) => (JoinKind::Inner, c, false),
+            J::Left(c) | J::LeftOuter(c) => (JoinKind::Left, c, false),
+            J::Right(c) | J::RightOuter(c) => (JoinKind::Right, c, false),
+            J::FullOuter(c) => (JoinKind::Full, c, false),
+            J::CrossJoin(c) => (JoinKind::Inner, c, true),
+            J::Semi(_) | J::LeftSemi(_) | J::RightSemi(_) => {
+                return crate::unsupported!("SEMI JOIN")
+            }
+            J::Anti(_) | J::LeftAnti(_) | J::RightAnti(_) => {
+                return crate::unsupported!("ANTI JOIN")
+            }
+            J::CrossApply | J::OuterApply => return crate::unsupported!("APPLY"),
+            J::AsOf { .. } => return crate::unsupported!("ASOF JOIN"),
+            J::ArrayJoin | J::LeftArrayJoin | J::InnerArrayJoin => {
+                return crate::unsupported!("ARRAY JOIN")
+            }
+        };
+        if matches!(kind, JoinKind::Right | JoinKind::Full) {
+            ls.columns.iter_mut().for_each(|c| c.nullable = true);
+        }
+        if matches!(kind, JoinKind::Left | JoinKind::Full) {
+            rs.columns.iter_mut().for_each(|c| c.nullable = true);
+        }
+        let join = |on, filter| LogicalPlan::Join {
+            left: Box::new(left),
+            right: Box::new(right),
+            kind,
+            on,
+            filter,
+        };
+        match constraint {
+            ast::JoinConstraint::None => {
+                if kind != JoinKind::Inner && !cross {
+                    return crate::bind_err!("{kind:?} JOIN requires an ON or USING condition");
+                }
+                ls.extend(rs)?;
+                Ok((join(vec![], None), ls))
+            }
+            ast::JoinConstraint::On(e) => {
+                let mut scope = ls;
+                scope.extend(rs)?;
+                let cond = self.bind_condition(e, &mut ExprCtx::plain(&scope, "JOIN/ON"))?;
+                Ok((join(vec![], Some(cond)), scope))
+            }
+            ast::JoinConstraint::Using(names) => {
+                let names = names.iter().map(object_name).collect::<Result<Vec<_>>>()?;
+                self.bind_using(join, kind, ls, rs, &names)
+            }
+            ast::JoinConstraint::Natural => {
+                let names: Vec<String> = ls
+                    .columns
+                    .iter()
+                    .filter(|c| {
+                        !c.hidden && rs.columns.iter().any(|r| !r.hidden && r.name == c.name)
+                    })
+                    .map(|c| c.name.clone())
+                    .collect();
+                self.bind_using(join, kind, ls, rs, &names)
+            }
+            ast::JoinConstraint::UsingAlias(..) => crate::unsupported!("JOIN USING ... AS alias"),
+        }
+    }
+
+    /// `JOIN ... USING (cols)`: equi-keys on the named columns; unqualified references to a
+    /// USING column see one merged column (the left one, the right one for RIGHT JOIN, and
+    /// `COALESCE(left, right)` for FULL JOIN).
+    fn bind_using(
+        &mut self,
+        join: impl FnOnce(Vec<(Expr, Expr)>, Option<Expr>) -> LogicalPlan,
+        kind: JoinKind,
+        ls: Scope,
+        rs: Scope,
+        names: &[String],
+    ) -> Result<(LogicalPlan, Scope)> {
+        let mut on = Vec::new();
+        let mut pairs = Vec::new();
+        for name in names {
+            let Lookup::Found(l) = ls.lookup(None, name)? else {
+                return crate::bind_err!(
+                    "column \"{name}\" specified in USING clause does not exist in left table"
+                );
+            };
+            let Lookup::Found(r) = rs.lookup(None, name)? else {
+                return crate::bind_err!(
+                    "column \"{name}\" specified in USING clause does not exist in right table"
+                );
+            };
+            let (le, re) = self.unify_pair(l.expr(), r.expr())?;
+            pairs.push((l.id, r.id, name.clone(), le.clone(), re.clone()));
+            on.push((le, re));
+        }
+        let mut scope = ls;
+        scope.extend(rs)?;
+        let mut plan = join(on, None);
+        match kind {
+            JoinKind::Full => {
+                // Re-export every column (hiding the originals of merged ones) and add the
+                // merged columns.
+                let merged_ids: Vec<_> = pairs.iter().flat_map(|(l, r, ..)| [*l, *r]).collect();
+                let mut exprs = Vec::new();
+                for c in &mut scope.columns {
+                    let f = self.new_field(c.name.clone(), c.ty, c.nullable);
+                    exprs.push((c.expr(), f.clone()));
+                    c.hidden |= merged_ids.contains(&c.id);
+                    c.id = f.id;
+                }
+                let mut merged = Vec::new();
+                for (_, _, name, le, re) in pairs {
+                    let ty = le.data_type();
+                    let e = Expr::Function {
+                        func: ScalarFunc::Coalesce,
+                        args: vec![le, re],
+                        ty,
+                    };
+                    let f = self.new_field(name.clone(), ty, true);
+                    exprs.push((e, f.clone()));
+                    merged.push(ScopeColumn {
+                        qualifier: None,
+                        name,
+                        id: f.id,
+                        ty,
+                        nullable: true,
+                        hidden: false,
+                    });
+                }
+                scope.columns.extend(merged);
+                plan = LogicalPlan::Project {
+                    input: Box::new(plan),
+                    exprs,
+                };
+            }
+            _ => {
+                for (l, r, ..) in pairs {
+                    let hide = if kind == JoinKind::Right { l } else { r };
+                    for c in &mut scope.columns {
+                        if c.id == hide {
+                            c.hidden = true;
+                        }
+                    }
+                }
+            }
+        }
+        Ok((plan, scope))
+    }
+
+    fn bind_table_factor(&mut self, tf: &ast::TableFactor) -> Result<(LogicalPlan, Scope)> {
+        match tf {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args,
+                with_hints,
+                version,
+                partitions,
+                sample,
+                ..
+            } => {
+                if args.is_some() {
+                    return crate::unsupported!("table function {name}");
+                }
+                if !with_hints.is_empty()
+                    || version.is_some()
+                    || !partitions.is_empty()
+                    || sample.is_some()
+                {
+                    return crate::unsupported!("table options on {name}");
+                }
+                let tname = object_name(name)?;
+                let (plan, qualifier, renames) = self.bind_relation(name, &tname)?;
+                let qualifier = alias.as_ref().map_or(qualifier, |a| ident(&a.name));
+                let mut scope = Scope::from_fields(Some(&qualifier), &plan.fields());
+                rename(&mut scope, &qualifier, &renames)?;
+                if let Some(a) = alias {
+                    let cols: Vec<String> = a.columns.iter().map(|c| ident(&c.name)).collect();
+                    rename(&mut scope, &qualifier, &cols)?;
+                }
+                Ok((plan, scope))
+            }
+            ast::TableFactor::Derived {
+                lateral,
+                subquery,
+                alias,
+                sample,
+            } => {
+                if *lateral {
+                    return crate::unsupported!("LATERAL subqueries");
+                }
+                if sample.is_some() {
+                    return crate::unsupported!("TABLESAMPLE");
+                }
+                let plan = self.bind_query(subquery)?;
+                let qualifier = alias.as_ref().map(|a| ident(&a.name));
+                let mut scope = Scope::from_fields(qualifier.as_deref(), &plan.fields());
+                if let Some(a) = alias {
+                    let cols: Vec<String> = a.columns.iter().map(|c| ident(&c.name)).collect();
+                    rename(&mut scope, &ident(&a.name), &cols)?;
+                }
+                Ok((plan, scope))
+            }
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias,
+            } => {
+                let (plan, mut scope) = self.bind_table_with_joins(table_with_joins)?;
+                if let Some(a) = alias {
+                    let q = ident(&a.name);
+                    for c in &mut scope.columns {
+                        c.qualifier = Some(q.clone());
+                    }
+                    scope.tables = vec![q.clone()];
+                    let cols: Vec<String> = a.columns.iter().map(|c| ident(&c.name)).collect();
+                    rename(&mut scope, &q, &cols)?;
+                }
+                Ok((plan, scope))
+            }
+            other => crate::unsupported!("FROM item {}", short(&other.to_string())),
+        }
+    }
+
+    /// A named relation: a CTE in scope, a stored table or a view. Returns the plan, the
+    /// default qualifier and column renames (CTE or view column lists).
+    fn bind_relation(
+        &mut self,
+        name: &ast::ObjectName,
+        tname: &str,
+    ) -> Result<(LogicalPlan, String, Vec<String>)> {
+        if name.0.len() == 1 {
+            if let Some(i) = self.ctes.iter().rposition(|c| c.name == tname) {
+                let def = self.ctes[i].clone();
+                let saved = std::mem::take(&mut self.ctes);
+                self.ctes = saved[..def.visible.min(saved.len())].to_vec();
+                let r = self.bind_query(&def.query);
+                self.ctes = saved;
+                return Ok((r?, def.name, def.columns));
+            }
+        }
+        if let Some(meta) = self.catalog.table(tname) {
+            let columns = meta
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i, self.new_field(c.name.clone(), c.ty, c.nullable)))
+                .collect();
+            let plan = LogicalPlan::Scan {
+                table: meta.name.clone(),
+                columns,
+                filters: vec![],
+            };
+            return Ok((plan, tname.to_string(), vec![]));
+        }
+        if let Some(view) = self.catalog.view(tname) {
+            if self.view_depth >= MAX_VIEW_DEPTH {
+                return crate::bind_err!(
+                    "views nested too deeply at view \"{tname}\" (recursive view?)"
+                );
+            }
+            let stmts = crate::parse(&view.sql)?;
+            let [ast::Statement::Query(q)] = stmts.as_slice() else {
+                return crate::bind_err!("view \"{tname}\" does not hold a single query");
+            };
+            self.view_depth += 1;
+            let saved_ctes = std::mem::take(&mut self.ctes);
+            let saved_outer = std::mem::take(&mut self.outer);
+            let r = self.bind_query(q);
+            self.ctes = saved_ctes;
+            self.outer = saved_outer;
+            self.view_depth -= 1;
+            return Ok((r?, tname.to_string(), view.column_names.clone()));
+        }
+        crate::bind_err!("table \"{tname}\" does not exist")
+    }
+}
+
+/// Renames the first columns of a scope (`AS t(a, b)`, CTE and view column lists).
+fn rename(scope: &mut Scope, table: &str, names: &[String]) -> Result<()> {
+    if names.len() > scope.columns.len() {
+        return crate::bind_err!(
+            "table \"{table}\" has {} columns available but {} columns specified",
+            scope.columns.len(),
+            names.len()
+        );
+    }
+    for (c, n) in scope.columns.iter_mut().zip(names) {
+        c.name = n.clone();
+    }
+    Ok(())
+}
+
+pub(crate) fn cross_join(left: LogicalPlan, right: LogicalPlan) -> LogicalPlan {
+    LogicalPlan::Join {
+        left: Box::new(left),
+        right: Box::new(right),
+        kind: JoinKind::Inner,
+        on: vec![],
+        filter: None,
+    }
+}

@@ -1,0 +1,605 @@
+//! Hash aggregation: groups rows by key columns (NULLs group together) and updates typed
+//! aggregate states with one tight loop per aggregate and batch.
+//!
+//! With no GROUP BY keys there is exactly one group, even for empty input (so `count(*)` of
+//! an empty table is 0 and `sum` is NULL).
+
+use super::batch::{Batch, BATCH_SIZE};
+use super::expr::PhysExpr;
+use super::kernels;
+use super::keys::{hash_seed, hash_vector, str_at, HashIndex, KeyStore};
+use super::operator::{BoxOp, Operator};
+use crate::vector::{Bitmap, Vector, VectorData};
+use crate::{exec_err, Result};
+use grizzly_ir::{AggFunc, DataType};
+use std::collections::HashSet;
+
+/// One aggregate of an [`AggregateOp`].
+pub struct AggSpec {
+    pub func: AggFunc,
+    pub arg: Option<PhysExpr>,
+    pub distinct: bool,
+    pub ty: DataType,
+}
+
+pub struct AggregateOp {
+    input: Option<BoxOp>,
+    keys: Vec<PhysExpr>,
+    key_types: Vec<DataType>,
+    aggs: Vec<AggSpec>,
+    output: std::vec::IntoIter<Batch>,
+}
+
+impl AggregateOp {
+    pub fn new(input: BoxOp, keys: Vec<PhysExpr>, aggs: Vec<AggSpec>) -> AggregateOp {
+        let key_types = keys.iter().map(PhysExpr::data_type).collect();
+        AggregateOp {
+            input: Some(input),
+            keys,
+            key_types,
+            aggs,
+            output: Vec::new().into_iter(),
+        }
+    }
+
+    fn run(&mut self, mut input: BoxOp) -> Result<Vec<Batch>> {
+        let mut groups = Groups::new(&self.key_types);
+        let mut states: Vec<State> = self.aggs.iter().map(State::new).collect();
+        let mut seen: Vec<HashSet<(u32, DistinctKey)>> =
+            self.aggs.iter().map(|_| HashSet::new()).collect();
+        if self.keys.is_empty() {
+            groups.count = 1;
+        }
+        let mut gids = Vec::new();
+        while let Some(batch) = input.next()? {
+            if batch.is_empty() {
+                continue;
+            }
+            let n = batch.len();
+            if self.keys.is_empty() {
+                gids.clear();
+                gids.resize(n, 0u32);
+            } else {
+                let keys = self
+                    .keys
+                    .iter()
+                    .map(|k| k.eval(&batch))
+                    .collect::<Result<Vec<_>>>()?;
+                groups.lookup(&keys, n, &mut gids);
+            }
+            for (a, spec) in self.aggs.iter().enumerate() {
+                states[a].resize(groups.count);
+                let arg = match &spec.arg {
+                    Some(e) => Some(e.eval(&batch)?),
+                    None => None,
+                };
+                if spec.distinct {
+                    let arg = arg.expect("distinct aggregates have an argument");
+                    let keep: Vec<u32> = (0..n)
+                        .filter(|&i| {
+                            arg.is_valid(i) && seen[a].insert((gids[i], DistinctKey::of(&arg, i)))
+                        })
+                        .map(|i| i as u32)
+                        .collect();
+                    let sub_gids: Vec<u32> = keep.iter().map(|&i| gids[i as usize]).collect();
+                    let sub = kernels::gather(&arg, &keep);
+                    states[a].update(Some(&sub), &sub_gids)?;
+                } else {
+                    states[a].update(arg.as_ref(), &gids)?;
+                }
+            }
+        }
+        for s in &mut states {
+            s.resize(groups.count);
+        }
+        let rows = groups.count;
+        let mut columns = groups.finish();
+        for (s, spec) in states.into_iter().zip(&self.aggs) {
+            columns.push(s.finish(spec.ty)?);
+        }
+        Ok(split(columns, rows))
+    }
+}
+
+/// Splits dense columns into batches of at most BATCH_SIZE rows (zero-copy slices).
+pub fn split(columns: Vec<Vector>, rows: usize) -> Vec<Batch> {
+    if rows <= BATCH_SIZE {
+        return vec![Batch::new(columns, rows)];
+    }
+    (0..rows)
+        .step_by(BATCH_SIZE)
+        .map(|start| {
+            let len = BATCH_SIZE.min(rows - start);
+            Batch::new(columns.iter().map(|c| c.slice(start, len)).collect(), len)
+        })
+        .collect()
+}
+
+impl Operator for AggregateOp {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        if let Some(input) = self.input.take() {
+            self.output = self.run(input)?.into_iter();
+        }
+        Ok(self.output.next())
+    }
+}
+
+/// The distinct groups seen so far: their keys and a hash index over them.
+pub struct Groups {
+    stores: Vec<KeyStore>,
+    index: HashIndex,
+    pub count: usize,
+    hashes: Vec<u64>,
+}
+
+impl Groups {
+    pub fn new(types: &[DataType]) -> Groups {
+        Groups {
+            stores: types.iter().map(|t| KeyStore::new(*t)).collect(),
+            index: HashIndex::with_capacity(1024),
+            count: 0,
+            hashes: Vec::new(),
+        }
+    }
+
+    /// Sets `gids[i]` to the group of row `i` of the dense key vectors, adding new groups.
+    pub fn lookup(&mut self, keys: &[Vector], n: usize, gids: &mut Vec<u32>) {
+        self.hashes.clear();
+        self.hashes.extend(hash_seed(n));
+        for k in keys {
+            hash_vector(k, None, &mut self.hashes);
+        }
+        gids.clear();
+        for i in 0..n {
+            let h = self.hashes[i];
+            let stores = &self.stores;
+            let found = self.index.find(h, |g| {
+                stores
+                    .iter()
+                    .zip(keys)
+                    .all(|(s, k)| s.equals(g as usize, k, i))
+            });
+            let g = match found {
+                Some(g) => g,
+                None => {
+                    for (s, k) in self.stores.iter_mut().zip(keys) {
+                        s.push(k, i);
+                    }
+                    let g = self.count as u32;
+                    self.count += 1;
+                    self.index.insert(h, g);
+                    g
+                }
+            };
+            gids.push(g);
+        }
+    }
+
+    /// The key columns of every group, in group order.
+    pub fn finish(self) -> Vec<Vector> {
+        self.stores.into_iter().map(KeyStore::finish).collect()
+    }
+}
+
+/// A hashable copy of one value, for DISTINCT aggregates.
+#[derive(Hash, PartialEq, Eq)]
+enum DistinctKey {
+    Int(i128),
+    Float(u64),
+    Bytes(Vec<u8>),
+}
+
+impl DistinctKey {
+    fn of(v: &Vector, i: usize) -> DistinctKey {
+        match &v.data {
+            VectorData::Bool(b) => DistinctKey::Int(b[i] as i128),
+            VectorData::I32(b) => DistinctKey::Int(b[i] as i128),
+            VectorData::I64(b) => DistinctKey::Int(b[i] as i128),
+            VectorData::I128(b) => DistinctKey::Int(b[i]),
+            VectorData::F64(b) => {
+                let x = b[i];
+                DistinctKey::Float(if x == 0.0 { 0 } else { x.to_bits() })
+            }
+            VectorData::Str(_) | VectorData::Dict { .. } => {
+                DistinctKey::Bytes(str_at(v, i).to_vec())
+            }
+        }
+    }
+}
+
+/// Per-group state of one aggregate.
+enum State {
+    Count(Vec<i64>),
+    /// Sum of integers or decimals (unscaled) with "has a value" flags.
+    SumInt(Vec<i128>, Vec<bool>),
+    SumFloat(Vec<f64>, Vec<bool>),
+    /// Sum and count; `scale` of the decimal input (0 for integers).
+    AvgInt(Vec<i128>, Vec<i64>, u8),
+    AvgFloat(Vec<f64>, Vec<i64>),
+    MinMax {
+        min: bool,
+        values: KeyStoreVec,
+    },
+}
+
+/// Min/max values per group.
+enum KeyStoreVec {
+    I32(Vec<i32>, Vec<bool>),
+    I64(Vec<i64>, Vec<bool>),
+    I128(Vec<i128>, Vec<bool>),
+    F64(Vec<f64>, Vec<bool>),
+    Bool(Vec<u8>, Vec<bool>),
+    Str(Vec<Option<Vec<u8>>>),
+}
+
+impl State {
+    fn new(spec: &AggSpec) -> State {
+        let arg_ty = spec.arg.as_ref().map(PhysExpr::data_type);
+        match spec.func {
+            AggFunc::CountStar | AggFunc::Count => State::Count(Vec::new()),
+            AggFunc::Sum if arg_ty == Some(DataType::Float64) => {
+                State::SumFloat(Vec::new(), Vec::new())
+            }
+            AggFunc::Sum => State::SumInt(Vec::new(), Vec::new()),
+            AggFunc::Avg if arg_ty == Some(DataType::Float64) => {
+                State::AvgFloat(Vec::new(), Vec::new())
+            }
+            AggFunc::Avg => State::AvgInt(Vec::new(), Vec::new(), arg_ty.map_or(0, |t| t.scale())),
+            AggFunc::Min | AggFunc::Max => {
+                use grizzly_ir::PhysicalType as P;
+                let values = match arg_ty.map(|t| t.physical()) {
+                    Some(P::I32) => KeyStoreVec::I32(Vec::new(), Vec::new()),
+                    Some(P::I64) => KeyStoreVec::I64(Vec::new(), Vec::new()),
+                    Some(P::I128) => KeyStoreVec::I128(Vec::new(), Vec::new()),
+                    Some(P::F64) => KeyStoreVec::F64(Vec::new(), Vec::new()),
+                    Some(P::Bool) => KeyStoreVec::Bool(Vec::new(), Vec::new()),
+                    _ => KeyStoreVec::Str(Vec::new()),
+                };
+                State::MinMax {
+                    min: spec.func == AggFunc::Min,
+                    values,
+                }
+            }
+        }
+    }
+
+    fn resize(&mut self, n: usize) {
+        match self {
+            State::Count(c) => c.resize(n, 0),
+            State::SumInt(s, h) => {
+                s.resize(n, 0);
+                h.resize(n, false);
+            }
+            State::SumFloat(s, h) => {
+                s.resize(n, 0.0);
+                h.resize(n, false);
+            }
+            State::AvgInt(s, c, _) => {
+                s.resize(n, 0);
+                c.resize(n, 0);
+            }
+            State::AvgFloat(s, c) => {
+                s.resize(n, 0.0);
+                c.resize(n, 0);
+            }
+            State::MinMax { values, .. } => match values {
+                KeyStoreVec::I32(v, h) => {
+                    v.resize(n, 0);
+                    h.resize(n, false)
+                }
+                KeyStoreVec::I64(v, h) => {
+                    v.resize(n, 0);
+                    h.resize(n, false)
+                }
+                KeyStoreVec::I128(v, h) => {
+                    v.resize(n, 0);
+                    h.resize(n, false)
+                }
+                KeyStoreVec::F64(v, h) => {
+                    v.resize(n, 0.0);
+                    h.resize(n, false)
+                }
+                KeyStoreVec::Bool(v, h) => {
+                    v.resize(n, 0);
+                    h.resize(n, false)
+                }
+                KeyStoreVec::Str(v) => v.resize(n, None),
+            },
+        }
+    }
+
+    /// Adds rows: row `i` of `arg` belongs to group `gids[i]`.
+    fn update(&mut self, arg: Option<&Vector>, gids: &[u32]) -> Result<()> {
+        let Some(arg) = arg else {
+            // count(*)
+            if let State::Count(c) = self {
+                for &g in gids {
+                    c[g as usize] += 1;
+                }
+            }
+            return Ok(());
+        };
+        let valid = arg.validity.as_ref();
+        match self {
+            State::Count(c) => match valid {
+                None => gids.iter().for_each(|&g| c[g as usize] += 1),
+                Some(v) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        c[g as usize] += v.is_valid(i) as i64;
+                    }
+                }
+            },
+            State::SumInt(s, h) => match &arg.data {
+                VectorData::I32(x) => sum_into(s, h, x, gids, valid, |v| v as i128),
+                VectorData::I64(x) => sum_into(s, h, x, gids, valid, |v| v as i128),
+                VectorData::I128(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|v| v.is_valid(i)) {
+                            let g = g as usize;
+                            s[g] = s[g].checked_add(x[i]).ok_or_else(overflow)?;
+                            h[g] = true;
+                        }
+                    }
+                }
+                _ => return exec_err!("sum is not defined for {}", arg.ty),
+            },
+            State::SumFloat(s, h) => match &arg.data {
+                VectorData::F64(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|v| v.is_valid(i)) {
+                            s[g as usize] += x[i];
+                            h[g as usize] = true;
+                        }
+                    }
+                }
+                _ => return exec_err!("sum is not defined for {}", arg.ty),
+            },
+            State::AvgInt(s, c, _) => {
+                let mut add = |i: usize, g: u32, v: i128| -> Result<()> {
+                    if valid.is_none_or(|b| b.is_valid(i)) {
+                        s[g as usize] = s[g as usize].checked_add(v).ok_or_else(overflow)?;
+                        c[g as usize] += 1;
+                    }
+                    Ok(())
+                };
+                match &arg.data {
+                    VectorData::I32(x) => {
+                        for (i, &g) in gids.iter().enumerate() {
+                            add(i, g, x[i] as i128)?;
+                        }
+                    }
+                    VectorData::I64(x) => {
+                        for (i, &g) in gids.iter().enumerate() {
+                            add(i, g, x[i] as i128)?;
+                        }
+                    }
+                    VectorData::I128(x) => {
+                        for (i, &g) in gids.iter().enumerate() {
+                            add(i, g, x[i])?;
+                        }
+                    }
+                    _ => return exec_err!("avg is not defined for {}", arg.ty),
+                }
+            }
+            State::AvgFloat(s, c) => match &arg.data {
+                VectorData::F64(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|v| v.is_valid(i)) {
+                            s[g as usize] += x[i];
+                            c[g as usize] += 1;
+                        }
+                    }
+                }
+                _ => return exec_err!("avg is not defined for {}", arg.ty),
+            },
+            State::MinMax { min, values } => {
+                let min = *min;
+                match (values, &arg.data) {
+                    (KeyStoreVec::I32(v, h), VectorData::I32(x)) => {
+                        min_max_into(v, h, x, gids, valid, min, |a, b| a < b)
+                    }
+                    (KeyStoreVec::I64(v, h), VectorData::I64(x)) => {
+                        min_max_into(v, h, x, gids, valid, min, |a, b| a < b)
+                    }
+                    (KeyStoreVec::I128(v, h), VectorData::I128(x)) => {
+                        min_max_into(v, h, x, gids, valid, min, |a, b| a < b)
+                    }
+                    (KeyStoreVec::F64(v, h), VectorData::F64(x)) => {
+                        min_max_into(v, h, x, gids, valid, min, |a: f64, b: f64| {
+                            a.total_cmp(&b).is_lt()
+                        })
+                    }
+                    (KeyStoreVec::Bool(v, h), VectorData::Bool(x)) => {
+                        min_max_into(v, h, x, gids, valid, min, |a, b| a < b)
+                    }
+                    (KeyStoreVec::Str(v), _) => {
+                        for (i, &g) in gids.iter().enumerate() {
+                            if !arg.is_valid(i) {
+                                continue;
+                            }
+                            let s = str_at(arg, i);
+                            let slot = &mut v[g as usize];
+                            let better = match slot {
+                                None => true,
+                                Some(cur) => (s < cur.as_slice()) == min && s != cur.as_slice(),
+                            };
+                            if better {
+                                *slot = Some(s.to_vec());
+                            }
+                        }
+                    }
+                    _ => return exec_err!("min/max is not defined for {}", arg.ty),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self, ty: DataType) -> Result<Vector> {
+        let bitmap =
+            |h: &[bool]| (!h.iter().all(|&x| x)).then(|| Bitmap::from_bools(h.iter().copied()));
+        Ok(match self {
+            State::Count(c) => Vector {
+                ty,
+                data: VectorData::I64(c.into()),
+                validity: None,
+            },
+            State::SumInt(s, h) => {
+                let validity = bitmap(&h);
+                let data = match ty.physical() {
+                    grizzly_ir::PhysicalType::I64 => VectorData::I64(
+                        s.iter()
+                            .map(|&v| i64::try_from(v).map_err(|_| overflow()))
+                            .collect::<Result<Vec<_>>>()?
+                            .into(),
+                    ),
+                    _ => VectorData::I128(s.into()),
+                };
+                Vector { ty, data, validity }
+            }
+            State::SumFloat(s, h) => Vector {
+                ty,
+                validity: bitmap(&h),
+                data: VectorData::F64(s.into()),
+            },
+            State::AvgInt(s, c, scale) => {
+                let has: Vec<bool> = c.iter().map(|&n| n > 0).collect();
+                let div = 10f64.powi(scale as i32);
+                let avg: Vec<f64> = s
+                    .iter()
+                    .zip(&c)
+                    .map(|(&sum, &n)| {
+                        if n > 0 {
+                            sum as f64 / div / n as f64
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                Vector {
+                    ty,
+                    validity: bitmap(&has),
+                    data: VectorData::F64(avg.into()),
+                }
+            }
+            State::AvgFloat(s, c) => {
+                let has: Vec<bool> = c.iter().map(|&n| n > 0).collect();
+                let avg: Vec<f64> = s
+                    .iter()
+                    .zip(&c)
+                    .map(|(&sum, &n)| if n > 0 { sum / n as f64 } else { 0.0 })
+                    .collect();
+                Vector {
+                    ty,
+                    validity: bitmap(&has),
+                    data: VectorData::F64(avg.into()),
+                }
+            }
+            State::MinMax { values, .. } => match values {
+                KeyStoreVec::I32(v, h) => Vector {
+                    ty,
+                    validity: bitmap(&h),
+                    data: VectorData::I32(v.into()),
+                },
+                KeyStoreVec::I64(v, h) => Vector {
+                    ty,
+                    validity: bitmap(&h),
+                    data: VectorData::I64(v.into()),
+                },
+                KeyStoreVec::I128(v, h) => Vector {
+                    ty,
+                    validity: bitmap(&h),
+                    data: VectorData::I128(v.into()),
+                },
+                KeyStoreVec::F64(v, h) => Vector {
+                    ty,
+                    validity: bitmap(&h),
+                    data: VectorData::F64(v.into()),
+                },
+                KeyStoreVec::Bool(v, h) => Vector {
+                    ty,
+                    validity: bitmap(&h),
+                    data: VectorData::Bool(v.into()),
+                },
+                KeyStoreVec::Str(v) => {
+                    let mut store = KeyStore::new(ty);
+                    for s in &v {
+                        match s {
+                            Some(bytes) => {
+                                let text = String::from_utf8_lossy(bytes);
+                                let one = Vector::from_values(
+                                    ty,
+                                    &[grizzly_ir::Value::Varchar(text.into_owned())],
+                                )
+                                .expect("varchar value");
+                                store.push(&one, 0);
+                            }
+                            None => store.push_null(),
+                        }
+                    }
+                    store.finish()
+                }
+            },
+        })
+    }
+}
+
+fn overflow() -> crate::Error {
+    crate::Error::Execution("numeric value out of range in aggregate".into())
+}
+
+#[inline]
+fn sum_into<T: Copy>(
+    s: &mut [i128],
+    h: &mut [bool],
+    x: &[T],
+    gids: &[u32],
+    valid: Option<&Bitmap>,
+    conv: impl Fn(T) -> i128,
+) {
+    match valid {
+        None => {
+            for (&g, &v) in gids.iter().zip(x) {
+                s[g as usize] += conv(v);
+                h[g as usize] = true;
+            }
+        }
+        Some(b) => {
+            for (i, (&g, &v)) in gids.iter().zip(x).enumerate() {
+                if b.is_valid(i) {
+                    s[g as usize] += conv(v);
+                    h[g as usize] = true;
+                }
+            }
+        }
+    }
+}
+
+#[inline]
+fn min_max_into<T: Copy>(
+    v: &mut [T],
+    h: &mut [bool],
+    x: &[T],
+    gids: &[u32],
+    valid: Option<&Bitmap>,
+    min: bool,
+    less: impl Fn(T, T) -> bool,
+) {
+    for (i, &g) in gids.iter().enumerate() {
+        if valid.is_some_and(|b| !b.is_valid(i)) {
+            continue;
+        }
+        let g = g as usize;
+        let val = x[i];
+        if !h[g]
+            || (if min {
+                less(val, v[g])
+            } else {
+                less(v[g], val)
+            })
+        {
+            v[g] = val;
+            h[g] = true;
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Scalar functions ([`grizzly_ir::ScalarFunc`]): argument conversion at build time and the
+//! numeric and date kernels; string functions live in [`super::strings`]. Unless stated
+//! otherwise a function is NULL if any argument is NULL.
+
+use super::arith::{error, OVERFLOW};
+use super::cast::{cast_operand, round_div};
+use super::compare::{run as compare, CmpOp, Out};
+use super::compile::{cast_to, fold};
+use super::node::{nulls, with_access, FromScalar, Node, Operand, Rows};
+use super::strings;
+use crate::exec::batch::Batch;
+use crate::exec::kernels::{
+    and_validity, bitmap_from_fn, first_error, make_vector, map1, map2, normalize, Native, Splat,
+};
+use crate::vector::{Bitmap, Vector};
+use crate::{Error, Result};
+use grizzly_ir::date::{add_months, extract, DateField};
+use grizzly_ir::types::pow10;
+use grizzly_ir::{DataType, PhysicalType, ScalarFunc};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Func {
+    Substring,
+    Length,
+    Upper,
+    Lower,
+    Trim,
+    LTrim,
+    RTrim,
+    /// `concat(...)`: skips NULLs.
+    Concat,
+    /// `a || b`: NULL if either is NULL.
+    ConcatOp,
+    NullIf,
+    Abs,
+    Round,
+    Extract(DateField),
+    DateAddDays,
+    DateAddMonths,
+}
+
+pub(crate) struct FuncNode {
+    pub func: Func,
+    pub args: Vec<Node>,
+    pub ty: DataType,
+}
+
+/// Builds a call of `func`.
+pub(crate) fn build(func: ScalarFunc, args: Vec<Node>, ty: DataType) -> Result<Node> {
+    let f = match func {
+        ScalarFunc::Substring => Func::Substring,
+        ScalarFunc::Length => Func::Length,
+        ScalarFunc::Upper => Func::Upper,
+        ScalarFunc::Lower => Func::Lower,
+        ScalarFunc::Trim => Func::Trim,
+        ScalarFunc::LTrim => Func::LTrim,
+        ScalarFunc::RTrim => Func::RTrim,
+        ScalarFunc::Concat => Func::Concat,
+        ScalarFunc::NullIf => Func::NullIf,
+        ScalarFunc::Abs => Func::Abs,
+        ScalarFunc::Round => Func::Round,
+        ScalarFunc::Extract(field) => Func::Extract(field),
+        ScalarFunc::DateAddDays => Func::DateAddDays,
+        ScalarFunc::DateAddMonths => Func::DateAddMonths,
+        ScalarFunc::Coalesce => {
+            if args.is_empty() {
+                return Err(Error::Internal("coalesce without arguments".into()));
+            }
+            let args = args
+                .into_iter()
+                .map(|a| cast_to(a, ty))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(fold(Node::Coalesce { args, ty }));
+        }
+        other => return Err(Error::Unsupported(format!("scalar function {other:?}"))),
+    };
+    build_func(f, args, ty)
+}
+
+/// Builds a call of `func`, converting arguments to the types the kernels read.
+pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<Node> {
+    use DataType::*;
+    let (min, max) = match func {
+        Func::Substring => (2, 3),
+        Func::Round => (1, 2),
+        Func::Concat => (0, usize::MAX),
+        Func::ConcatOp | Func::NullIf | Func::DateAddDays | Func::DateAddMonths => (2, 2),
+        _ => (1, 1),
+    };
+    if args.len() < min || args.len() > max {
+        return Err(Error::Internal(format!(
+            "{func:?} called with {} arguments",
+            args.len()
+        )));
+    }
+    let first_ty = args[0..1.min(args.len())].first().map(Node::ty);
+    let mut out = Vec::with_capacity(args.len());
+    for (i, a) in args.into_iter().enumerate() {
+        let want = match (func, i) {
+            (Func::Substring, 0)
+            | (Func::Length | Func::Upper | Func::Lower, _)
+            | (Func::Trim | Func::LTrim | Func::RTrim, _)
+            | (Func::Concat | Func::ConcatOp, _) => Some(Varchar),
+            (Func::Substring, _) => Some(Int64),
+            (Func::NullIf, 1) => first_ty,
+            (Func::Abs, _) => Some(ty),
+            (Func::Round, 1) => Some(Int32),
+            (Func::Extract(_), _) | (Func::DateAddDays | Func::DateAddMonths, 0) => Some(Date),
+            (Func::DateAddDays | Func::DateAddMonths, 1) => Some(Int32),
+            _ => None,
+        };
+        out.push(match want {
+            Some(t) => cast_to(a, t)?,
+            None => a,
+        });
+    }
+    Ok(fold(Node::Func(Box::new(FuncNode {
+        func,
+        args: out,
+        ty,
+    }))))
+}
+
+pub(crate) fn eval(node: &FuncNode, batch: &Batch, rows: Rows<'_>) -> Result<Vector> {
+    let n = rows.len();
+    let ops = node
+        .args
+        .iter()
+        .map(|a| a.operand(batch, rows))
+        .collect::<Result<Vec<_>>>()?;
+    match node.func {
+        Func::Concat => return strings::concat(&ops, n),
+        Func::NullIf => return nullif(&ops, node.args[0].ty(), node.ty, n),
+        _ => {}
+    }
+    if ops.iter().any(Operand::is_null_const) {
+        return nulls(node.ty, n);
+    }
+    let valid = ops
+        .iter()
+        .fold(None, |acc, o| and_validity(acc, o.validity(n)));
+    let a = &ops[0];
+    let out = match node.func {
+        Func::Substring => strings::substring(&ops, n, valid)?,
+        Func::Length => strings::length(a, n, valid, node.ty)?,
+        Func::Upper => strings::map_text(a, n, valid, strings::upper)?,
+        Func::Lower => strings::map_text(a, n, valid, strings::lower)?,
+        Func::Trim => text_trim(a, n, valid, true, true)?,
+        Func::LTrim => text_trim(a, n, valid, true, false)?,
+        Func::RTrim => text_trim(a, n, valid, false, true)?,
+        Func::ConcatOp => strings::concat_op(&ops, n, valid)?,
+        Func::Abs => abs(a, node.ty, n, valid)?,
+        Func::Round => round(&ops, node.args[0].ty(), n, valid)?,
+        Func::Extract(field) => unary(a, DataType::Int64, n, valid, move |d: i32| {
+            (extract(d, field), 0)
+        })?,
+        Func::DateAddDays => binary(&ops, DataType::Date, n, valid, |d: i32, k: i32| {
+            let (r, o) = d.overflowing_add(k);
+            (r, o as u8)
+        })?,
+        Func::DateAddMonths => binary(&ops, DataType::Date, n, valid, |d: i32, k: i32| {
+            add_months(d, k).map_or((0, OVERFLOW), |r| (r, 0))
+        })?,
+        Func::Concat | Func::NullIf => return Err(Error::Internal("handled above".into())),
+    };
+    convert(out, node.ty, n)
+}
+
+/// Casts a result to the node's declared type if a kernel produced another.
+fn convert(v: Vector, ty: DataType, n: usize) -> Result<Vector> {
+    if v.ty == ty {
+        return Ok(v);
+    }
+    let from = v.ty;
+    cast_operand(&Operand::Vec(v, None), from, ty, n)
+}
+
+fn text_trim(
+    a: &Operand<'_>,
+    n: usize,
+    valid: Option<Bitmap>,
+    left: bool,
+    right: bool,
+) -> Result<Vector> {
+    strings::map_text(a, n, valid, move |s, out| {
+        out.extend_from_slice(strings::trim(s, left, right))
+    })
+}
+
+/// `f` over one operand; error code `OVERFLOW` reports "out of range" for `ty`.
+fn unary<S: FromScalar, T: Native>(
+    a: &Operand<'_>,
+    ty: DataType,
+    n: usize,
+    valid: Option<Bitmap>,
+    f: impl Fn(S) -> (T, u8),
+) -> Result<Vector> {
+    let (values, bad) = with_access!(a, S, |x| map1::<S, T, _, _>(n, x, &f));
+    if bad != 0 {
+        if let Some(code) = first_error(n, valid.as_ref(), |i| f(a.get(i)).1) {
+            return Err(error(code, ty, "function"));
+        }
+    }
+    Ok(make_vector(ty, values, valid))
+}
+
+/// `f` over the first two operands (the second read as a constant 0 if absent).
+fn binary<S: FromScalar, U: FromScalar, T: Native>(
+    ops: &[Operand<'_>],
+    ty: DataType,
+    n: usize,
+    valid: Option<Bitmap>,
+    f: impl Fn(S, U) -> (T, u8),
+) -> Result<Vector> {
+    let a = &ops[0];
+    let (values, bad) = match ops.get(1) {
+        Some(b) => with_access!(a, S, |x| with_access!(b, U, |y| map2::<S, U, T, _, _, _>(
+            n, x, y, &f
+        ))),
+        None => with_access!(a, S, |x| map2::<S, U, T, _, _, _>(
+            n,
+            x,
+            Splat(U::default()),
+            &f
+        )),
+    };
+    if bad != 0 {
+        let second = |i| ops.get(1).map_or(U::default(), |b| b.get(i));
+        if let Some(code) = first_error(n, valid.as_ref(), |i| f(a.get(i), second(i)).1) {
+            return Err(error(code, ty, "function"));
+        }
+    }
+    Ok(make_vector(ty, values, valid))
+}
+
+fn abs(a: &Operand<'_>, ty: DataType, n: usize, valid: Option<Bitmap>) -> Result<Vector> {
+    match ty.physical() {
+        PhysicalType::I32 => unary(a, ty, n, valid, |x: i32| {
+            let (r, o) = x.overflowing_abs();
+            (r, o as u8)
+        }),
+        PhysicalType::I64 => unary(a, ty, n, valid, |x: i64| {
+            let (r, o) = x.overflowing_abs();
+            (r, o as u8)
+        }),
+        PhysicalType::I128 => unary(a, ty, n, valid, |x: i128| {
+            let (r, o) = x.overflowing_abs();
+            (r, o as u8)
+        }),
+        PhysicalType::F64 => unary(a, ty, n, valid, |x: f64| (x.abs(), 0)),
+        _ => Err(Error::Unsupported(format!("abs of {ty}"))),
+    }
+}
+
+/// Rounds an unscaled value of scale `scale` to `digits` fraction digits (half away from
+/// zero), keeping the scale.
+#[inline]
+fn round_scaled(v: i128, scale: i32, digits: i32) -> (i128, u8) {
+    if digits >= scale {
+        return (v, 0);
+    }
+    let Some(p) = u8::try_from(scale - digits).ok().and_then(pow10) else {
+        return (0, 0);
+    };
+    match round_div(v, p).checked_mul(p) {
+        Some(r) => (r, 0),
+        None => (0, OVERFLOW),
+    }
+}
+
+/// `round(x [, digits])`, half away from zero; the result has `x`'s type (converted to the
+/// declared type by the caller).
+fn round(ops: &[Operand<'_>], ty: DataType, n: usize, valid: Option<Bitmap>) -> Result<Vector> {
+    let scale = ty.scale() as i32;
+    match ty.physical() {
+        PhysicalType::F64 => binary(ops, ty, n, valid, |x: f64, d: i32| {
+            if d == 0 {
+                (x.round(), 0)
+            } else {
+                let p = 10f64.powi(d);
+                ((x * p).round() / p, 0)
+            }
+        }),
+        PhysicalType::I32 => binary(ops, ty, n, valid, |x: i32, d: i32| {
+            let (r, o) = round_scaled(x as i128, 0, d);
+            (r as i32, o | (i32::try_from(r).is_err() as u8))
+        }),
+        PhysicalType::I64 => binary(ops, ty, n, valid, move |x: i64, d: i32| {
+            let (r, o) = round_scaled(x as i128, scale, d);
+            (r as i64, o | (i64::try_from(r).is_err() as u8))
+        }),
+        PhysicalType::I128 => binary(ops, ty, n, valid, move |x: i128, d: i32| {
+            round_scaled(x, scale, d)
+        }),
+        _ => Err(Error::Unsupported(format!("round of {ty}"))),
+    }
+}
+
+/// `nullif(a, b)`: NULL where `a = b`, else `a`.
+fn nullif(ops: &[Operand<'_>], arg_ty: DataType, ty: DataType, n: usize) -> Result<Vector> {
+    let (a, b) = (&ops[0], &ops[1]);
+    let base = cast_operand(a, arg_ty, arg_ty, n)?;
+    if a.is_null_const() || b.is_null_const() {
+        return convert(base, ty, n);
+    }
+    let both = and_validity(a.validity(n), b.validity(n));
+    let Out::Positions(equal) = compare(CmpOp::Eq, a, b, n, both.as_ref(), Some(true))? else {
+        return Err(Error::Internal(
+            "nullif comparison returned booleans".into(),
+        ));
+    };
+    if equal.is_empty() {
+        return convert(base, ty, n);
+    }
+    let mut null = vec![false; n];
+    for &p in &equal {
+        null[p as usize] = true;
+    }
+    let validity = normalize(bitmap_from_fn(n, |i| base.is_valid(i) && !null[i]));
+    convert(Vector { validity, ..base }, ty, n)
+}

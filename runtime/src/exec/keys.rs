@@ -1,0 +1,484 @@
+//! Hashing and comparing rows of key columns: the shared core of hash joins, hash
+//! aggregation, DISTINCT and set operations.
+//!
+//! Keys are compared with SQL equality except that, where a caller asks for grouping
+//! semantics, NULL equals NULL (GROUP BY, DISTINCT, UNION); join keys never match NULLs (the
+//! join skips rows with a NULL key before probing). Doubles compare by value with -0.0 = 0.0
+//! and all NaNs equal (PostgreSQL's grouping of NaN).
+
+use crate::vector::{Bitmap, StrData, Vector, VectorData};
+use crate::Buffer;
+use grizzly_ir::DataType;
+use std::sync::Arc;
+
+const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline]
+fn mix(h: u64, v: u64) -> u64 {
+    let x = (h ^ v).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 31)
+}
+
+#[inline]
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h = SEED ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = mix(h, u64::from_le_bytes(c.try_into().expect("chunk of 8")));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u64::from_le_bytes(buf));
+    }
+    h
+}
+
+#[inline]
+fn f64_key(v: f64) -> u64 {
+    if v.is_nan() {
+        u64::MAX
+    } else if v == 0.0 {
+        0
+    } else {
+        v.to_bits()
+    }
+}
+
+const NULL_HASH: u64 = 0x5555_5555_5555_5555;
+
+/// Combines the hash of each row of `v` (rows given by `rows`, or `0..n`) into `hashes`.
+pub fn hash_vector(v: &Vector, rows: Option<&[u32]>, hashes: &mut [u64]) {
+    fn go<T: Copy>(vals: &[T], rows: Option<&[u32]>, hashes: &mut [u64], f: impl Fn(T) -> u64) {
+        match rows {
+            Some(r) => {
+                for (h, &i) in hashes.iter_mut().zip(r) {
+                    *h = mix(*h, f(vals[i as usize]));
+                }
+            }
+            None => {
+                for (h, &x) in hashes.iter_mut().zip(vals) {
+                    *h = mix(*h, f(x));
+                }
+            }
+        }
+    }
+    match &v.data {
+        VectorData::Bool(b) => go(b, rows, hashes, |x| x as u64),
+        VectorData::I32(b) => go(b, rows, hashes, |x| x as i64 as u64),
+        VectorData::I64(b) => go(b, rows, hashes, |x| x as u64),
+        VectorData::I128(b) => go(b, rows, hashes, |x| {
+            (x as u64) ^ ((x >> 64) as u64).rotate_left(17)
+        }),
+        VectorData::F64(b) => go(b, rows, hashes, f64_key),
+        VectorData::Str(s) => {
+            let n = hashes.len();
+            for (k, h) in hashes.iter_mut().enumerate().take(n) {
+                let i = rows.map_or(k, |r| r[k] as usize);
+                *h = mix(*h, hash_bytes(s.get_bytes(i)));
+            }
+        }
+        VectorData::Dict { codes, dict } => {
+            let dict_hashes: Vec<u64> = (0..dict.len())
+                .map(|c| hash_bytes(dict.get_bytes(c)))
+                .collect();
+            go(codes, rows, hashes, |c| dict_hashes[c as usize]);
+        }
+    }
+    if let Some(valid) = &v.validity {
+        for (k, h) in hashes.iter_mut().enumerate() {
+            let i = rows.map_or(k, |r| r[k] as usize);
+            if !valid.is_valid(i) {
+                *h = mix(*h, NULL_HASH);
+            }
+        }
+    }
+}
+
+/// Initial value for a hash accumulator.
+pub fn hash_seed(n: usize) -> Vec<u64> {
+    vec![SEED; n]
+}
+
+/// True if rows `i` of `a` and `j` of `b` hold equal values (NULL = NULL). Both vectors must
+/// have the same type.
+#[inline]
+pub fn values_equal(a: &Vector, i: usize, b: &Vector, j: usize) -> bool {
+    let (va, vb) = (a.is_valid(i), b.is_valid(j));
+    if !va || !vb {
+        return va == vb;
+    }
+    match (&a.data, &b.data) {
+        (VectorData::Bool(x), VectorData::Bool(y)) => x[i] == y[j],
+        (VectorData::I32(x), VectorData::I32(y)) => x[i] == y[j],
+        (VectorData::I64(x), VectorData::I64(y)) => x[i] == y[j],
+        (VectorData::I128(x), VectorData::I128(y)) => x[i] == y[j],
+        (VectorData::F64(x), VectorData::F64(y)) => f64_key(x[i]) == f64_key(y[j]),
+        (VectorData::Dict { codes: x, dict: dx }, VectorData::Dict { codes: y, dict: dy })
+            if Arc::ptr_eq(dx, dy) =>
+        {
+            x[i] == y[j]
+        }
+        _ => str_at(a, i) == str_at(b, j),
+    }
+}
+
+/// The bytes of string row `i` (Str or Dict vectors).
+#[inline]
+pub fn str_at(v: &Vector, i: usize) -> &[u8] {
+    match &v.data {
+        VectorData::Str(s) => s.get_bytes(i),
+        VectorData::Dict { codes, dict } => dict.get_bytes(codes[i] as usize),
+        _ => &[],
+    }
+}
+
+/// A vector of `n` NULLs of type `ty`.
+pub fn null_vector(ty: DataType, n: usize) -> Vector {
+    let mut store = KeyStore::new(ty);
+    for _ in 0..n {
+        store.push_null();
+    }
+    store.finish()
+}
+
+/// Growable typed storage for key (or payload) values, appended row by row from vectors;
+/// [`KeyStore::finish`] turns it into a [`Vector`].
+pub struct KeyStore {
+    ty: DataType,
+    data: StoreData,
+    valid: Vec<bool>,
+    has_null: bool,
+}
+
+enum StoreData {
+    Bool(Vec<u8>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    I128(Vec<i128>),
+    F64(Vec<f64>),
+    Str { offsets: Vec<u32>, bytes: Vec<u8> },
+}
+
+impl KeyStore {
+    pub fn new(ty: DataType) -> KeyStore {
+        use grizzly_ir::PhysicalType as P;
+        let data = match ty.physical() {
+            P::Bool => StoreData::Bool(Vec::new()),
+            P::I32 => StoreData::I32(Vec::new()),
+            P::I64 => StoreData::I64(Vec::new()),
+            P::I128 => StoreData::I128(Vec::new()),
+            P::F64 => StoreData::F64(Vec::new()),
+            P::Str => StoreData::Str {
+                offsets: vec![0],
+                bytes: Vec::new(),
+            },
+        };
+        KeyStore {
+            ty,
+            data,
+            valid: Vec::new(),
+            has_null: false,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.valid.is_empty()
+    }
+
+    /// Appends row `i` of `v` (which has this store's type).
+    #[inline]
+    pub fn push(&mut self, v: &Vector, i: usize) {
+        let valid = v.is_valid(i);
+        self.has_null |= !valid;
+        self.valid.push(valid);
+        match (&mut self.data, &v.data) {
+            (StoreData::Bool(d), VectorData::Bool(s)) => d.push(s[i]),
+            (StoreData::I32(d), VectorData::I32(s)) => d.push(s[i]),
+            (StoreData::I64(d), VectorData::I64(s)) => d.push(s[i]),
+            (StoreData::I128(d), VectorData::I128(s)) => d.push(s[i]),
+            (StoreData::F64(d), VectorData::F64(s)) => d.push(s[i]),
+            (StoreData::Str { offsets, bytes }, _) => {
+                bytes.extend_from_slice(str_at(v, i));
+                offsets.push(bytes.len() as u32);
+            }
+            _ => unreachable!("key store type mismatch: {:?} vs {:?}", self.ty, v.ty),
+        }
+    }
+
+    /// Appends a value (NULL or of this store's type; decimals at this store's scale).
+    /// Returns false, appending nothing, if the value's kind does not fit.
+    pub fn push_value(&mut self, v: &grizzly_ir::Value) -> bool {
+        use grizzly_ir::Value as V;
+        if v.is_null() {
+            self.push_null();
+            return true;
+        }
+        let ok = match (&mut self.data, v) {
+            (StoreData::Bool(d), V::Boolean(b)) => {
+                d.push(*b as u8);
+                true
+            }
+            (StoreData::I32(d), V::Int32(x) | V::Date(x)) => {
+                d.push(*x);
+                true
+            }
+            (StoreData::I64(d), V::Int64(x)) => {
+                d.push(*x);
+                true
+            }
+            (StoreData::I64(d), V::Decimal(x, s)) if *s == self.ty.scale() => {
+                match i64::try_from(*x) {
+                    Ok(x) => {
+                        d.push(x);
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            (StoreData::I128(d), V::Decimal(x, s)) if *s == self.ty.scale() => {
+                d.push(*x);
+                true
+            }
+            (StoreData::F64(d), V::Float64(x)) => {
+                d.push(*x);
+                true
+            }
+            (StoreData::Str { offsets, bytes }, V::Varchar(t)) => {
+                bytes.extend_from_slice(t.as_bytes());
+                offsets.push(bytes.len() as u32);
+                true
+            }
+            _ => false,
+        };
+        if ok {
+            self.valid.push(true);
+        }
+        ok
+    }
+
+    /// Appends a NULL.
+    pub fn push_null(&mut self) {
+        self.has_null = true;
+        self.valid.push(false);
+        match &mut self.data {
+            StoreData::Bool(d) => d.push(0),
+            StoreData::I32(d) => d.push(0),
+            StoreData::I64(d) => d.push(0),
+            StoreData::I128(d) => d.push(0),
+            StoreData::F64(d) => d.push(0.0),
+            StoreData::Str { offsets, bytes } => offsets.push(bytes.len() as u32),
+        }
+    }
+
+    /// True if stored row `k` equals row `i` of `v` (NULL = NULL).
+    #[inline]
+    pub fn equals(&self, k: usize, v: &Vector, i: usize) -> bool {
+        let (a, b) = (self.valid[k], v.is_valid(i));
+        if !a || !b {
+            return a == b;
+        }
+        match (&self.data, &v.data) {
+            (StoreData::Bool(d), VectorData::Bool(s)) => d[k] == s[i],
+            (StoreData::I32(d), VectorData::I32(s)) => d[k] == s[i],
+            (StoreData::I64(d), VectorData::I64(s)) => d[k] == s[i],
+            (StoreData::I128(d), VectorData::I128(s)) => d[k] == s[i],
+            (StoreData::F64(d), VectorData::F64(s)) => f64_key(d[k]) == f64_key(s[i]),
+            (StoreData::Str { offsets, bytes }, _) => {
+                &bytes[offsets[k] as usize..offsets[k + 1] as usize] == str_at(v, i)
+            }
+            _ => false,
+        }
+    }
+
+    pub fn finish(self) -> Vector {
+        let validity = self
+            .has_null
+            .then(|| Bitmap::from_bools(self.valid.iter().copied()));
+        let data = match self.data {
+            StoreData::Bool(d) => VectorData::Bool(d.into()),
+            StoreData::I32(d) => VectorData::I32(d.into()),
+            StoreData::I64(d) => VectorData::I64(d.into()),
+            StoreData::I128(d) => VectorData::I128(d.into()),
+            StoreData::F64(d) => VectorData::F64(d.into()),
+            StoreData::Str { offsets, bytes } => VectorData::Str(StrData {
+                offsets: Buffer::from_vec(offsets),
+                bytes: Buffer::from_vec(bytes),
+            }),
+        };
+        Vector {
+            ty: self.ty,
+            data,
+            validity,
+        }
+    }
+}
+
+/// An open-addressing hash table from row hashes to entry ids (`u32`), sized to a power of
+/// two with load factor at most 1/2. Equality of keys is the caller's business: `find` walks
+/// the slots whose stored hash matches.
+pub struct HashIndex {
+    slots: Vec<(u64, u32)>,
+    mask: usize,
+    len: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl HashIndex {
+    pub fn with_capacity(n: usize) -> HashIndex {
+        let cap = (n.max(8) * 2).next_power_of_two();
+        HashIndex {
+            slots: vec![(0, EMPTY); cap],
+            mask: cap - 1,
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Finds an entry with hash `h` for which `eq(entry)` holds, or inserts `new_id()` there.
+    /// Returns the entry id and whether it was inserted.
+    #[inline]
+    pub fn find_or_insert(
+        &mut self,
+        h: u64,
+        mut eq: impl FnMut(u32) -> bool,
+        new_id: impl FnOnce() -> u32,
+    ) -> (u32, bool) {
+        if self.len * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mut pos = (h as usize) & self.mask;
+        loop {
+            let (sh, id) = self.slots[pos];
+            if id == EMPTY {
+                let id = new_id();
+                self.slots[pos] = (h, id);
+                self.len += 1;
+                return (id, true);
+            }
+            if sh == h && eq(id) {
+                return (id, false);
+            }
+            pos = (pos + 1) & self.mask;
+        }
+    }
+
+    /// The first entry with hash `h` for which `eq(entry)` holds.
+    #[inline]
+    pub fn find(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let mut pos = (h as usize) & self.mask;
+        loop {
+            let (sh, id) = self.slots[pos];
+            if id == EMPTY {
+                return None;
+            }
+            if sh == h && eq(id) {
+                return Some(id);
+            }
+            pos = (pos + 1) & self.mask;
+        }
+    }
+
+    /// Inserts an entry without looking for an equal one (duplicates allowed).
+    #[inline]
+    pub fn insert(&mut self, h: u64, id: u32) {
+        if self.len * 2 >= self.slots.len() {
+            self.grow();
+        }
+        let mut pos = (h as usize) & self.mask;
+        while self.slots[pos].1 != EMPTY {
+            pos = (pos + 1) & self.mask;
+        }
+        self.slots[pos] = (h, id);
+        self.len += 1;
+    }
+
+    /// Calls `f` with every entry whose stored hash is `h`.
+    #[inline]
+    pub fn for_each_match(&self, h: u64, mut f: impl FnMut(u32)) {
+        let mut pos = (h as usize) & self.mask;
+        loop {
+            let (sh, id) = self.slots[pos];
+            if id == EMPTY {
+                return;
+            }
+            if sh == h {
+                f(id);
+            }
+            pos = (pos + 1) & self.mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        let cap = old.len() * 2;
+        self.slots = vec![(0, EMPTY); cap];
+        self.mask = cap - 1;
+        for (h, id) in old.into_iter().filter(|s| s.1 != EMPTY) {
+            let mut pos = (h as usize) & self.mask;
+            while self.slots[pos].1 != EMPTY {
+                pos = (pos + 1) & self.mask;
+            }
+            self.slots[pos] = (h, id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grizzly_ir::Value;
+
+    #[test]
+    fn equal_strings_hash_equal_across_encodings() {
+        let plain = Vector::from_values(
+            DataType::Varchar,
+            &["x", "yy"].map(|s| Value::Varchar(s.into())),
+        )
+        .unwrap();
+        let dict = Vector {
+            ty: DataType::Varchar,
+            data: VectorData::Dict {
+                codes: vec![1u32, 0].into(),
+                dict: Arc::new(StrData::from_strs(["x", "yy"])),
+            },
+            validity: None,
+        };
+        let (mut a, mut b) = (hash_seed(2), hash_seed(2));
+        hash_vector(&plain, None, &mut a);
+        hash_vector(&dict, None, &mut b);
+        assert_eq!(a[0], b[1]);
+        assert!(values_equal(&plain, 0, &dict, 1));
+        assert!(!values_equal(&plain, 0, &dict, 0));
+    }
+
+    #[test]
+    fn index_finds_and_inserts() {
+        let mut idx = HashIndex::with_capacity(1);
+        let keys: Vec<u64> = (0..1000).map(|k| k % 100).collect();
+        let mut ids = Vec::new();
+        for &k in &keys {
+            let next = ids.len() as u32;
+            let (id, new) =
+                idx.find_or_insert(k.wrapping_mul(7), |id| ids[id as usize] == k, || next);
+            if new {
+                ids.push(k);
+            }
+            assert_eq!(ids[id as usize], k);
+        }
+        assert_eq!(ids.len(), 100);
+    }
+}

@@ -1,0 +1,346 @@
+//! Turns a logical plan into a tree of interpreter operators.
+//!
+//! Column references are resolved to batch positions here: every operator's output columns
+//! are its logical node's fields, in order. Uncorrelated subqueries are run first and replaced
+//! by their results (a constant, an IN list, or a boolean).
+
+use super::aggregate::{AggSpec, AggregateOp};
+use super::batch::Batch;
+use super::expr::{eval_constant, PhysExpr};
+use super::join::HashJoinOp;
+use super::operator::{BoxOp, ExecContext};
+use super::scan::ScanOp;
+use super::setop::SetOpOp;
+use super::simple::{collect, BatchesOp, ConcatOp, FilterOp, LimitOp, ProjectItem, ProjectOp};
+use super::sort::{SortKeySpec, SortOp};
+use crate::vector::Vector;
+use crate::{exec_err, Error, Result};
+use grizzly_ir::{ColumnId, DataType, Expr, Field, LogicalPlan, SetOpKind, Value};
+
+/// Builds the operator tree for `plan`.
+pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
+    let params = &ctx.params[..];
+    Ok(match plan {
+        LogicalPlan::Scan {
+            table,
+            columns,
+            filters,
+        } => {
+            let Some(t) = ctx.snapshot.table(table) else {
+                return Err(Error::Sql(grizzly_ir::Error::Bind(format!(
+                    "table \"{table}\" does not exist"
+                ))));
+            };
+            let ids: Vec<ColumnId> = columns.iter().map(|(_, f)| f.id).collect();
+            let filters = resolve_all(filters, ctx)?;
+            Box::new(ScanOp::new(
+                t.clone(),
+                columns.iter().map(|(i, _)| *i).collect(),
+                &ids,
+                &filters,
+                params,
+            )?)
+        }
+        LogicalPlan::Values { fields, rows } => {
+            let types: Vec<DataType> = fields.iter().map(|f| f.ty).collect();
+            let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.len()); fields.len()];
+            for row in rows {
+                for (c, e) in row.iter().enumerate() {
+                    let e = resolve_subqueries(e, ctx)?;
+                    columns[c].push(eval_constant(&e, params)?);
+                }
+            }
+            let vectors = columns
+                .iter()
+                .zip(&types)
+                .map(|(vals, ty)| {
+                    Vector::from_values(*ty, vals).ok_or_else(|| {
+                        Error::Internal(format!("VALUES item does not match its type {ty}"))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(BatchesOp {
+                batches: vec![Batch::new(vectors, rows.len())].into_iter(),
+            })
+        }
+        LogicalPlan::Filter { input, predicate } => {
+            let layout = layout_of(input);
+            let predicate = resolve_subqueries(predicate, ctx)?;
+            Box::new(FilterOp {
+                input: build(input, ctx)?,
+                predicate: PhysExpr::new(&predicate, &|id| position(&layout, id), params)?,
+            })
+        }
+        LogicalPlan::Project { input, exprs } => {
+            let layout = layout_of(input);
+            let items = exprs
+                .iter()
+                .map(|(e, _)| {
+                    let e = resolve_subqueries(e, ctx)?;
+                    ProjectItem::new(&e, &|id| position(&layout, id), params)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(ProjectOp {
+                input: build(input, ctx)?,
+                exprs: items,
+            })
+        }
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => {
+            let layout = layout_of(input);
+            let pos = |id| position(&layout, id);
+            let keys = group_by
+                .iter()
+                .map(|(e, _)| PhysExpr::new(&resolve_subqueries(e, ctx)?, &pos, params))
+                .collect::<Result<Vec<_>>>()?;
+            let aggs = aggregates
+                .iter()
+                .map(|(call, _)| {
+                    let arg = match &call.arg {
+                        Some(a) => Some(PhysExpr::new(&resolve_subqueries(a, ctx)?, &pos, params)?),
+                        None => None,
+                    };
+                    Ok(AggSpec {
+                        func: call.func,
+                        arg,
+                        distinct: call.distinct,
+                        ty: call.ty,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(AggregateOp::new(build(input, ctx)?, keys, aggs))
+        }
+        LogicalPlan::Distinct { input } => {
+            let fields = input.fields();
+            let layout = layout_of(input);
+            let keys = fields
+                .iter()
+                .map(|f| {
+                    PhysExpr::new(
+                        &Expr::column(f.id, f.ty),
+                        &|id| position(&layout, id),
+                        params,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Box::new(AggregateOp::new(build(input, ctx)?, keys, Vec::new()))
+        }
+        LogicalPlan::Join {
+            left,
+            right,
+            kind,
+            on,
+            filter,
+        } => {
+            let (ll, rl) = (layout_of(left), layout_of(right));
+            let left_keys = on
+                .iter()
+                .map(|(l, _)| {
+                    PhysExpr::new(
+                        &resolve_subqueries(l, ctx)?,
+                        &|id| position(&ll, id),
+                        params,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let right_keys = on
+                .iter()
+                .map(|(_, r)| {
+                    PhysExpr::new(
+                        &resolve_subqueries(r, ctx)?,
+                        &|id| position(&rl, id),
+                        params,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let combined: Vec<ColumnId> = ll.iter().chain(&rl).copied().collect();
+            let filter = match filter {
+                Some(f) => Some(PhysExpr::new(
+                    &resolve_subqueries(f, ctx)?,
+                    &|id| position(&combined, id),
+                    params,
+                )?),
+                None => None,
+            };
+            let types = |p: &LogicalPlan| p.fields().iter().map(|f| f.ty).collect::<Vec<_>>();
+            Box::new(HashJoinOp::new(
+                build(left, ctx)?,
+                build(right, ctx)?,
+                *kind,
+                left_keys,
+                right_keys,
+                filter,
+                types(left),
+                types(right),
+            ))
+        }
+        LogicalPlan::Sort { input, keys } => sort_op(input, keys, None, ctx)?,
+        LogicalPlan::Limit {
+            input,
+            limit,
+            offset,
+        } => {
+            let inner = match (&**input, limit) {
+                (
+                    LogicalPlan::Sort {
+                        input: sorted,
+                        keys,
+                    },
+                    Some(l),
+                ) => {
+                    let top = usize::try_from(l.saturating_add(*offset)).unwrap_or(usize::MAX);
+                    sort_op(sorted, keys, Some(top), ctx)?
+                }
+                _ => build(input, ctx)?,
+            };
+            Box::new(LimitOp {
+                input: inner,
+                offset: *offset,
+                limit: *limit,
+            })
+        }
+        LogicalPlan::SetOp {
+            op,
+            all,
+            left,
+            right,
+            fields,
+        } => {
+            let types: Vec<DataType> = fields.iter().map(|f| f.ty).collect();
+            let (l, r) = (build(left, ctx)?, build(right, ctx)?);
+            if *op == SetOpKind::Union && *all {
+                Box::new(ConcatOp {
+                    inputs: vec![l, r],
+                    current: 0,
+                })
+            } else {
+                Box::new(SetOpOp::new(l, r, *op, *all, types))
+            }
+        }
+        other => return exec_err!("the interpreter cannot run this plan node: {other:?}"),
+    })
+}
+
+fn sort_op(
+    input: &LogicalPlan,
+    keys: &[grizzly_ir::SortKey],
+    limit: Option<usize>,
+    ctx: &ExecContext,
+) -> Result<BoxOp> {
+    let layout = layout_of(input);
+    let specs = keys
+        .iter()
+        .map(|k| {
+            Ok(SortKeySpec {
+                expr: PhysExpr::new(
+                    &resolve_subqueries(&k.expr, ctx)?,
+                    &|id| position(&layout, id),
+                    &ctx.params,
+                )?,
+                ascending: k.ascending,
+                nulls_first: k.nulls_first,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let types = input.fields().iter().map(|f| f.ty).collect();
+    Ok(Box::new(SortOp::new(
+        build(input, ctx)?,
+        types,
+        specs,
+        limit,
+    )))
+}
+
+/// Output column ids of a plan node, in batch order.
+fn layout_of(plan: &LogicalPlan) -> Vec<ColumnId> {
+    plan.fields().iter().map(|f: &Field| f.id).collect()
+}
+
+fn position(layout: &[ColumnId], id: ColumnId) -> Option<usize> {
+    layout.iter().position(|c| *c == id)
+}
+
+fn resolve_all(exprs: &[Expr], ctx: &ExecContext) -> Result<Vec<Expr>> {
+    exprs.iter().map(|e| resolve_subqueries(e, ctx)).collect()
+}
+
+/// Runs every (uncorrelated) subquery in `expr` and replaces it by its result.
+pub fn resolve_subqueries(expr: &Expr, ctx: &ExecContext) -> Result<Expr> {
+    if !expr.has_subquery() {
+        return Ok(expr.clone());
+    }
+    let mut error = None;
+    let out = expr.clone().transform(&mut |e| {
+        if error.is_some() {
+            return e;
+        }
+        match run_subquery(e, ctx) {
+            Ok(e) => e,
+            Err(err) => {
+                error = Some(err);
+                Expr::literal(Value::Null, DataType::Boolean)
+            }
+        }
+    });
+    match error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
+    Ok(match e {
+        Expr::ScalarSubquery { plan, ty } => {
+            let (columns, rows) = execute(&plan, ctx)?;
+            if rows > 1 {
+                return exec_err!("more than one row returned by a subquery used as an expression");
+            }
+            let value = if rows == 0 {
+                Value::Null
+            } else {
+                columns[0].get(0)
+            };
+            Expr::literal(value, ty)
+        }
+        Expr::Exists { plan, negated } => {
+            let (_, rows) = execute(&plan, ctx)?;
+            Expr::literal(Value::Boolean((rows > 0) != negated), DataType::Boolean)
+        }
+        Expr::InSubquery {
+            expr,
+            plan,
+            negated,
+        } => {
+            let (columns, rows) = execute(&plan, ctx)?;
+            let ty = expr.data_type();
+            let mut seen = std::collections::HashSet::new();
+            let mut list = Vec::new();
+            for i in 0..rows {
+                let v = columns[0].get(i);
+                if seen.insert(format!("{v:?}")) {
+                    list.push(Expr::literal(v, ty));
+                }
+            }
+            if list.is_empty() {
+                // x IN (empty) is false, even for NULL x; NOT IN (empty) is true.
+                Expr::literal(Value::Boolean(negated), DataType::Boolean)
+            } else {
+                Expr::InList {
+                    expr,
+                    list,
+                    negated,
+                }
+            }
+        }
+        other => other,
+    })
+}
+
+/// Runs a plan to completion: its output columns (dense) and row count.
+pub fn execute(plan: &LogicalPlan, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+    let types: Vec<DataType> = plan.fields().iter().map(|f| f.ty).collect();
+    collect(build(plan, ctx)?, &types)
+}

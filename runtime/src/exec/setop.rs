@@ -1,0 +1,86 @@
+//! INTERSECT / EXCEPT / UNION (distinct) and their ALL forms: counts each distinct row on both
+//! sides, then emits each row as many times as the operation says (NULLs compare equal here).
+
+use super::aggregate::{split, Groups};
+use super::batch::Batch;
+use super::kernels;
+use super::operator::{BoxOp, Operator};
+use super::simple::densify_batch;
+use crate::Result;
+use grizzly_ir::{DataType, SetOpKind};
+
+pub struct SetOpOp {
+    inputs: Option<(BoxOp, BoxOp)>,
+    op: SetOpKind,
+    all: bool,
+    types: Vec<DataType>,
+    output: std::vec::IntoIter<Batch>,
+}
+
+impl SetOpOp {
+    pub fn new(
+        left: BoxOp,
+        right: BoxOp,
+        op: SetOpKind,
+        all: bool,
+        types: Vec<DataType>,
+    ) -> SetOpOp {
+        SetOpOp {
+            inputs: Some((left, right)),
+            op,
+            all,
+            types,
+            output: Vec::new().into_iter(),
+        }
+    }
+
+    fn run(&mut self, mut left: BoxOp, mut right: BoxOp) -> Result<Vec<Batch>> {
+        let mut groups = Groups::new(&self.types);
+        let (mut left_count, mut right_count) = (Vec::<u64>::new(), Vec::<u64>::new());
+        let mut gids = Vec::new();
+        for (side, input) in [(0, &mut left), (1, &mut right)] {
+            while let Some(batch) = input.next()? {
+                if batch.is_empty() {
+                    continue;
+                }
+                let batch = densify_batch(batch);
+                groups.lookup(&batch.columns, batch.len(), &mut gids);
+                left_count.resize(groups.count, 0);
+                right_count.resize(groups.count, 0);
+                let counts = if side == 0 {
+                    &mut left_count
+                } else {
+                    &mut right_count
+                };
+                for &g in &gids {
+                    counts[g as usize] += 1;
+                }
+            }
+        }
+        let mut rows = Vec::new();
+        for g in 0..groups.count {
+            let (l, r) = (left_count[g], right_count[g]);
+            let times = match (self.op, self.all) {
+                (SetOpKind::Union, false) => 1,
+                (SetOpKind::Union, true) => l + r,
+                (SetOpKind::Intersect, false) => (l > 0 && r > 0) as u64,
+                (SetOpKind::Intersect, true) => l.min(r),
+                (SetOpKind::Except, false) => (l > 0 && r == 0) as u64,
+                (SetOpKind::Except, true) => l.saturating_sub(r),
+            };
+            rows.extend(std::iter::repeat_n(g as u32, times as usize));
+        }
+        let keys = groups.finish();
+        let columns = keys.iter().map(|k| kernels::gather(k, &rows)).collect();
+        Ok(split(columns, rows.len()))
+    }
+}
+
+impl Operator for SetOpOp {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        if let Some((l, r)) = self.inputs.take() {
+            self.output = self.run(l, r)?.into_iter();
+        }
+        Ok(self.output.next())
+    }
+}

@@ -1,0 +1,128 @@
+//! ORDER BY: materializes its input, sorts a row permutation by the key columns, and emits the
+//! rows in order. With a limit (ORDER BY ... LIMIT n) only the first n rows are fully sorted.
+
+use super::aggregate::split;
+use super::batch::Batch;
+use super::expr::PhysExpr;
+use super::kernels;
+use super::keys::str_at;
+use super::operator::{BoxOp, Operator};
+use super::simple::collect;
+use crate::vector::{Vector, VectorData};
+use crate::Result;
+use grizzly_ir::DataType;
+use std::cmp::Ordering;
+
+pub struct SortKeySpec {
+    pub expr: PhysExpr,
+    pub ascending: bool,
+    pub nulls_first: bool,
+}
+
+pub struct SortOp {
+    input: Option<BoxOp>,
+    types: Vec<DataType>,
+    keys: Vec<SortKeySpec>,
+    /// Only the first `limit` rows are needed.
+    limit: Option<usize>,
+    output: std::vec::IntoIter<Batch>,
+}
+
+impl SortOp {
+    pub fn new(
+        input: BoxOp,
+        types: Vec<DataType>,
+        keys: Vec<SortKeySpec>,
+        limit: Option<usize>,
+    ) -> SortOp {
+        SortOp {
+            input: Some(input),
+            types,
+            keys,
+            limit,
+            output: Vec::new().into_iter(),
+        }
+    }
+
+    fn run(&mut self, input: BoxOp) -> Result<Vec<Batch>> {
+        let (columns, rows) = collect(input, &self.types)?;
+        let whole = Batch::new(columns, rows);
+        let key_vectors = self
+            .keys
+            .iter()
+            .map(|k| k.expr.eval(&whole))
+            .collect::<Result<Vec<_>>>()?;
+        let cmp = |a: &u32, b: &u32| -> Ordering {
+            for (k, v) in self.keys.iter().zip(&key_vectors) {
+                let o = compare_rows(v, *a as usize, *b as usize, k.ascending, k.nulls_first);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            Ordering::Equal
+        };
+        let mut perm: Vec<u32> = (0..rows as u32).collect();
+        match self.limit {
+            Some(n) if n < rows => {
+                if n > 0 {
+                    perm.select_nth_unstable_by(n - 1, cmp);
+                }
+                perm.truncate(n);
+                perm.sort_unstable_by(cmp);
+            }
+            _ => perm.sort_unstable_by(cmp),
+        }
+        let out: Vec<Vector> = whole
+            .columns
+            .iter()
+            .map(|c| kernels::gather(c, &perm))
+            .collect();
+        Ok(split(out, perm.len()))
+    }
+}
+
+/// Order of rows `a` and `b` of one key vector.
+fn compare_rows(v: &Vector, a: usize, b: usize, ascending: bool, nulls_first: bool) -> Ordering {
+    match (v.is_valid(a), v.is_valid(b)) {
+        (false, false) => return Ordering::Equal,
+        (false, true) => {
+            return if nulls_first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (true, false) => {
+            return if nulls_first {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (true, true) => {}
+    }
+    let o = match &v.data {
+        VectorData::Bool(x) => x[a].cmp(&x[b]),
+        VectorData::I32(x) => x[a].cmp(&x[b]),
+        VectorData::I64(x) => x[a].cmp(&x[b]),
+        VectorData::I128(x) => x[a].cmp(&x[b]),
+        VectorData::F64(x) => x[a].total_cmp(&x[b]),
+        // Dictionaries are sorted: code order is string order.
+        VectorData::Dict { codes, .. } => codes[a].cmp(&codes[b]),
+        VectorData::Str(_) => str_at(v, a).cmp(str_at(v, b)),
+    };
+    if ascending {
+        o
+    } else {
+        o.reverse()
+    }
+}
+
+impl Operator for SortOp {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        if let Some(input) = self.input.take() {
+            self.output = self.run(input)?.into_iter();
+        }
+        Ok(self.output.next())
+    }
+}

@@ -1,0 +1,506 @@
+//! [`WriteTxn`]: the single writer. Changes build a private copy of the catalog; appended rows
+//! collect in a per-table tail and full row groups are written (copy-on-write, into free
+//! space) as soon as they fill. `commit` seals the tails and publishes through
+//! [`Shared::publish`]; dropping the transaction instead leaves the store as it was, and the
+//! space it wrote returns to the allocator.
+//!
+//! Tail sealing keeps many small commits from making many small row groups: the tail is
+//! merged with the table's trailing partial row groups while the one before is no larger than
+//! everything after it (a binary-counter rule), so single-row commits leave O(log n) small
+//! row groups and each row is rewritten O(log n) times before its group fills.
+
+use super::encode::{encode_row_group, ColumnBuilder};
+use super::format::ROW_GROUP_ROWS;
+use super::lock;
+use super::store::{Shared, Snapshot, WriterLock};
+use super::table::Table;
+use crate::vector::{Vector, VectorData};
+use crate::{Error, Result};
+use grizzly_ir::{PhysicalType, TableMeta, ViewMeta};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// The write transaction; holds the store's writer slot until committed or dropped.
+pub struct WriteTxn {
+    shared: Arc<Shared>,
+    _writer: WriterLock,
+    base_commit: u64,
+    tables: BTreeMap<String, TxnTable>,
+    views: BTreeMap<String, ViewMeta>,
+    next_schema_version: u64,
+    /// Anything to commit at all.
+    dirty: bool,
+    /// Row groups were written to the file (they need a sync before the catalog).
+    wrote_data: bool,
+    /// `snapshot()` result, kept until the next change.
+    view: Mutex<Option<Arc<Snapshot>>>,
+}
+
+struct TxnTable {
+    table: Arc<Table>,
+    /// Rows appended but not yet in a row group (fewer than `ROW_GROUP_ROWS`).
+    tail: Option<Vec<ColumnBuilder>>,
+}
+
+impl TxnTable {
+    fn tail_rows(&self) -> usize {
+        self.tail
+            .as_ref()
+            .and_then(|t| t.first())
+            .map_or(0, ColumnBuilder::len)
+    }
+}
+
+fn no_table(name: &str) -> Error {
+    Error::Execution(format!("table \"{name}\" does not exist"))
+}
+
+impl WriteTxn {
+    pub(crate) fn new(shared: Arc<Shared>, writer: WriterLock, base: Arc<Snapshot>) -> WriteTxn {
+        WriteTxn {
+            shared,
+            _writer: writer,
+            base_commit: base.commit,
+            tables: base
+                .tables
+                .iter()
+                .map(|(n, t)| {
+                    (
+                        n.clone(),
+                        TxnTable {
+                            table: t.clone(),
+                            tail: None,
+                        },
+                    )
+                })
+                .collect(),
+            views: base.views.clone(),
+            next_schema_version: base.next_schema_version,
+            dirty: false,
+            wrote_data: false,
+            view: Mutex::new(None),
+        }
+    }
+
+    fn changed(&mut self) {
+        self.dirty = true;
+        *lock(&self.view) = None;
+    }
+
+    /// The transaction's own view, including its uncommitted changes.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        let mut cached = lock(&self.view);
+        if let Some(s) = &*cached {
+            return s.clone();
+        }
+        let tables = self
+            .tables
+            .iter()
+            .map(|(n, t)| {
+                let table = match &t.tail {
+                    Some(tail) if t.tail_rows() > 0 => {
+                        let cols: Vec<Vector> = tail.iter().map(ColumnBuilder::to_vector).collect();
+                        let mut table = (*t.table).clone();
+                        let enc = encode_row_group(&cols, 0, t.tail_rows())
+                            .expect("a tail built by this transaction encodes");
+                        let rg = self
+                            .shared
+                            .place(enc, &table.meta, table.row_groups.len(), true)
+                            .expect("memory for the transaction's uncommitted rows");
+                        table.row_groups.push(rg);
+                        Arc::new(table)
+                    }
+                    _ => t.table.clone(),
+                };
+                (n.clone(), table)
+            })
+            .collect();
+        let snap = Arc::new(Snapshot {
+            commit: self.base_commit + 1,
+            tables,
+            views: self.views.clone(),
+            next_schema_version: self.next_schema_version,
+        });
+        *cached = Some(snap.clone());
+        snap
+    }
+
+    /// # Errors
+    /// `Error::Execution` if a table or view of that name exists or the schema is invalid.
+    pub fn create_table(&mut self, mut meta: TableMeta) -> Result<()> {
+        self.check_free_name(&meta.name)?;
+        if meta.columns.is_empty() {
+            return Err(Error::Execution(format!(
+                "table \"{}\" must have at least one column",
+                meta.name
+            )));
+        }
+        let mut seen = HashSet::new();
+        for c in &meta.columns {
+            if super::format::type_tag(c.ty).is_none() {
+                return Err(Error::Unsupported(format!(
+                    "storing columns of type {}",
+                    c.ty
+                )));
+            }
+            if !seen.insert(c.name.as_str()) {
+                return Err(Error::Execution(format!(
+                    "column \"{}\" specified more than once",
+                    c.name
+                )));
+            }
+        }
+        meta.row_count = 0;
+        let schema_version = self.next_schema_version;
+        self.next_schema_version += 1;
+        let name = meta.name.clone();
+        let table = Arc::new(Table {
+            meta,
+            schema_version,
+            row_groups: Vec::new(),
+        });
+        self.tables.insert(name, TxnTable { table, tail: None });
+        self.changed();
+        Ok(())
+    }
+
+    fn check_free_name(&self, name: &str) -> Result<()> {
+        if self.tables.contains_key(name) {
+            return Err(Error::Execution(format!("table \"{name}\" already exists")));
+        }
+        if self.views.contains_key(name) {
+            return Err(Error::Execution(format!("view \"{name}\" already exists")));
+        }
+        Ok(())
+    }
+
+    pub fn drop_table(&mut self, name: &str) -> Result<()> {
+        self.tables.remove(name).ok_or_else(|| no_table(name))?;
+        self.changed();
+        Ok(())
+    }
+
+    /// # Errors
+    /// `Error::Execution` if a table or view of that name exists (replace = drop + create).
+    pub fn create_view(&mut self, view: ViewMeta) -> Result<()> {
+        self.check_free_name(&view.name)?;
+        self.views.insert(view.name.clone(), view);
+        self.changed();
+        Ok(())
+    }
+
+    pub fn drop_view(&mut self, name: &str) -> Result<()> {
+        if self.views.remove(name).is_none() {
+            return Err(Error::Execution(format!("view \"{name}\" does not exist")));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Appends rows: one vector per column, equal lengths, types as in the schema.
+    ///
+    /// # Errors
+    /// `Error::Execution` for an unknown table, a column count/length/type mismatch, or a NULL
+    /// in a NOT NULL column (naming it). Nothing is appended then.
+    pub fn append(&mut self, table: &str, columns: Vec<Vector>) -> Result<()> {
+        let t = self.tables.get(table).ok_or_else(|| no_table(table))?;
+        let rows = check_columns(&t.table.meta, &columns)?;
+        if rows == 0 {
+            return Ok(());
+        }
+        self.changed();
+        self.push_rows(table, &columns, rows)
+    }
+
+    /// Replaces the whole contents of a table (UPDATE, DELETE).
+    pub fn replace(&mut self, table: &str, columns: Vec<Vector>) -> Result<()> {
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        let rows = check_columns(&t.table.meta, &columns)?;
+        t.tail = None;
+        let tm = Arc::make_mut(&mut t.table);
+        tm.row_groups.clear();
+        tm.meta.row_count = 0;
+        self.changed();
+        self.push_rows(table, &columns, rows)
+    }
+
+    fn push_rows(&mut self, name: &str, cols: &[Vector], rows: usize) -> Result<()> {
+        let shared = self.shared.clone();
+        let t = self.tables.get_mut(name).ok_or_else(|| no_table(name))?;
+        let mut pos = 0;
+        while pos < rows {
+            if t.tail_rows() == 0 && rows - pos >= ROW_GROUP_ROWS {
+                // A whole row group straight from the input: one copy, into the write buffer.
+                let enc = encode_row_group(cols, pos, ROW_GROUP_ROWS)?;
+                let tm = Arc::make_mut(&mut t.table);
+                let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
+                tm.row_groups.push(rg);
+                tm.meta.row_count += ROW_GROUP_ROWS as u64;
+                self.wrote_data |= shared.disk.is_some();
+                pos += ROW_GROUP_ROWS;
+                continue;
+            }
+            let n = (ROW_GROUP_ROWS - t.tail_rows()).min(rows - pos);
+            let meta = &t.table.meta;
+            let tail = t.tail.get_or_insert_with(|| {
+                meta.columns
+                    .iter()
+                    .map(|c| ColumnBuilder::new(c.ty))
+                    .collect()
+            });
+            for (b, v) in tail.iter_mut().zip(cols) {
+                b.append(v, pos, n)?;
+            }
+            Arc::make_mut(&mut t.table).meta.row_count += n as u64;
+            pos += n;
+            if t.tail_rows() == ROW_GROUP_ROWS {
+                let tail = t.tail.take().unwrap_or_default();
+                let vecs: Vec<Vector> = tail.into_iter().map(ColumnBuilder::finish).collect();
+                let enc = encode_row_group(&vecs, 0, ROW_GROUP_ROWS)?;
+                let tm = Arc::make_mut(&mut t.table);
+                let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
+                tm.row_groups.push(rg);
+                self.wrote_data |= shared.disk.is_some();
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a table's tail as row groups, merged with trailing partial row groups by the
+    /// binary-counter rule (see the module docs).
+    fn seal(shared: &Shared, t: &mut TxnTable) -> Result<bool> {
+        let tail_rows = t.tail_rows();
+        let Some(tail) = t.tail.take() else {
+            return Ok(false);
+        };
+        if tail_rows == 0 {
+            return Ok(false);
+        }
+        let tm = Arc::make_mut(&mut t.table);
+        let mut k = tm.row_groups.len();
+        let mut total = tail_rows;
+        while k > 0
+            && tm.row_groups[k - 1].rows < ROW_GROUP_ROWS
+            && tm.row_groups[k - 1].rows <= total
+        {
+            total += tm.row_groups[k - 1].rows;
+            k -= 1;
+        }
+        let cols: Vec<Vector> = if k == tm.row_groups.len() {
+            tail.into_iter().map(ColumnBuilder::finish).collect()
+        } else {
+            let mut merged: Vec<ColumnBuilder> = tm
+                .meta
+                .columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty))
+                .collect();
+            for rg in &tm.row_groups[k..] {
+                for (b, c) in merged.iter_mut().zip(&rg.columns) {
+                    let v = c.load()?;
+                    b.append(&v, 0, v.len())?;
+                }
+            }
+            for (b, t) in merged.iter_mut().zip(tail) {
+                let v = t.finish();
+                b.append(&v, 0, v.len())?;
+            }
+            merged.into_iter().map(ColumnBuilder::finish).collect()
+        };
+        tm.row_groups.truncate(k);
+        let mut pos = 0;
+        while pos < total {
+            let n = ROW_GROUP_ROWS.min(total - pos);
+            let enc = encode_row_group(&cols, pos, n)?;
+            let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
+            tm.row_groups.push(rg);
+            pos += n;
+        }
+        Ok(shared.disk.is_some())
+    }
+
+    /// Vacuum's step: copies row groups into free holes below them, highest first.
+    pub(crate) fn relocate_down(&mut self) -> Result<()> {
+        let mut all: Vec<(u64, String, usize)> = Vec::new();
+        for (name, t) in &self.tables {
+            for (g, rg) in t.table.row_groups.iter().enumerate() {
+                all.push((rg.extent.start, name.clone(), g));
+            }
+        }
+        all.sort_by_key(|e| std::cmp::Reverse(e.0));
+        let mut moved = false;
+        for (_, name, g) in all {
+            let Some(t) = self.tables.get_mut(&name) else {
+                continue;
+            };
+            if let Some(rg) = self.shared.relocate(&t.table.row_groups[g])? {
+                Arc::make_mut(&mut t.table).row_groups[g] = rg;
+                moved = true;
+            }
+        }
+        if moved {
+            self.wrote_data = true;
+            self.changed();
+        }
+        Ok(())
+    }
+
+    /// Makes the changes durable and visible to new snapshots.
+    ///
+    /// # Errors
+    /// I/O errors; the store then still shows the previous commit.
+    pub fn commit(mut self) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let shared = self.shared.clone();
+        for t in self.tables.values_mut() {
+            self.wrote_data |= Self::seal(&shared, t)?;
+        }
+        let snap = Snapshot {
+            commit: self.base_commit + 1,
+            tables: std::mem::take(&mut self.tables)
+                .into_iter()
+                .map(|(n, t)| (n, t.table))
+                .collect(),
+            views: std::mem::take(&mut self.views),
+            next_schema_version: self.next_schema_version,
+        };
+        shared.publish(snap, self.wrote_data)
+    }
+
+    /// Abandons the changes (the same as dropping the transaction).
+    pub fn rollback(self) {}
+}
+
+/// Checks appended columns against the schema; returns the row count.
+fn check_columns(meta: &TableMeta, cols: &[Vector]) -> Result<usize> {
+    let t = &meta.name;
+    if cols.len() != meta.columns.len() {
+        return Err(Error::Execution(format!(
+            "table \"{t}\" has {} columns but {} were given",
+            meta.columns.len(),
+            cols.len()
+        )));
+    }
+    let rows = cols.first().map_or(0, Vector::len);
+    for (c, v) in meta.columns.iter().zip(cols) {
+        if v.ty != c.ty {
+            return Err(Error::Execution(format!(
+                "column \"{}\" of table \"{t}\" is {}, got {}",
+                c.name, c.ty, v.ty
+            )));
+        }
+        let physical_ok = matches!(
+            (c.ty.physical(), &v.data),
+            (PhysicalType::Bool, VectorData::Bool(_))
+                | (PhysicalType::I32, VectorData::I32(_))
+                | (PhysicalType::I64, VectorData::I64(_))
+                | (PhysicalType::I128, VectorData::I128(_))
+                | (PhysicalType::F64, VectorData::F64(_))
+                | (
+                    PhysicalType::Str,
+                    VectorData::Str(_) | VectorData::Dict { .. }
+                )
+        );
+        if !physical_ok {
+            return Err(Error::Internal(format!(
+                "column \"{}\": vector data does not match {}",
+                c.name, c.ty
+            )));
+        }
+        if v.len() != rows {
+            return Err(Error::Execution(format!(
+                "appended columns of table \"{t}\" differ in length"
+            )));
+        }
+        if v.validity.as_ref().is_some_and(|b| b.len() != rows) {
+            return Err(Error::Internal(format!(
+                "column \"{}\": validity length differs from data",
+                c.name
+            )));
+        }
+        let bad_strings = match &v.data {
+            VectorData::Str(s) => s
+                .offsets
+                .first()
+                .zip(s.offsets.last())
+                .is_some_and(|(f, l)| f > l || *l as usize > s.bytes.len()),
+            VectorData::Dict { codes, dict } => codes.iter().any(|x| *x as usize >= dict.len()),
+            _ => false,
+        };
+        if bad_strings {
+            return Err(Error::Internal(format!(
+                "column \"{}\": string offsets or dictionary codes out of range",
+                c.name
+            )));
+        }
+        if !c.nullable && v.null_count() > 0 {
+            return Err(Error::Execution(format!(
+                "null value in column \"{}\" of table \"{t}\" violates not-null constraint",
+                c.name
+            )));
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Store;
+    use grizzly_ir::{ColumnMeta, DataType, Value};
+
+    fn ints(from: i64, n: usize) -> Vec<Vector> {
+        let vals: Vec<Value> = (from..from + n as i64).map(Value::Int64).collect();
+        vec![Vector::from_values(DataType::Int64, &vals).unwrap()]
+    }
+
+    #[test]
+    fn tails_merge_like_a_binary_counter() {
+        let store = Store::in_memory();
+        let meta = TableMeta {
+            name: "t".into(),
+            columns: vec![ColumnMeta {
+                name: "x".into(),
+                ty: DataType::Int64,
+                nullable: false,
+            }],
+            row_count: 0,
+        };
+        let mut w = store.begin_write().unwrap();
+        w.create_table(meta).unwrap();
+        w.commit().unwrap();
+        let sizes = || -> Vec<usize> {
+            store
+                .snapshot()
+                .table("t")
+                .unwrap()
+                .row_groups
+                .iter()
+                .map(|g| g.rows)
+                .collect()
+        };
+        for i in 0..7 {
+            let mut w = store.begin_write().unwrap();
+            w.append("t", ints(i, 1)).unwrap();
+            w.commit().unwrap();
+        }
+        assert_eq!(sizes(), vec![4, 2, 1]);
+        // A big append fills whole row groups and merges what it can.
+        let mut w = store.begin_write().unwrap();
+        w.append("t", ints(7, ROW_GROUP_ROWS + 10)).unwrap();
+        w.commit().unwrap();
+        assert_eq!(sizes(), vec![ROW_GROUP_ROWS, 17]);
+        let t = store.snapshot();
+        let t = t.table("t").unwrap();
+        let mut next = 0;
+        for g in &t.row_groups {
+            let v = g.columns[0].load().unwrap();
+            for i in 0..v.len() {
+                assert_eq!(v.get(i), Value::Int64(next));
+                next += 1;
+            }
+        }
+    }
+}

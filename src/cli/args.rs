@@ -1,0 +1,111 @@
+//! The command line, declared with clap.
+
+use crate::cli::output::Format;
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "Grizzly: an embedded columnar SQL database";
+
+const LONG_ABOUT: &str = "\
+Grizzly: an embedded columnar SQL database whose hot queries compile to native code.
+
+Without -c or -f, grizzly opens an interactive shell when standard input is a terminal, and
+otherwise runs the SQL it reads from standard input. Enter .help in the shell for its commands.";
+
+const EXAMPLES: &str = "\
+Examples:
+  grizzly demo                                  Generate TPC-H data and run a few queries
+  grizzly shop.griz                             Open (or create) shop.griz in the shell
+  grizzly shop.griz -c 'SELECT count(*) FROM orders'
+  grizzly shop.griz --format csv -f report.sql > report.csv
+  echo 'SELECT 42;' | grizzly
+  grizzly generate tpch --sf 1 tpch.griz";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "grizzly",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Args {
+    /// Database file (.griz), created if missing; without it, a temporary in-memory database
+    #[arg(value_name = "DB")]
+    pub database: Option<PathBuf>,
+
+    /// Run SQL (one or more statements separated by ';') and exit
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
+    pub sql: Option<String>,
+
+    /// Run the SQL statements in FILE and exit
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// How results are printed
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Print the run time after each statement
+    #[arg(short = 't', long)]
+    pub timer: bool,
+
+    /// Print nothing for statements without rows, and no shell banner
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a benchmark data set into a database file
+    #[command(subcommand)]
+    Generate(Generate),
+
+    /// Generate TPC-H data (or reuse it) and run a few TPC-H queries, timing each
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Generate {
+    /// The eight TPC-H tables (SF 1 is about 8.7 million rows, 6 million in lineitem)
+    Tpch(TpchArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct TpchArgs {
+    /// Scale factor: 1 is the standard size, 0.01 a tiny one
+    #[arg(long = "sf", value_name = "SF", default_value_t = 1.0, value_parser = scale_factor)]
+    pub scale_factor: f64,
+
+    /// Database file to create the tables in (created if missing)
+    #[arg(value_name = "DB")]
+    pub database: PathBuf,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct DemoArgs {
+    /// Scale factor of the generated data
+    #[arg(long = "sf", value_name = "SF", default_value_t = 0.1, value_parser = scale_factor)]
+    pub scale_factor: f64,
+
+    /// Database file for the data (reused if it already holds the TPC-H tables)
+    #[arg(value_name = "DB", default_value = "./grizzly-demo.griz")]
+    pub database: PathBuf,
+}
+
+/// A positive, finite scale factor.
+fn scale_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(sf) if sf.is_finite() && sf > 0.0 => Ok(sf),
+        _ => Err(format!("'{text}' is not a positive number")),
+    }
+}

@@ -1,0 +1,22 @@
+//! The `grizzly` command-line tool.
+//!
+//! [`main`] (in [`app`]) parses the arguments ([`args`]) and picks a mode: the interactive
+//! [`shell`], [`batch`] (`-c`, `-f`, piped input), or a subcommand ([`generate`], [`demo`]).
+//! Every mode runs statements through a [`session::Session`], which prints results in one of
+//! the [`output`] formats; [`split`] cuts input into statements and [`command`] parses dot
+//! commands.
+
+mod app;
+mod args;
+mod batch;
+mod command;
+mod demo;
+mod error;
+mod generate;
+mod output;
+mod session;
+mod shell;
+mod split;
+mod tpch;
+
+pub use app::{main, open_database, report};
