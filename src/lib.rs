@@ -22,9 +22,11 @@ mod copy;
 mod database;
 mod result;
 mod session;
+pub mod tpch;
 
 pub use database::{Database, PreparedStatement};
 pub use grizzly_ir::{DataType, Value};
 pub use grizzly_runtime::{Error, Result};
 pub use result::{Column, QueryResult, Row};
 pub use session::Settings;
+pub use tpch::{generate_tpch, tpch_schema};

@@ -279,6 +279,23 @@ fn generate_tpch() {
     assert!(count > 0, "{out}");
 }
 
+#[test]
+fn demo_generates_then_reuses_its_data() {
+    let dir = TempDir::new();
+    let db = dir.path("demo.griz");
+    let db = db.to_str().unwrap();
+    let first = ok(&["demo", "--sf", "0.01", db], "");
+    assert!(first.contains("Generated"), "{first}");
+    for query in ["TPC-H Q1", "TPC-H Q3", "TPC-H Q6", "Run Time: "] {
+        assert!(first.contains(query), "{query} missing from {first}");
+    }
+    let second = ok(&["demo", db], "");
+    assert!(
+        second.contains("Using the TPC-H data already in"),
+        "{second}"
+    );
+}
+
 /// The shell, in a pseudo-terminal made by util-linux `script`; skipped where it is missing.
 #[test]
 fn interactive_shell() {

@@ -95,7 +95,8 @@ pub enum Expr {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     /// Arithmetic: NULL if either side is NULL; integer and decimal overflow is an error;
-    /// division or modulo by zero is an error.
+    /// division or modulo by zero is an error. `Sub` also takes two DATE operands and then
+    /// yields INTEGER days (the node's type is INTEGER).
     Add,
     Sub,
     Mul,
@@ -182,11 +183,14 @@ pub enum ScalarFunc {
     NullIf,
     /// `abs(x)`.
     Abs,
-    /// `round(x [, digits])`.
+    /// `round(x [, digits])` (digits INTEGER, default 0): DECIMAL rounds half away from zero,
+    /// DOUBLE half to even (PostgreSQL). Result type: the type of `x`, except that
+    /// `round(DECIMAL(p,s), d)` with a constant `d` is `DECIMAL(p, clamp(d, 0, s))` (without
+    /// `d`: `DECIMAL(p, 0)`), holding the value rounded to `d` digits.
     Round,
-    /// `extract(field FROM date)`: BIGINT.
+    /// `extract(field FROM date)` and `date_part('field', date)`: BIGINT.
     Extract(DateField),
-    /// `date + n days` (args: DATE, INTEGER).
+    /// `date + n days` (args: DATE, INTEGER); `date ± integer` and `date ± INTERVAL 'n' DAY`.
     DateAddDays,
     /// `date + n months` (args: DATE, INTEGER), clamping the day to the month's end.
     DateAddMonths,

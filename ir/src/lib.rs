@@ -1,10 +1,15 @@
 //! Grizzly's SQL front end: everything a query goes through before execution.
 //!
 //! The life of a query in this crate:
-//! 1. `parse` — SQL text to a `sqlparser` AST (PostgreSQL dialect); errors carry line/column.
-//! 2. `bind` — names resolved through a [`Catalog`], types checked, implicit casts made
-//!    explicit: the result is a [`Statement`] holding a typed [`LogicalPlan`].
-//! 3. `optimize` — an ordered list of small named passes over the plan.
+//! 1. [`parse`] — SQL text to a `sqlparser` AST (PostgreSQL dialect, `?` placeholders
+//!    accepted); errors carry line/column.
+//! 2. [`bind`] — names resolved through a [`Catalog`], types checked, implicit casts made
+//!    explicit (rules in `bind/coerce.rs`): the result is a [`Bound`] [`Statement`] holding
+//!    typed [`LogicalPlan`]s, plus the inferred parameter types.
+//! 3. [`optimize()`] — an ordered list of small named [`Pass`]es over the plan (constant folding,
+//!    predicate pushdown, join ordering, projection pruning); [`optimize_with_trace`] keeps the
+//!    plan after each pass.
+//! 4. [`explain`] — the plan as an indented tree, for EXPLAIN and golden tests.
 //!
 //! The runtime crate then turns the plan into pipelines and runs them.
 #![forbid(unsafe_code)]

@@ -197,6 +197,15 @@ fn one_process_owns_the_file() {
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("opened twice"),
     }
+    // Snapshots outliving their store keep the file locked: nobody may reuse bytes they see.
+    let mut w = store.begin_write().unwrap();
+    w.create_table(k_meta()).unwrap();
+    w.append("k", k_rows(1, 10)).unwrap();
+    w.commit().unwrap();
+    let snap = store.snapshot();
     drop(store);
+    assert!(matches!(Store::open(&path), Err(Error::Usage(_))));
+    drop(snap);
     assert_eq!(open_in_child(&path), "opened");
+    drop(Store::open(&path).unwrap());
 }

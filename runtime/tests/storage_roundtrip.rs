@@ -231,7 +231,7 @@ fn replace_and_rollback() {
 
     // Rolled back and dropped transactions change nothing.
     let mut w = store.begin_write().unwrap();
-    w.replace("t", to_vectors(&meta, &all_types_rows(6, 0, 200_000)))
+    w.replace("t", to_vectors(&meta, &all_types_rows(6, 0, 123_000)))
         .unwrap();
     w.drop_table("t").unwrap();
     w.create_view(ViewMeta {

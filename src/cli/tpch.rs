@@ -11,14 +11,7 @@ pub const TABLES: [&str; 8] = [
 
 /// Creates and fills the eight TPC-H tables in `db`.
 pub fn generate(db: &Database, scale_factor: f64) -> Result<()> {
-    guarded(|| generate_tpch(db, scale_factor))
-}
-
-// Stands in for the library's generator until `lib.rs` exports it.
-fn generate_tpch(_db: &Database, _scale_factor: f64) -> grizzly::Result<()> {
-    Err(grizzly::Error::Unsupported(
-        "TPC-H generation is not available yet".to_string(),
-    ))
+    guarded(|| grizzly::tpch::generate_tpch(db, scale_factor))
 }
 
 /// Each TPC-H table's row count, `None` for a table that does not exist.
@@ -38,14 +31,15 @@ fn count_rows(db: &Database, table: &str) -> Result<u64> {
 /// `6001215` as `6,001,215`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+    let mut groups: Vec<&str> = Vec::new();
+    let mut end = digits.len();
+    while end > 3 {
+        groups.push(&digits[end - 3..end]);
+        end -= 3;
     }
-    out
+    groups.push(&digits[..end]);
+    groups.reverse();
+    groups.join(",")
 }
 
 #[cfg(test)]

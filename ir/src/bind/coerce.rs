@@ -40,7 +40,10 @@
 //! Allowed between numeric types, between BOOLEAN and integers, from anything to VARCHAR and from
 //! VARCHAR to anything (the text is parsed); DATE only to DATE and VARCHAR.
 
-use crate::expr::Expr;
+use super::Binder;
+use crate::error::Result;
+use crate::expr::{BinaryOp, Expr, ScalarFunc};
+use crate::optimize::eval;
 use crate::types::{DataType, Value, DECIMAL_I64_MAX_PRECISION, DECIMAL_MAX_PRECISION};
 
 /// The type two operands are compared (or unified) in, if any.
@@ -148,6 +151,203 @@ pub(crate) fn can_cast(from: DataType, to: DataType) -> bool {
 /// Whether a value of type `from` may be stored in a column of type `to`.
 pub(crate) fn can_assign(from: DataType, to: DataType) -> bool {
     from == to || (from.is_numeric() && to.is_numeric()) || to == DataType::Varchar
+}
+
+impl Binder<'_> {
+    /// Gives two operands one type: an unknown side takes the other's type; otherwise both
+    /// are cast to their common type.
+    pub(crate) fn unify_pair(&mut self, l: Expr, r: Expr) -> Result<(Expr, Expr)> {
+        match (self.is_unknown(&l), self.is_unknown(&r)) {
+            (true, false) => {
+                let t = r.data_type();
+                Ok((self.coerce_to(l, t)?, r))
+            }
+            (false, true) => {
+                let t = l.data_type();
+                Ok((l, self.coerce_to(r, t)?))
+            }
+            (true, true) => {
+                let l = self.coerce_to(l, DataType::Varchar)?;
+                let r = self.coerce_to(r, DataType::Varchar)?;
+                Ok((l, r))
+            }
+            (false, false) => {
+                let Some(t) = common_expr_type(&l, &r) else {
+                    return crate::type_err!(
+                        "cannot compare {} with {}",
+                        l.data_type(),
+                        r.data_type()
+                    );
+                };
+                Ok((self.cast(l, t), self.cast(r, t)))
+            }
+        }
+    }
+
+    /// Gives a list of expressions one common type (CASE results, IN lists, COALESCE, ...).
+    pub(crate) fn unify_all(
+        &mut self,
+        exprs: Vec<Expr>,
+        what: &str,
+    ) -> Result<(Vec<Expr>, DataType)> {
+        let mut ty: Option<DataType> = None;
+        for e in &exprs {
+            if self.is_unknown(e) {
+                continue;
+            }
+            ty = Some(match ty {
+                None => e.data_type(),
+                Some(t) => {
+                    let merged = match (t, e.data_type()) {
+                        (DataType::Decimal { .. }, x) if x.is_integer() => {
+                            decimal_of(e).map(|d| super::coerce::decimal_union(t, d))
+                        }
+                        (a, b) => common_type(a, b),
+                    };
+                    match merged {
+                        Some(m) => m,
+                        None => {
+                            return crate::type_err!(
+                                "{what} types {t} and {} cannot be matched",
+                                e.data_type()
+                            )
+                        }
+                    }
+                }
+            });
+        }
+        let ty = ty.unwrap_or(DataType::Varchar);
+        let out = exprs
+            .into_iter()
+            .map(|e| self.coerce_to(e, ty))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((out, ty))
+    }
+
+    pub(crate) fn bind_comparison(&mut self, op: BinaryOp, l: Expr, r: Expr) -> Result<Expr> {
+        let (l, r) = self.unify_pair(l, r)?;
+        Ok(Expr::binary(op, l, r, DataType::Boolean))
+    }
+
+    pub(crate) fn bind_arith(&mut self, op: BinaryOp, l: Expr, r: Expr) -> Result<Expr> {
+        let hint = |other: DataType| match other {
+            DataType::Date if op == BinaryOp::Sub => DataType::Date,
+            DataType::Date => DataType::Int32,
+            t => t,
+        };
+        let (l, r) = match (self.is_unknown(&l), self.is_unknown(&r)) {
+            (true, false) => {
+                let t = hint(r.data_type());
+                (self.coerce_to(l, t)?, r)
+            }
+            (false, true) => {
+                let t = hint(l.data_type());
+                let r = self.coerce_to(r, t)?;
+                (l, r)
+            }
+            _ => (self.settle(l), self.settle(r)),
+        };
+        let (lt, rt) = (l.data_type(), r.data_type());
+        let sym = op.symbol();
+        let undefined = || crate::type_err!("operator {sym} is not defined for {lt} and {rt}");
+        use DataType as T;
+        match (lt, rt) {
+            (T::Date, T::Date) if op == BinaryOp::Sub => {
+                return Ok(Expr::binary(op, l, r, T::Int32));
+            }
+            (T::Date, t) if t.is_integer() && matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
+                let n = self.cast(r, T::Int32);
+                let n = if op == BinaryOp::Sub {
+                    super::expr::negate_expr(n)
+                } else {
+                    n
+                };
+                return Ok(Expr::Function {
+                    func: ScalarFunc::DateAddDays,
+                    args: vec![l, n],
+                    ty: T::Date,
+                });
+            }
+            (t, T::Date) if t.is_integer() && op == BinaryOp::Add => {
+                let n = self.cast(l, T::Int32);
+                return Ok(Expr::Function {
+                    func: ScalarFunc::DateAddDays,
+                    args: vec![r, n],
+                    ty: T::Date,
+                });
+            }
+            _ if !(lt.is_numeric() && rt.is_numeric()) => return undefined(),
+            _ => {}
+        }
+        let is_dec = |t: DataType| matches!(t, T::Decimal { .. });
+        if lt == T::Float64
+            || rt == T::Float64
+            || (op == BinaryOp::Div && (is_dec(lt) || is_dec(rt)))
+        {
+            let l = self.cast(l, T::Float64);
+            let r = self.cast(r, T::Float64);
+            return Ok(Expr::binary(op, l, r, T::Float64));
+        }
+        if is_dec(lt) || is_dec(rt) {
+            let (Some(ld), Some(rd)) = (decimal_of(&l), decimal_of(&r)) else {
+                return undefined();
+            };
+            return Ok(match op {
+                BinaryOp::Mul => {
+                    let Some(t) = decimal_mul_type(ld, rd) else {
+                        return crate::type_err!(
+                            "result of {lt} * {rt} needs a scale above {DECIMAL_MAX_PRECISION}"
+                        );
+                    };
+                    let l = self.cast(l, ld);
+                    let r = self.cast(r, rd);
+                    Expr::binary(op, l, r, t)
+                }
+                _ => {
+                    let t = decimal_add_type(ld, rd);
+                    let l = self.cast(l, t);
+                    let r = self.cast(r, t);
+                    Expr::binary(op, l, r, t)
+                }
+            });
+        }
+        let t = common_type(lt, rt).unwrap_or(T::Int64);
+        let l = self.cast(l, t);
+        let r = self.cast(r, t);
+        Ok(Expr::binary(op, l, r, t))
+    }
+
+    /// `CAST(e AS ty)` with literal operands converted right away (when they fit).
+    pub(crate) fn cast(&mut self, e: Expr, ty: DataType) -> Expr {
+        if e.data_type() == ty {
+            return e;
+        }
+        if let Expr::Literal { value, .. } = &e {
+            if let Ok(v) = eval::cast_value(value, ty) {
+                return Expr::literal(v, ty);
+            }
+        }
+        e.cast_to(ty)
+    }
+
+    pub(crate) fn explicit_cast(&mut self, x: Expr, ty: DataType) -> Result<Expr> {
+        if self.is_unknown(&x) {
+            let e = self.coerce_to(x, ty)?;
+            // `'x'::varchar` and `NULL::varchar` are typed from now on, not unknown.
+            return Ok(match e {
+                lit @ Expr::Literal { .. } if ty == DataType::Varchar => Expr::Cast {
+                    expr: Box::new(lit),
+                    ty,
+                },
+                other => other,
+            });
+        }
+        let from = x.data_type();
+        if !can_cast(from, ty) {
+            return crate::type_err!("cannot cast {from} to {ty}");
+        }
+        Ok(self.cast(x, ty))
+    }
 }
 
 #[cfg(test)]

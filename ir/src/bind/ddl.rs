@@ -3,7 +3,7 @@
 
 use sqlparser::ast;
 
-use super::expr::convert_type;
+use super::literal::convert_type;
 use super::{ident, object_name, Binder};
 use crate::catalog::ColumnMeta;
 use crate::error::Result;

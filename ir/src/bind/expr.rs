@@ -3,16 +3,15 @@
 
 use sqlparser::ast::{self, BinaryOperator as AstOp, UnaryOperator};
 
-use super::coerce::{
-    can_cast, common_expr_type, common_type, decimal_add_type, decimal_mul_type, decimal_of,
-};
+use super::coerce::common_type;
+use super::literal::convert_type;
 use super::scope::{display_name, Lookup, Scope};
 use super::{ident, Binder};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, Expr, ScalarFunc};
 use crate::optimize::eval;
 use crate::plan::{AggregateCall, Field, LogicalPlan};
-use crate::types::{DataType, Value, DECIMAL_MAX_PRECISION};
+use crate::types::{DataType, Value};
 
 /// Where an expression is bound: the visible columns, and whether aggregates may appear.
 pub(crate) struct ExprCtx<'a> {
@@ -339,7 +338,7 @@ impl Binder<'_> {
     fn bind_value(&mut self, v: &ast::Value) -> Result<Expr> {
         use ast::Value as V;
         match v {
-            V::Number(text, _) => number_literal(text),
+            V::Number(text, _) => super::literal::number_literal(text),
             V::SingleQuotedString(s)
             | V::EscapedStringLiteral(s)
             | V::NationalStringLiteral(s)
@@ -452,7 +451,7 @@ impl Binder<'_> {
         }
         match inner {
             ast::Expr::Interval(iv) => {
-                let (months, days) = interval_parts(iv)?;
+                let (months, days) = super::literal::interval_parts(iv)?;
                 Ok(Operand::Interval { months, days })
             }
             _ => Ok(Operand::Expr(self.bind_expr(e, cx)?)),
@@ -561,201 +560,6 @@ impl Binder<'_> {
         } else {
             Ok(self.cast(e, DataType::Varchar))
         }
-    }
-
-    /// Gives two operands one type: an unknown side takes the other's type; otherwise both
-    /// are cast to their common type.
-    pub(crate) fn unify_pair(&mut self, l: Expr, r: Expr) -> Result<(Expr, Expr)> {
-        match (self.is_unknown(&l), self.is_unknown(&r)) {
-            (true, false) => {
-                let t = r.data_type();
-                Ok((self.coerce_to(l, t)?, r))
-            }
-            (false, true) => {
-                let t = l.data_type();
-                Ok((l, self.coerce_to(r, t)?))
-            }
-            (true, true) => {
-                let l = self.coerce_to(l, DataType::Varchar)?;
-                let r = self.coerce_to(r, DataType::Varchar)?;
-                Ok((l, r))
-            }
-            (false, false) => {
-                let Some(t) = common_expr_type(&l, &r) else {
-                    return crate::type_err!(
-                        "cannot compare {} with {}",
-                        l.data_type(),
-                        r.data_type()
-                    );
-                };
-                Ok((self.cast(l, t), self.cast(r, t)))
-            }
-        }
-    }
-
-    /// Gives a list of expressions one common type (CASE results, IN lists, COALESCE, ...).
-    pub(crate) fn unify_all(
-        &mut self,
-        exprs: Vec<Expr>,
-        what: &str,
-    ) -> Result<(Vec<Expr>, DataType)> {
-        let mut ty: Option<DataType> = None;
-        for e in &exprs {
-            if self.is_unknown(e) {
-                continue;
-            }
-            ty = Some(match ty {
-                None => e.data_type(),
-                Some(t) => {
-                    let merged = match (t, e.data_type()) {
-                        (DataType::Decimal { .. }, x) if x.is_integer() => {
-                            decimal_of(e).map(|d| super::coerce::decimal_union(t, d))
-                        }
-                        (a, b) => common_type(a, b),
-                    };
-                    match merged {
-                        Some(m) => m,
-                        None => {
-                            return crate::type_err!(
-                                "{what} types {t} and {} cannot be matched",
-                                e.data_type()
-                            )
-                        }
-                    }
-                }
-            });
-        }
-        let ty = ty.unwrap_or(DataType::Varchar);
-        let out = exprs
-            .into_iter()
-            .map(|e| self.coerce_to(e, ty))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((out, ty))
-    }
-
-    pub(crate) fn bind_comparison(&mut self, op: BinaryOp, l: Expr, r: Expr) -> Result<Expr> {
-        let (l, r) = self.unify_pair(l, r)?;
-        Ok(Expr::binary(op, l, r, DataType::Boolean))
-    }
-
-    fn bind_arith(&mut self, op: BinaryOp, l: Expr, r: Expr) -> Result<Expr> {
-        let hint = |other: DataType| match other {
-            DataType::Date if op == BinaryOp::Sub => DataType::Date,
-            DataType::Date => DataType::Int32,
-            t => t,
-        };
-        let (l, r) = match (self.is_unknown(&l), self.is_unknown(&r)) {
-            (true, false) => {
-                let t = hint(r.data_type());
-                (self.coerce_to(l, t)?, r)
-            }
-            (false, true) => {
-                let t = hint(l.data_type());
-                let r = self.coerce_to(r, t)?;
-                (l, r)
-            }
-            _ => (self.settle(l), self.settle(r)),
-        };
-        let (lt, rt) = (l.data_type(), r.data_type());
-        let sym = op.symbol();
-        let undefined = || crate::type_err!("operator {sym} is not defined for {lt} and {rt}");
-        use DataType as T;
-        match (lt, rt) {
-            (T::Date, T::Date) if op == BinaryOp::Sub => {
-                return Ok(Expr::binary(op, l, r, T::Int32));
-            }
-            (T::Date, t) if t.is_integer() && matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
-                let n = self.cast(r, T::Int32);
-                let n = if op == BinaryOp::Sub {
-                    negate_expr(n)
-                } else {
-                    n
-                };
-                return Ok(Expr::Function {
-                    func: ScalarFunc::DateAddDays,
-                    args: vec![l, n],
-                    ty: T::Date,
-                });
-            }
-            (t, T::Date) if t.is_integer() && op == BinaryOp::Add => {
-                let n = self.cast(l, T::Int32);
-                return Ok(Expr::Function {
-                    func: ScalarFunc::DateAddDays,
-                    args: vec![r, n],
-                    ty: T::Date,
-                });
-            }
-            _ if !(lt.is_numeric() && rt.is_numeric()) => return undefined(),
-            _ => {}
-        }
-        let is_dec = |t: DataType| matches!(t, T::Decimal { .. });
-        if lt == T::Float64
-            || rt == T::Float64
-            || (op == BinaryOp::Div && (is_dec(lt) || is_dec(rt)))
-        {
-            let l = self.cast(l, T::Float64);
-            let r = self.cast(r, T::Float64);
-            return Ok(Expr::binary(op, l, r, T::Float64));
-        }
-        if is_dec(lt) || is_dec(rt) {
-            let (Some(ld), Some(rd)) = (decimal_of(&l), decimal_of(&r)) else {
-                return undefined();
-            };
-            return Ok(match op {
-                BinaryOp::Mul => {
-                    let Some(t) = decimal_mul_type(ld, rd) else {
-                        return crate::type_err!(
-                            "result of {lt} * {rt} needs a scale above {DECIMAL_MAX_PRECISION}"
-                        );
-                    };
-                    let l = self.cast(l, ld);
-                    let r = self.cast(r, rd);
-                    Expr::binary(op, l, r, t)
-                }
-                _ => {
-                    let t = decimal_add_type(ld, rd);
-                    let l = self.cast(l, t);
-                    let r = self.cast(r, t);
-                    Expr::binary(op, l, r, t)
-                }
-            });
-        }
-        let t = common_type(lt, rt).unwrap_or(T::Int64);
-        let l = self.cast(l, t);
-        let r = self.cast(r, t);
-        Ok(Expr::binary(op, l, r, t))
-    }
-
-    /// `CAST(e AS ty)` with literal operands converted right away (when they fit).
-    pub(crate) fn cast(&mut self, e: Expr, ty: DataType) -> Expr {
-        if e.data_type() == ty {
-            return e;
-        }
-        if let Expr::Literal { value, .. } = &e {
-            if let Ok(v) = eval::cast_value(value, ty) {
-                return Expr::literal(v, ty);
-            }
-        }
-        e.cast_to(ty)
-    }
-
-    pub(crate) fn explicit_cast(&mut self, x: Expr, ty: DataType) -> Result<Expr> {
-        if self.is_unknown(&x) {
-            let e = self.coerce_to(x, ty)?;
-            // `'x'::varchar` and `NULL::varchar` are typed from now on, not unknown.
-            return Ok(match e {
-                lit @ Expr::Literal { .. } if ty == DataType::Varchar => Expr::Cast {
-                    expr: Box::new(lit),
-                    ty,
-                },
-                other => other,
-            });
-        }
-        let from = x.data_type();
-        if !can_cast(from, ty) {
-            return crate::type_err!("cannot cast {from} to {ty}");
-        }
-        Ok(self.cast(x, ty))
     }
 
     /// Makes an operand of a string operator VARCHAR.
@@ -975,7 +779,7 @@ fn date_add(func: ScalarFunc, d: Expr, n: i32) -> Expr {
     }
 }
 
-fn negate_expr(e: Expr) -> Expr {
+pub(crate) fn negate_expr(e: Expr) -> Expr {
     if let Some(v) = e.as_literal() {
         if let Some(n) = eval::negate(v) {
             return Expr::literal(n, e.data_type());
@@ -998,187 +802,6 @@ pub(crate) fn balanced(op: BinaryOp, mut terms: Vec<Expr>) -> Expr {
         balanced(op, right),
         DataType::Boolean,
     )
-}
-
-/// A numeric literal: INTEGER if it fits, else BIGINT; `1.25` is DECIMAL(3,2); `1e3` DOUBLE.
-fn number_literal(text: &str) -> Result<Expr> {
-    let t: String = text.chars().filter(|c| *c != '_').collect();
-    let bad = || Error::Bind(format!("invalid number {text}"));
-    if t.contains(['e', 'E']) && !t.starts_with("0x") {
-        let f: f64 = t.parse().map_err(|_| bad())?;
-        return Ok(Expr::literal(Value::Float64(f), DataType::Float64));
-    }
-    if t.contains('.') {
-        return match eval::parse_decimal_text(&t) {
-            Some((u, scale)) => {
-                let digits = if u == 0 {
-                    1
-                } else {
-                    u.unsigned_abs().to_string().len() as i32
-                };
-                let int_digits = (digits - scale as i32).max(1);
-                let precision = int_digits + scale as i32;
-                if precision > DECIMAL_MAX_PRECISION as i32 {
-                    let f: f64 = t.parse().map_err(|_| bad())?;
-                    Ok(Expr::literal(Value::Float64(f), DataType::Float64))
-                } else {
-                    Ok(Expr::literal(
-                        Value::Decimal(u, scale),
-                        DataType::Decimal {
-                            precision: precision as u8,
-                            scale,
-                        },
-                    ))
-                }
-            }
-            None => {
-                let f: f64 = t.parse().map_err(|_| bad())?;
-                Ok(Expr::literal(Value::Float64(f), DataType::Float64))
-            }
-        };
-    }
-    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(hex) => i128::from_str_radix(hex, 16).ok(),
-        None => t.parse::<i128>().ok(),
-    };
-    match parsed {
-        Some(v) if i32::try_from(v).is_ok() => {
-            Ok(Expr::literal(Value::Int32(v as i32), DataType::Int32))
-        }
-        Some(v) if i64::try_from(v).is_ok() => {
-            Ok(Expr::literal(Value::Int64(v as i64), DataType::Int64))
-        }
-        Some(v) if v.unsigned_abs().to_string().len() <= DECIMAL_MAX_PRECISION as usize => {
-            let precision = v.unsigned_abs().to_string().len() as u8;
-            Ok(Expr::literal(
-                Value::Decimal(v, 0),
-                DataType::Decimal {
-                    precision,
-                    scale: 0,
-                },
-            ))
-        }
-        _ => {
-            let f: f64 = t.parse().map_err(|_| bad())?;
-            Ok(Expr::literal(Value::Float64(f), DataType::Float64))
-        }
-    }
-}
-
-/// Months and days of an INTERVAL literal: `INTERVAL '3' MONTH`, `INTERVAL '1 year'`,
-/// `INTERVAL '2 years 3 days'`.
-fn interval_parts(iv: &ast::Interval) -> Result<(i32, i32)> {
-    let text = match iv.value.as_ref() {
-        ast::Expr::Value(v) => match &v.value {
-            ast::Value::SingleQuotedString(s) => s.clone(),
-            ast::Value::Number(n, _) => n.clone(),
-            other => return crate::unsupported!("INTERVAL {other}"),
-        },
-        other => return crate::unsupported!("INTERVAL {}", short(&other.to_string())),
-    };
-    if iv.last_field.is_some() || iv.fractional_seconds_precision.is_some() {
-        return crate::unsupported!("INTERVAL ... TO ...");
-    }
-    let unit_of = |f: &ast::DateTimeField| -> Result<&'static str> {
-        use ast::DateTimeField as D;
-        Ok(match f {
-            D::Year | D::Years => "year",
-            D::Month | D::Months => "month",
-            D::Week(_) | D::Weeks => "week",
-            D::Day | D::Days => "day",
-            other => return crate::unsupported!("INTERVAL unit {other}"),
-        })
-    };
-    let bad = || Error::Bind(format!("invalid interval '{text}'"));
-    let mut words = text.split_whitespace();
-    let mut months: i64 = 0;
-    let mut days: i64 = 0;
-    let mut any = false;
-    while let Some(n) = words.next() {
-        let n: i64 = n.parse().map_err(|_| bad())?;
-        let unit = match (words.next(), &iv.leading_field) {
-            (Some(u), _) => u.to_ascii_lowercase(),
-            (None, Some(f)) => unit_of(f)?.to_string(),
-            (None, None) => return Err(bad()),
-        };
-        let unit = unit.trim_end_matches('s');
-        match unit {
-            "year" => months += n * 12,
-            "mon" | "month" => months += n,
-            "week" => days += n * 7,
-            "day" => days += n,
-            _ if matches!(unit, "hour" | "minute" | "min" | "second" | "sec") => {
-                return crate::unsupported!(
-                    "INTERVAL unit {unit} (only years, months, weeks, days)"
-                )
-            }
-            _ => return Err(bad()),
-        }
-        any = true;
-        if n.abs() > 1_000_000 {
-            return Err(bad());
-        }
-    }
-    if !any {
-        return Err(bad());
-    }
-    Ok((months as i32, days as i32))
-}
-
-/// Maps a SQL type name to a [`DataType`].
-pub(crate) fn convert_type(t: &ast::DataType) -> Result<DataType> {
-    use ast::DataType as D;
-    Ok(match t {
-        D::Int(_) | D::Int4(_) | D::Integer(_) | D::SmallInt(_) | D::Int2(_) => DataType::Int32,
-        D::BigInt(_) | D::Int8(_) => DataType::Int64,
-        D::Double(_) | D::DoublePrecision | D::Float8 | D::Float4 | D::Real | D::Float(_) => {
-            DataType::Float64
-        }
-        D::Decimal(info) | D::Numeric(info) | D::Dec(info) => {
-            let (p, s) = match info {
-                ast::ExactNumberInfo::None => (18, 3),
-                ast::ExactNumberInfo::Precision(p) => (*p, 0),
-                ast::ExactNumberInfo::PrecisionAndScale(p, s) => {
-                    if *s < 0 {
-                        return crate::bind_err!(
-                            "NUMERIC scale {s} must be between 0 and precision {p}"
-                        );
-                    }
-                    (*p, *s as u64)
-                }
-            };
-            if !(1..=DECIMAL_MAX_PRECISION as u64).contains(&p) {
-                return crate::bind_err!(
-                    "NUMERIC precision {p} must be between 1 and {DECIMAL_MAX_PRECISION}"
-                );
-            }
-            if s > p {
-                return crate::bind_err!("NUMERIC scale {s} must be between 0 and precision {p}");
-            }
-            DataType::Decimal {
-                precision: p as u8,
-                scale: s as u8,
-            }
-        }
-        D::Date => DataType::Date,
-        D::Varchar(_)
-        | D::Text
-        | D::Char(_)
-        | D::Character(_)
-        | D::CharacterVarying(_)
-        | D::CharVarying(_)
-        | D::String(_) => DataType::Varchar,
-        D::Bool | D::Boolean => DataType::Boolean,
-        D::Custom(name, _) => match super::object_name(name)?.as_str() {
-            "int4" | "int" | "integer" => DataType::Int32,
-            "int8" => DataType::Int64,
-            "float8" | "float4" => DataType::Float64,
-            "bpchar" | "varchar" | "text" => DataType::Varchar,
-            "bool" => DataType::Boolean,
-            _ => return crate::unsupported!("type {t}"),
-        },
-        other => return crate::unsupported!("type {other}"),
-    })
 }
 
 fn quoted(qualifier: Option<&str>, name: &str) -> String {

@@ -23,6 +23,7 @@ mod dml;
 mod expr;
 mod from;
 mod func;
+mod literal;
 mod params;
 mod scope;
 mod select;

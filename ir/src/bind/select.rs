@@ -391,12 +391,7 @@ impl Binder<'_> {
                         aggs: Some(&mut aggs),
                         clause: "SELECT",
                     };
-                    let e = self.bind_expr(a, &mut cx)?;
-                    if self.is_unknown(&e) {
-                        self.coerce_to(e, DataType::Varchar)?
-                    } else {
-                        e
-                    }
+                    self.bind_expr(a, &mut cx)?
                 }
                 (None, None) => return crate::internal_err!("select item without expression"),
             };
@@ -426,6 +421,14 @@ impl Binder<'_> {
         }
 
         let mut having = having;
+        // Unknown outputs (`SELECT NULL`, `SELECT $1`) are VARCHAR unless a later use (`$1 + 1`)
+        // typed them.
+        for e in &mut exprs {
+            if self.is_unknown(e) {
+                let x = std::mem::replace(e, Expr::boolean(false));
+                *e = self.coerce_to(x, DataType::Varchar)?;
+            }
+        }
         let is_aggregate = !groups.is_empty() || !aggs.is_empty() || having.is_some();
         let mut known: Vec<(ColumnId, bool)> =
             scope.columns.iter().map(|c| (c.id, c.nullable)).collect();

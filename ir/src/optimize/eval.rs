@@ -399,7 +399,7 @@ fn round(v: &Value, digits: i64, ty: DataType) -> Option<Value> {
         (Value::Float64(f), _) => {
             let d = digits.clamp(-300, 300) as i32;
             let m = 10f64.powi(d);
-            Value::Float64((f * m).round() / m)
+            Value::Float64((f * m).round_ties_even() / m)
         }
         (Value::Decimal(u, s), DataType::Decimal { precision, scale }) => {
             let d = digits.clamp(-38, *s as i64);

@@ -7,7 +7,7 @@ use super::format::{
     SUPERBLOCK_OFFSETS,
 };
 use super::mmap::map_file;
-use super::space::{complement, Extent, ExtentGuard, FreeSpace, Released};
+use super::space::{complement, Extent, ExtentGuard, FreeSpace, Released, Releaser};
 use crate::{Error, Result};
 use memmap2::Mmap;
 use std::fs::{File, TryLockError};
@@ -62,12 +62,16 @@ impl Disk {
         &self.path
     }
 
+    pub fn released(&self) -> &Released {
+        &self.released
+    }
+
     pub fn map(&self) -> &Arc<Mmap> {
         &self.map
     }
 
     /// Opens (or creates) and locks the file, and reads its last commit.
-    pub fn open(path: &Path, released: Released) -> Result<Opened> {
+    pub fn open(path: &Path) -> Result<Opened> {
         let io = |what: &str| {
             let context = format!("{what} {}", path.display());
             move |source| Error::Io { context, source }
@@ -87,12 +91,14 @@ impl Disk {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(Error::Usage(format!(
-                    "{} is locked by another process",
+                    "{} is locked by another process (or by an earlier handle in this process \
+                     whose snapshots are still alive)",
                     path.display()
                 )))
             }
             Err(TryLockError::Error(e)) => return Err(io("locking")(e)),
         }
+        let released = Releaser::new(Some(file.try_clone().map_err(io("opening"))?));
         let mut len = file.metadata().map_err(io("reading the size of"))?.len();
         let mut fixed = vec![0u8; DATA_START as usize];
         let have = len.min(DATA_START) as usize;

@@ -7,14 +7,23 @@
 //! [`Snapshot`]. The life of a read: [`Store::snapshot`] → [`Snapshot::table`] →
 //! [`ColumnChunk::load`], which checks the chunk once and views the mapped bytes in place.
 
+/// The catalog blob: schemas, row-group directory, chunk descriptors, views.
 mod catalog;
+/// The file: open and lock, write extents, the three-fsync commit, truncate.
 mod disk;
+/// Vectors to chunk segments: encodings, checksums, zone maps; the tail builder.
 mod encode;
+/// The byte layout as named constants, plus the little-endian reader and writer.
 pub mod format;
+/// The only memory mapping (the one `unsafe`).
 mod mmap;
+/// Extents, the first-fit allocator, and guards that free an extent when nothing sees it.
 mod space;
+/// `Store` and `Snapshot`.
 mod store;
+/// `Table`, `RowGroup`, `ColumnChunk`: the checked, zero-copy load.
 mod table;
+/// `WriteTxn`: the single writer.
 mod txn;
 
 pub use format::Encoding;

@@ -24,8 +24,26 @@ impl Extent {
     }
 }
 
-/// Extents whose guards were dropped, waiting to be merged into the free map.
-pub(crate) type Released = Arc<Mutex<Vec<Extent>>>;
+/// Where dropped guards put their extents until the allocator merges them into the free map.
+/// It also holds a duplicate of the locked file handle, so the process keeps the file lock
+/// while anything (a snapshot, a loaded vector) can still view the file's bytes, even after
+/// the store itself is dropped: no other writer can then reuse those bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Releaser {
+    queue: Mutex<Vec<Extent>>,
+    _file: Option<std::fs::File>,
+}
+
+impl Releaser {
+    pub fn new(file: Option<std::fs::File>) -> Released {
+        Arc::new(Releaser {
+            queue: Mutex::new(Vec::new()),
+            _file: file,
+        })
+    }
+}
+
+pub(crate) type Released = Arc<Releaser>;
 
 /// Keeps an extent allocated while alive.
 #[derive(Debug)]
@@ -42,7 +60,7 @@ impl ExtentGuard {
 
 impl Drop for ExtentGuard {
     fn drop(&mut self) {
-        super::lock(&self.released).push(self.extent);
+        super::lock(&self.released.queue).push(self.extent);
     }
 }
 
@@ -71,7 +89,7 @@ impl FreeSpace {
 
     /// Merges extents whose guards have been dropped into the free map.
     pub fn reclaim(&mut self) {
-        let released = std::mem::take(&mut *super::lock(&self.released));
+        let released = std::mem::take(&mut *super::lock(&self.released.queue));
         for e in released {
             self.insert(e);
         }
@@ -179,7 +197,7 @@ mod tests {
     use super::*;
 
     fn space() -> FreeSpace {
-        FreeSpace::new(&[], DATA_START, Released::default())
+        FreeSpace::new(&[], DATA_START, Releaser::new(None))
     }
 
     #[test]

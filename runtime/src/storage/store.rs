@@ -92,10 +92,9 @@ impl Store {
     /// `Error::Usage` if another process has it open; `Error::Corrupt` if it is not a valid
     /// `.griz` file (bad magic, bad checksum, truncated, ...); `Error::Io`.
     pub fn open(path: &Path) -> Result<Store> {
-        let released = Released::default();
-        let opened = Disk::open(path, released.clone())?;
+        let opened = Disk::open(path)?;
         let disk = opened.disk;
-        let tables = tables_from_catalog(&opened.catalog, disk.map(), &released, disk.path());
+        let tables = tables_from_catalog(&opened.catalog, disk.map(), disk.released(), disk.path());
         let snapshot = Snapshot {
             commit: opened.commit,
             tables,

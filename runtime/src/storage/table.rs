@@ -288,6 +288,9 @@ impl Decoder<'_> {
             if o < prev {
                 return Err(format!("string offsets decrease at entry {i}"));
             }
+            if o as usize > bytes.len() {
+                return Err(format!("string offset {i} is past the string bytes"));
+            }
             if !text.is_char_boundary(o as usize) {
                 return Err(format!("string offset {i} splits a UTF-8 character"));
             }
@@ -366,7 +369,7 @@ mod tests {
             )
         };
         assert!(s(&[0, 1, 3], b"abc").load().is_ok());
-        assert!(err(&s(&[0, 2, 1], b"abc")).contains("decrease"));
+        assert!(err(&s(&[0, 3, 1, 3], b"abc")).contains("decrease"));
         assert!(err(&s(&[0, 1, 4], b"abc")).contains("span"));
         assert!(err(&s(&[0, 1, 3], b"a\xff\xfe")).contains("UTF-8"));
         assert!(err(&s(&[0, 1, 3], "é!".as_bytes())).contains("splits"));

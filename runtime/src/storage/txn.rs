@@ -4,10 +4,12 @@
 //! [`Shared::publish`]; dropping the transaction instead leaves the store as it was, and the
 //! space it wrote returns to the allocator.
 //!
-//! Tail sealing keeps many small commits from making many small row groups: the tail is
-//! merged with the table's trailing partial row groups while the one before is no larger than
-//! everything after it (a binary-counter rule), so single-row commits leave O(log n) small
-//! row groups and each row is rewritten O(log n) times before its group fills.
+//! Small commits must not make many small row groups. New rows merge with the table's trailing
+//! partial row groups (re-read and rewritten, copy-on-write) while the group before them is no
+//! larger than everything after it: a binary-counter rule, so single-row commits leave
+//! O(log n) small row groups and each row is rewritten O(log n) times before its group fills.
+//! Merging happens at a transaction's first append to a table and again when its tail is
+//! sealed at commit.
 
 use super::encode::{encode_row_group, ColumnBuilder};
 use super::format::ROW_GROUP_ROWS;
@@ -18,7 +20,7 @@ use crate::vector::{Vector, VectorData};
 use crate::{Error, Result};
 use grizzly_ir::{PhysicalType, TableMeta, ViewMeta};
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The write transaction; holds the store's writer slot until committed or dropped.
 pub struct WriteTxn {
@@ -37,12 +39,29 @@ pub struct WriteTxn {
 }
 
 struct TxnTable {
+    /// Committed row groups plus those written by this transaction.
     table: Arc<Table>,
     /// Rows appended but not yet in a row group (fewer than `ROW_GROUP_ROWS`).
     tail: Option<Vec<ColumnBuilder>>,
+    /// `table` plus the tail as an in-memory row group, for `snapshot()`; reset on change.
+    view: OnceLock<Arc<Table>>,
 }
 
 impl TxnTable {
+    fn new(table: Arc<Table>) -> TxnTable {
+        TxnTable {
+            table,
+            tail: None,
+            view: OnceLock::new(),
+        }
+    }
+
+    /// The table for writing (copied if a snapshot shares it); drops the cached view.
+    fn table_mut(&mut self) -> &mut Table {
+        self.view = OnceLock::new();
+        Arc::make_mut(&mut self.table)
+    }
+
     fn tail_rows(&self) -> usize {
         self.tail
             .as_ref()
@@ -64,15 +83,7 @@ impl WriteTxn {
             tables: base
                 .tables
                 .iter()
-                .map(|(n, t)| {
-                    (
-                        n.clone(),
-                        TxnTable {
-                            table: t.clone(),
-                            tail: None,
-                        },
-                    )
-                })
+                .map(|(n, t)| (n.clone(), TxnTable::new(t.clone())))
                 .collect(),
             views: base.views.clone(),
             next_schema_version: base.next_schema_version,
@@ -97,22 +108,22 @@ impl WriteTxn {
             .tables
             .iter()
             .map(|(n, t)| {
-                let table = match &t.tail {
-                    Some(tail) if t.tail_rows() > 0 => {
-                        let cols: Vec<Vector> = tail.iter().map(ColumnBuilder::to_vector).collect();
-                        let mut table = (*t.table).clone();
-                        let enc = encode_row_group(&cols, 0, t.tail_rows())
-                            .expect("a tail built by this transaction encodes");
-                        let rg = self
-                            .shared
-                            .place(enc, &table.meta, table.row_groups.len(), true)
-                            .expect("memory for the transaction's uncommitted rows");
-                        table.row_groups.push(rg);
-                        Arc::new(table)
-                    }
-                    _ => t.table.clone(),
-                };
-                (n.clone(), table)
+                let table = t.view.get_or_init(|| {
+                    let Some(tail) = t.tail.as_ref().filter(|_| t.tail_rows() > 0) else {
+                        return t.table.clone();
+                    };
+                    let cols: Vec<Vector> = tail.iter().map(ColumnBuilder::to_vector).collect();
+                    let mut table = (*t.table).clone();
+                    let enc = encode_row_group(&cols, 0, t.tail_rows())
+                        .expect("a tail built by this transaction encodes");
+                    let rg = self
+                        .shared
+                        .place(enc, &table.meta, table.row_groups.len(), true)
+                        .expect("memory for the transaction's uncommitted rows");
+                    table.row_groups.push(rg);
+                    Arc::new(table)
+                });
+                (n.clone(), table.clone())
             })
             .collect();
         let snap = Arc::new(Snapshot {
@@ -159,7 +170,7 @@ impl WriteTxn {
             schema_version,
             row_groups: Vec::new(),
         });
-        self.tables.insert(name, TxnTable { table, tail: None });
+        self.tables.insert(name, TxnTable::new(table));
         self.changed();
         Ok(())
     }
@@ -209,112 +220,58 @@ impl WriteTxn {
             return Ok(());
         }
         self.changed();
-        self.push_rows(table, &columns, rows)
+        let shared = self.shared.clone();
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        if t.tail_rows() == 0 {
+            // Re-open the committed partial row groups this append may merge with.
+            for rg in take_partials(t, rows)? {
+                self.wrote_data |= push_rows(&shared, t, &rg)?;
+            }
+        }
+        self.wrote_data |= push_rows(&shared, t, &columns)?;
+        Ok(())
     }
 
     /// Replaces the whole contents of a table (UPDATE, DELETE).
     pub fn replace(&mut self, table: &str, columns: Vec<Vector>) -> Result<()> {
         let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
-        let rows = check_columns(&t.table.meta, &columns)?;
+        check_columns(&t.table.meta, &columns)?;
         t.tail = None;
-        let tm = Arc::make_mut(&mut t.table);
+        let tm = t.table_mut();
         tm.row_groups.clear();
         tm.meta.row_count = 0;
-        self.changed();
-        self.push_rows(table, &columns, rows)
-    }
-
-    fn push_rows(&mut self, name: &str, cols: &[Vector], rows: usize) -> Result<()> {
         let shared = self.shared.clone();
-        let t = self.tables.get_mut(name).ok_or_else(|| no_table(name))?;
-        let mut pos = 0;
-        while pos < rows {
-            if t.tail_rows() == 0 && rows - pos >= ROW_GROUP_ROWS {
-                // A whole row group straight from the input: one copy, into the write buffer.
-                let enc = encode_row_group(cols, pos, ROW_GROUP_ROWS)?;
-                let tm = Arc::make_mut(&mut t.table);
-                let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
-                tm.row_groups.push(rg);
-                tm.meta.row_count += ROW_GROUP_ROWS as u64;
-                self.wrote_data |= shared.disk.is_some();
-                pos += ROW_GROUP_ROWS;
-                continue;
-            }
-            let n = (ROW_GROUP_ROWS - t.tail_rows()).min(rows - pos);
-            let meta = &t.table.meta;
-            let tail = t.tail.get_or_insert_with(|| {
-                meta.columns
-                    .iter()
-                    .map(|c| ColumnBuilder::new(c.ty))
-                    .collect()
-            });
-            for (b, v) in tail.iter_mut().zip(cols) {
-                b.append(v, pos, n)?;
-            }
-            Arc::make_mut(&mut t.table).meta.row_count += n as u64;
-            pos += n;
-            if t.tail_rows() == ROW_GROUP_ROWS {
-                let tail = t.tail.take().unwrap_or_default();
-                let vecs: Vec<Vector> = tail.into_iter().map(ColumnBuilder::finish).collect();
-                let enc = encode_row_group(&vecs, 0, ROW_GROUP_ROWS)?;
-                let tm = Arc::make_mut(&mut t.table);
-                let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
-                tm.row_groups.push(rg);
-                self.wrote_data |= shared.disk.is_some();
-            }
-        }
+        self.wrote_data |= push_rows(&shared, t, &columns)?;
+        self.changed();
         Ok(())
     }
 
-    /// Writes a table's tail as row groups, merged with trailing partial row groups by the
-    /// binary-counter rule (see the module docs).
+    /// Writes a table's tail as a row group, after merging it with trailing partial row
+    /// groups by the binary-counter rule (see the module docs). Returns whether it wrote.
     fn seal(shared: &Shared, t: &mut TxnTable) -> Result<bool> {
         let tail_rows = t.tail_rows();
-        let Some(tail) = t.tail.take() else {
-            return Ok(false);
-        };
         if tail_rows == 0 {
             return Ok(false);
         }
-        let tm = Arc::make_mut(&mut t.table);
-        let mut k = tm.row_groups.len();
-        let mut total = tail_rows;
-        while k > 0
-            && tm.row_groups[k - 1].rows < ROW_GROUP_ROWS
-            && tm.row_groups[k - 1].rows <= total
-        {
-            total += tm.row_groups[k - 1].rows;
-            k -= 1;
+        let tail: Vec<Vector> = t
+            .tail
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .map(ColumnBuilder::finish)
+            .collect();
+        t.table_mut().meta.row_count -= tail_rows as u64;
+        for rg in take_partials(t, tail_rows)? {
+            push_rows(shared, t, &rg)?;
         }
-        let cols: Vec<Vector> = if k == tm.row_groups.len() {
-            tail.into_iter().map(ColumnBuilder::finish).collect()
-        } else {
-            let mut merged: Vec<ColumnBuilder> = tm
-                .meta
-                .columns
-                .iter()
-                .map(|c| ColumnBuilder::new(c.ty))
-                .collect();
-            for rg in &tm.row_groups[k..] {
-                for (b, c) in merged.iter_mut().zip(&rg.columns) {
-                    let v = c.load()?;
-                    b.append(&v, 0, v.len())?;
-                }
-            }
-            for (b, t) in merged.iter_mut().zip(tail) {
-                let v = t.finish();
-                b.append(&v, 0, v.len())?;
-            }
-            merged.into_iter().map(ColumnBuilder::finish).collect()
-        };
-        tm.row_groups.truncate(k);
-        let mut pos = 0;
-        while pos < total {
-            let n = ROW_GROUP_ROWS.min(total - pos);
-            let enc = encode_row_group(&cols, pos, n)?;
+        push_rows(shared, t, &tail)?;
+        if let Some(rest) = t.tail.take() {
+            let rest: Vec<Vector> = rest.into_iter().map(ColumnBuilder::finish).collect();
+            let rows = rest.first().map_or(0, Vector::len);
+            let tm = t.table_mut();
+            let enc = encode_row_group(&rest, 0, rows)?;
             let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
             tm.row_groups.push(rg);
-            pos += n;
         }
         Ok(shared.disk.is_some())
     }
@@ -334,7 +291,7 @@ impl WriteTxn {
                 continue;
             };
             if let Some(rg) = self.shared.relocate(&t.table.row_groups[g])? {
-                Arc::make_mut(&mut t.table).row_groups[g] = rg;
+                t.table_mut().row_groups[g] = rg;
                 moved = true;
             }
         }
@@ -371,6 +328,80 @@ impl WriteTxn {
 
     /// Abandons the changes (the same as dropping the transaction).
     pub fn rollback(self) {}
+}
+
+/// Appends rows to a table: into its tail, writing each row group that fills (straight
+/// from the input when the tail is empty and a whole row group is available). Returns
+/// whether it wrote to the file.
+fn push_rows(shared: &Shared, t: &mut TxnTable, cols: &[Vector]) -> Result<bool> {
+    let rows = cols.first().map_or(0, Vector::len);
+    let mut wrote = false;
+    let mut pos = 0;
+    while pos < rows {
+        if t.tail_rows() == 0 && rows - pos >= ROW_GROUP_ROWS {
+            // A whole row group straight from the input: one copy, into the write buffer.
+            let enc = encode_row_group(cols, pos, ROW_GROUP_ROWS)?;
+            let tm = t.table_mut();
+            let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
+            tm.row_groups.push(rg);
+            tm.meta.row_count += ROW_GROUP_ROWS as u64;
+            wrote = true;
+            pos += ROW_GROUP_ROWS;
+            continue;
+        }
+        let n = (ROW_GROUP_ROWS - t.tail_rows()).min(rows - pos);
+        let meta = &t.table.meta;
+        let tail = t.tail.get_or_insert_with(|| {
+            meta.columns
+                .iter()
+                .map(|c| ColumnBuilder::new(c.ty))
+                .collect()
+        });
+        for (b, v) in tail.iter_mut().zip(cols) {
+            b.append(v, pos, n)?;
+        }
+        t.table_mut().meta.row_count += n as u64;
+        pos += n;
+        if t.tail_rows() == ROW_GROUP_ROWS {
+            let tail = t.tail.take().unwrap_or_default();
+            let vecs: Vec<Vector> = tail.into_iter().map(ColumnBuilder::finish).collect();
+            let enc = encode_row_group(&vecs, 0, ROW_GROUP_ROWS)?;
+            let tm = t.table_mut();
+            let rg = shared.place(enc, &tm.meta, tm.row_groups.len(), false)?;
+            tm.row_groups.push(rg);
+            wrote = true;
+        }
+    }
+    Ok(wrote && shared.disk.is_some())
+}
+
+/// Removes the trailing partial row groups that `incoming` new rows should merge with (while
+/// the one before is no larger than everything after it) and returns their columns, in
+/// order, for re-appending.
+fn take_partials(t: &mut TxnTable, incoming: usize) -> Result<Vec<Vec<Vector>>> {
+    let rgs = &t.table.row_groups;
+    let mut k = rgs.len();
+    let mut total = incoming;
+    while k > 0 && rgs[k - 1].rows < ROW_GROUP_ROWS && rgs[k - 1].rows <= total {
+        total += rgs[k - 1].rows;
+        k -= 1;
+    }
+    if k == rgs.len() {
+        return Ok(Vec::new());
+    }
+    let taken = rgs[k..]
+        .iter()
+        .map(|rg| {
+            rg.columns
+                .iter()
+                .map(|c| c.load())
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tm = t.table_mut();
+    let removed: usize = tm.row_groups.drain(k..).map(|g| g.rows).sum();
+    tm.meta.row_count -= removed as u64;
+    Ok(taken)
 }
 
 /// Checks appended columns against the schema; returns the row count.

@@ -250,8 +250,9 @@ int_num!(i128);
 /// fits an `i128`): the usual case for decimal products.
 #[inline(always)]
 fn mul_i128(a: i128, b: i128) -> (i128, u8) {
-    if (a as i64 as i128 == a) & (b as i64 as i128 == b) {
-        return (a * b, 0);
+    let (x, y) = (a as i64, b as i64);
+    if (x as i128 == a) & (y as i128 == b) {
+        return (x as i128 * y as i128, 0);
     }
     let (r, o) = a.overflowing_mul(b);
     (r, o as u8)

@@ -125,9 +125,9 @@ pub(crate) fn common_type(a: DataType, b: DataType) -> Option<DataType> {
                 return None;
             };
             let scale = sa.max(sb);
-            let int_digits = (pa - sa).max(pb - sb);
+            let int_digits = pa.saturating_sub(sa).max(pb.saturating_sub(sb));
             Some(Decimal {
-                precision: (int_digits + scale).min(38),
+                precision: int_digits.saturating_add(scale).min(38),
                 scale,
             })
         }

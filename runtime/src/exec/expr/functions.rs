@@ -93,7 +93,7 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             args.len()
         )));
     }
-    let first_ty = args[0..1.min(args.len())].first().map(Node::ty);
+    let first_ty = args.first().map(Node::ty);
     let mut out = Vec::with_capacity(args.len());
     for (i, a) in args.into_iter().enumerate() {
         let want = match (func, i) {
