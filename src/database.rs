@@ -374,11 +374,10 @@ impl Database {
                 )),
             },
             Statement::ShowTables => {
-                let names: Vec<Value> = snapshot
-                    .table_names()
-                    .into_iter()
-                    .map(Value::Varchar)
-                    .collect();
+                let mut names = snapshot.table_names();
+                names.extend(snapshot.view_names());
+                names.sort();
+                let names: Vec<Value> = names.into_iter().map(Value::Varchar).collect();
                 Ok(Outcome::Rows(text_result(&["name"], vec![names])))
             }
             Statement::Describe { table } => {

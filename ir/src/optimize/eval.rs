@@ -134,8 +134,18 @@ pub(crate) fn parse_value(s: &str, to: DataType) -> Result<Value, String> {
             "f" | "false" | "n" | "no" | "off" | "0" => Value::Boolean(false),
             _ => return Err(bad()),
         },
-        DataType::Int32 => Value::Int32(t.parse().map_err(|_| bad())?),
-        DataType::Int64 => Value::Int64(t.parse().map_err(|_| bad())?),
+        DataType::Int32 | DataType::Int64 => {
+            let range = || format!("value \"{t}\" is out of range for type {to}");
+            let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            if to == DataType::Int32 {
+                Value::Int32(t.parse().map_err(|_| range())?)
+            } else {
+                Value::Int64(t.parse().map_err(|_| range())?)
+            }
+        }
         DataType::Float64 => {
             let f: f64 = t.parse().map_err(|_| bad())?;
             Value::Float64(f)

@@ -144,33 +144,69 @@ impl Groups {
 
     /// Sets `gids[i]` to the group of row `i` of the dense key vectors, adding new groups.
     pub fn lookup(&mut self, keys: &[Vector], n: usize, gids: &mut Vec<u32>) {
+        gids.clear();
+        if let Some(radix) = dict_radix(keys) {
+            return self.lookup_dict(keys, n, &radix, gids);
+        }
         self.hashes.clear();
         self.hashes.extend(hash_seed(n));
         for k in keys {
             hash_vector(k, None, &mut self.hashes);
         }
-        gids.clear();
         for i in 0..n {
             let h = self.hashes[i];
-            let stores = &self.stores;
-            let found = self.index.find(h, |g| {
-                stores
-                    .iter()
-                    .zip(keys)
-                    .all(|(s, k)| s.equals(g as usize, k, i))
-            });
-            let g = match found {
-                Some(g) => g,
-                None => {
-                    for (s, k) in self.stores.iter_mut().zip(keys) {
-                        s.push(k, i);
-                    }
-                    let g = self.count as u32;
-                    self.count += 1;
-                    self.index.insert(h, g);
-                    g
+            let g = self.find_or_add(keys, i, h);
+            gids.push(g);
+        }
+    }
+
+    fn find_or_add(&mut self, keys: &[Vector], i: usize, h: u64) -> u32 {
+        let stores = &self.stores;
+        let found = self
+            .index
+            .find(h, |g| stores.iter().zip(keys).all(|(s, k)| s.equals(g as usize, k, i)));
+        match found {
+            Some(g) => g,
+            None => {
+                for (s, k) in self.stores.iter_mut().zip(keys) {
+                    s.push(k, i);
                 }
-            };
+                let g = self.count as u32;
+                self.count += 1;
+                self.index.insert(h, g);
+                g
+            }
+        }
+    }
+
+    /// All keys dictionary-encoded with few combinations: rows with the same code tuple share
+    /// a group, so each tuple is looked up once per batch through a direct memo table.
+    fn lookup_dict(&mut self, keys: &[Vector], n: usize, radix: &[usize], gids: &mut Vec<u32>) {
+        let size: usize = radix.iter().product();
+        let mut memo = vec![u32::MAX; size];
+        let codes: Vec<&[u32]> = keys
+            .iter()
+            .map(|k| match &k.data {
+                VectorData::Dict { codes, .. } => &codes[..],
+                _ => unreachable!("dict_radix checked every key"),
+            })
+            .collect();
+        let mut one = [0u64; 1];
+        for i in 0..n {
+            let mut slot = 0;
+            for ((k, c), r) in keys.iter().zip(&codes).zip(radix) {
+                let code = if k.is_valid(i) { c[i] as usize } else { r - 1 };
+                slot = slot * r + code;
+            }
+            let mut g = memo[slot];
+            if g == u32::MAX {
+                one[0] = hash_seed(1)[0];
+                for k in keys {
+                    hash_vector(k, Some(&[i as u32]), &mut one);
+                }
+                g = self.find_or_add(keys, i, one[0]);
+                memo[slot] = g;
+            }
             gids.push(g);
         }
     }
@@ -179,6 +215,20 @@ impl Groups {
     pub fn finish(self) -> Vec<Vector> {
         self.stores.into_iter().map(KeyStore::finish).collect()
     }
+}
+
+/// For keys that are all dictionary-encoded: the number of distinct codes of each (plus one
+/// for NULL), if their product is small enough for a memo table.
+fn dict_radix(keys: &[Vector]) -> Option<Vec<usize>> {
+    let mut product = 1usize;
+    let mut radix = Vec::with_capacity(keys.len());
+    for k in keys {
+        let VectorData::Dict { dict, .. } = &k.data else { return None };
+        let r = dict.len() + 1;
+        product = product.checked_mul(r).filter(|&p| p <= 1 << 16)?;
+        radix.push(r);
+    }
+    (!keys.is_empty()).then_some(radix)
 }
 
 /// A hashable copy of one value, for DISTINCT aggregates.
@@ -354,33 +404,20 @@ impl State {
                 }
                 _ => return exec_err!("sum is not defined for {}", arg.ty),
             },
-            State::AvgInt(s, c, _) => {
-                let mut add = |i: usize, g: u32, v: i128| -> Result<()> {
-                    if valid.is_none_or(|b| b.is_valid(i)) {
-                        s[g as usize] = s[g as usize].checked_add(v).ok_or_else(overflow)?;
-                        c[g as usize] += 1;
-                    }
-                    Ok(())
-                };
-                match &arg.data {
-                    VectorData::I32(x) => {
-                        for (i, &g) in gids.iter().enumerate() {
-                            add(i, g, x[i] as i128)?;
+            State::AvgInt(s, c, _) => match &arg.data {
+                VectorData::I32(x) => avg_into(s, c, x, gids, valid, |v| v as i128),
+                VectorData::I64(x) => avg_into(s, c, x, gids, valid, |v| v as i128),
+                VectorData::I128(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|b| b.is_valid(i)) {
+                            let g = g as usize;
+                            s[g] = s[g].checked_add(x[i]).ok_or_else(overflow)?;
+                            c[g] += 1;
                         }
                     }
-                    VectorData::I64(x) => {
-                        for (i, &g) in gids.iter().enumerate() {
-                            add(i, g, x[i] as i128)?;
-                        }
-                    }
-                    VectorData::I128(x) => {
-                        for (i, &g) in gids.iter().enumerate() {
-                            add(i, g, x[i])?;
-                        }
-                    }
-                    _ => return exec_err!("avg is not defined for {}", arg.ty),
                 }
-            }
+                _ => return exec_err!("avg is not defined for {}", arg.ty),
+            },
             State::AvgFloat(s, c) => match &arg.data {
                 VectorData::F64(x) => {
                     for (i, &g) in gids.iter().enumerate() {
@@ -569,6 +606,34 @@ fn sum_into<T: Copy>(
                 if b.is_valid(i) {
                     s[g as usize] += conv(v);
                     h[g as usize] = true;
+                }
+            }
+        }
+    }
+}
+
+/// Adds values that fit in `i64` (so an `i128` sum cannot overflow before 2^64 rows).
+#[inline]
+fn avg_into<T: Copy>(
+    s: &mut [i128],
+    c: &mut [i64],
+    x: &[T],
+    gids: &[u32],
+    valid: Option<&Bitmap>,
+    conv: impl Fn(T) -> i128,
+) {
+    match valid {
+        None => {
+            for (&g, &v) in gids.iter().zip(x) {
+                s[g as usize] += conv(v);
+                c[g as usize] += 1;
+            }
+        }
+        Some(b) => {
+            for (i, (&g, &v)) in gids.iter().zip(x).enumerate() {
+                if b.is_valid(i) {
+                    s[g as usize] += conv(v);
+                    c[g as usize] += 1;
                 }
             }
         }

@@ -71,10 +71,7 @@ impl VectorBuilder {
         if self.push_exact(&cast) {
             Ok(())
         } else {
-            Err(Error::Internal(format!(
-                "cannot append {v:?} to a {} vector",
-                self.ty
-            )))
+            Err(Error::Execution(format!("value {v} is out of range for type {}", self.ty)))
         }
     }
 
