@@ -1,7 +1,7 @@
 //! What the binder needs to know about stored tables. `ir` knows no storage: the runtime
 //! implements [`Catalog`] over a snapshot.
 
-use crate::types::DataType;
+use crate::types::{DataType, Value};
 
 /// A column of a stored table.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,19 @@ pub struct TableMeta {
     pub row_count: u64,
 }
 
+/// Summary statistics of one stored column, for cardinality estimates. Cheap to compute:
+/// the runtime derives them from per-chunk zone maps, never by scanning data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnStats {
+    /// Smallest non-NULL value; `Value::Null` if unknown (or every row is NULL).
+    pub min: Value,
+    /// Largest non-NULL value; `Value::Null` if unknown.
+    pub max: Value,
+    pub null_count: u64,
+    /// Estimated number of distinct non-NULL values, when known.
+    pub distinct: Option<u64>,
+}
+
 /// A view: its defining SQL is re-bound at each use.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewMeta {
@@ -36,4 +49,10 @@ pub struct ViewMeta {
 pub trait Catalog {
     fn table(&self, name: &str) -> Option<TableMeta>;
     fn view(&self, name: &str) -> Option<ViewMeta>;
+
+    /// Statistics of a table's columns, one per column in [`TableMeta::columns`] order, if
+    /// known. The optimizer falls back to row-count heuristics without them.
+    fn column_stats(&self, _table: &str) -> Option<Vec<ColumnStats>> {
+        None
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! 1. estimate every relation ([`stats::estimate`]);
 //! 2. among pairs of relations connected by at least one equi-join conjunct, join the pair
-//!    with the smallest estimated result (key/foreign-key estimate, see `stats.rs`);
+//!    with the smallest estimated result (from column statistics when the catalog has them,
+//!    see `stats.rs`);
 //! 3. repeat until one relation is left; only if no pair is connected is a cross product
 //!    formed (of the two smallest relations).
 //!
@@ -14,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use super::stats::{estimate, join_rows, Estimate};
+use super::stats::{estimate, join_estimate, join_rows, Estimate};
 use super::util::{and_all, equi_pair, field_ids, max_column_id, refs};
 use super::Pass;
 use crate::catalog::Catalog;
@@ -203,9 +204,7 @@ impl Ctx<'_> {
             }
             false
         });
-        let rows = join_rows(&big.est, &small.est, &on, rest.len());
-        let mut dom = big.est.dom;
-        dom.extend(small.est.dom);
+        let est = join_estimate(big.est, small.est, &on, rest.len());
         let plan = LogicalPlan::Join {
             left: Box::new(big.plan),
             right: Box::new(small.plan),
@@ -213,11 +212,7 @@ impl Ctx<'_> {
             on,
             filter: and_all(rest),
         };
-        Rel {
-            plan,
-            ids,
-            est: Estimate { rows, dom },
-        }
+        Rel { plan, ids, est }
     }
 }
 

@@ -363,16 +363,14 @@ impl State {
         let Some(arg) = arg else {
             // count(*)
             if let State::Count(c) = self {
-                for &g in gids {
-                    c[g as usize] += 1;
-                }
+                count_in_lanes(c, gids);
             }
             return Ok(());
         };
         let valid = arg.validity.as_ref();
         match self {
             State::Count(c) => match valid {
-                None => gids.iter().for_each(|&g| c[g as usize] += 1),
+                None => count_in_lanes(c, gids),
                 Some(v) => {
                     for (i, &g) in gids.iter().enumerate() {
                         c[g as usize] += v.is_valid(i) as i64;
@@ -595,6 +593,10 @@ fn sum_into<T: Copy>(
     conv: impl Fn(T) -> i128,
 ) {
     match valid {
+        None if s.len() <= LANE_GROUPS => {
+            add_in_lanes(s, gids, x, conv);
+            gids.iter().for_each(|&g| h[g as usize] = true);
+        }
         None => {
             for (&g, &v) in gids.iter().zip(x) {
                 s[g as usize] += conv(v);
@@ -612,6 +614,57 @@ fn sum_into<T: Copy>(
     }
 }
 
+/// Group counts up to which updates go through independent lanes.
+const LANE_GROUPS: usize = 256;
+const LANES: usize = 4;
+
+/// `s[gids[i]] += conv(x[i])` for few groups. Consecutive rows usually hit the same group, and
+/// a read-modify-write of one memory slot per row serializes on store-to-load latency; four
+/// interleaved partial sums break that chain.
+fn add_in_lanes<T: Copy>(s: &mut [i128], gids: &[u32], x: &[T], conv: impl Fn(T) -> i128) {
+    let ng = s.len();
+    let mut lanes = vec![0i128; LANES * ng];
+    let mut gc = gids.chunks_exact(LANES);
+    let mut xc = x.chunks_exact(LANES);
+    for (g, v) in (&mut gc).zip(&mut xc) {
+        for l in 0..LANES {
+            lanes[l * ng + g[l] as usize] += conv(v[l]);
+        }
+    }
+    for (&g, &v) in gc.remainder().iter().zip(xc.remainder()) {
+        lanes[g as usize] += conv(v);
+    }
+    for l in 0..LANES {
+        for (acc, part) in s.iter_mut().zip(&lanes[l * ng..(l + 1) * ng]) {
+            *acc += part;
+        }
+    }
+}
+
+/// `c[gids[i]] += 1`, in lanes for few groups (see [`add_in_lanes`]).
+fn count_in_lanes(c: &mut [i64], gids: &[u32]) {
+    let ng = c.len();
+    if ng > LANE_GROUPS {
+        gids.iter().for_each(|&g| c[g as usize] += 1);
+        return;
+    }
+    let mut lanes = vec![0i64; LANES * ng];
+    let mut gc = gids.chunks_exact(LANES);
+    for g in &mut gc {
+        for l in 0..LANES {
+            lanes[l * ng + g[l] as usize] += 1;
+        }
+    }
+    for &g in gc.remainder() {
+        lanes[g as usize] += 1;
+    }
+    for l in 0..LANES {
+        for (acc, part) in c.iter_mut().zip(&lanes[l * ng..(l + 1) * ng]) {
+            *acc += part;
+        }
+    }
+}
+
 /// Adds values that fit in `i64` (so an `i128` sum cannot overflow before 2^64 rows).
 #[inline]
 fn avg_into<T: Copy>(
@@ -623,6 +676,10 @@ fn avg_into<T: Copy>(
     conv: impl Fn(T) -> i128,
 ) {
     match valid {
+        None if s.len() <= LANE_GROUPS => {
+            add_in_lanes(s, gids, x, conv);
+            count_in_lanes(c, gids);
+        }
         None => {
             for (&g, &v) in gids.iter().zip(x) {
                 s[g as usize] += conv(v);
