@@ -187,10 +187,7 @@ impl Database {
         statement: Statement,
         params: Arc<[Value]>,
     ) -> Result<Outcome> {
-        let ctx = ExecContext {
-            snapshot: snapshot.clone(),
-            params,
-        };
+        let ctx = ExecContext::new(snapshot.clone(), params);
         match statement {
             Statement::Query(plan) => {
                 let plan = grizzly_ir::optimize(plan, &*snapshot)?;
@@ -541,7 +538,7 @@ impl PreparedStatement {
             .collect::<Result<Vec<_>>>()?;
         let params: Arc<[Value]> = values.into();
         if let Some(plan) = &prepared.optimized {
-            let ctx = ExecContext { snapshot, params };
+            let ctx = ExecContext::new(snapshot, params);
             return Ok(Outcome::Rows(run_query(plan, &ctx)?));
         }
         let statement = prepared.statement.clone();

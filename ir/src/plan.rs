@@ -390,6 +390,20 @@ impl LogicalPlan {
         }
     }
 
+    /// Every node of the plan tree in pre-order (a node before its inputs, inputs in the order
+    /// of [`LogicalPlan::inputs`]). A node's index in this list is its stable id within the
+    /// plan: the compiled tier and the interpreter agree on it. Subquery plans inside
+    /// expressions are not included.
+    pub fn preorder(&self) -> Vec<&LogicalPlan> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(node) = stack.pop() {
+            out.push(node);
+            stack.extend(node.inputs().into_iter().rev());
+        }
+        out
+    }
+
     /// The direct inputs of this operator.
     pub fn inputs(&self) -> Vec<&LogicalPlan> {
         match self {

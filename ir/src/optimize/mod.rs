@@ -7,7 +7,8 @@
 //!    columns allow, cross joins with equalities turned into equi-joins, filters merged into
 //!    `Scan::filters`.
 //! 3. `join_ordering` (`join_order.rs`): trees of inner joins re-ordered greedily by estimated
-//!    cardinality, never introducing a cross product when a connected order exists; the
+//!    cardinality ([`estimated_rows`]: column statistics when the catalog has them, else
+//!    row counts), never introducing a cross product when a connected order exists; the
 //!    smaller input becomes the right (hash build) side.
 //! 4. `projection_pruning` (`prune.rs`): scans read only used columns, projections and
 //!    aggregates drop unused outputs.
@@ -72,6 +73,12 @@ pub fn optimize_with_trace(
         trace.push((pass.name().to_string(), plan.clone()));
     }
     Ok(trace)
+}
+
+/// The optimizer's estimate of how many rows `plan` produces: what join ordering compares
+/// (from [`Catalog::column_stats`] when the catalog has them, see `stats.rs`).
+pub fn estimated_rows(plan: &LogicalPlan, catalog: &dyn Catalog) -> f64 {
+    stats::estimate(plan, catalog).rows
 }
 
 /// Runs [`optimize`] on every subquery plan inside the expressions of `plan`.

@@ -19,8 +19,8 @@
 //! the other side): one key pair has selectivity `1/max(d(a), d(b))`, where each side's
 //! distinct count is capped by the smaller of the two domains (a foreign key column has no
 //! more distinct values than the key it references, however wide its value range). Several
-//! key pairs combine with exponential backoff (`s₁ · s₂^½ · s₃^¼ ...`, most selective first:
-//! key columns are often correlated), never below `1/max(|A|, |B|)`.
+//! key pairs are one combined key whose distinct values are the product of the parts' (at
+//! most the side's rows), with a rule for composite foreign keys (see `key_selectivity`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,6 +37,9 @@ pub(crate) struct ColumnEstimate {
     /// Distinct values of the column before any filter or join narrowed it: what a column
     /// joined with this one can have at most (under containment).
     pub domain: f64,
+    /// Rows of the stored table the column comes from (for a computed column, of the
+    /// relation that computed it): a key of that table has this many distinct values.
+    pub table_rows: f64,
     /// Whether `distinct` comes from statistics rather than the key guess.
     pub known: bool,
     /// Value range of a numeric or date column, from statistics.
@@ -61,6 +64,7 @@ impl ColumnEstimate {
         ColumnEstimate {
             distinct: rows.max(1.0),
             domain: rows.max(1.0),
+            table_rows: rows.max(1.0),
             known: false,
             range: None,
             null_frac: 0.0,
@@ -82,6 +86,7 @@ impl ColumnEstimate {
         ColumnEstimate {
             distinct: distinct.unwrap_or(rows.max(1.0)),
             domain: distinct.unwrap_or(rows.max(1.0)),
+            table_rows: rows.max(1.0),
             known: distinct.is_some(),
             range,
             null_frac: (s.null_count as f64 / rows.max(1.0)).clamp(0.0, 1.0),
@@ -334,22 +339,51 @@ fn ids(e: &Estimate) -> Vec<ColumnId> {
 /// Rows of an inner join with key pairs `on` (left expression first) and `extra` further
 /// (non-key) conditions.
 pub(crate) fn join_rows(l: &Estimate, r: &Estimate, on: &[(Expr, Expr)], extra: usize) -> f64 {
-    let mut sels: Vec<f64> = on
-        .iter()
-        .map(|(a, b)| key_selectivity(&l.col(a), &r.col(b)))
-        .collect();
-    sels.sort_by(f64::total_cmp);
-    let mut sel = 1.0;
-    let mut weight = 1.0;
-    for s in sels {
-        sel *= s.powf(weight);
-        weight /= 2.0;
-    }
-    if !on.is_empty() {
-        // Under containment the combined key has at most min(|L|, |R|) distinct values.
-        sel = sel.max(1.0 / l.rows.max(r.rows).max(1.0));
-    }
+    let sel = if on.is_empty() {
+        1.0
+    } else {
+        let pairs: Vec<_> = on.iter().map(|(a, b)| (l.col(a), r.col(b))).collect();
+        key_selectivity(&pairs, l.rows, r.rows)
+    };
     (l.rows * r.rows * sel * 0.5f64.powi(extra as i32)).max(1.0)
+}
+
+/// Selectivity of equi-join key pairs `(left column, right column)` between inputs of
+/// `l_rows` and `r_rows` rows, assuming containment on the combined key: `1/max(D(L),
+/// D(R))`, where a side's `D` is the product of its keys' distinct values (each capped by
+/// the pair's smaller domain), at most its rows.
+///
+/// Composite foreign keys: when a side's keys all come from stored tables of the same size
+/// `T`, none is unique by itself but together they can be (`∏ domain ≥ T`; partsupp's
+/// `(ps_partkey, ps_suppkey)`), the combined key is taken to be that table's key, and the
+/// other side's combinations to be among its `T`.
+fn key_selectivity(pairs: &[(ColumnEstimate, ColumnEstimate)], l_rows: f64, r_rows: f64) -> f64 {
+    let mut d_l = 1.0f64;
+    let mut d_r = 1.0f64;
+    let mut nulls = 1.0;
+    for (a, b) in pairs {
+        let domain = a.domain.min(b.domain).max(1.0);
+        d_l *= a.distinct.min(domain);
+        d_r *= b.distinct.min(domain);
+        nulls *= (1.0 - a.null_frac) * (1.0 - b.null_frac);
+    }
+    let (mut d_l, mut d_r) = (d_l.min(l_rows).max(1.0), d_r.min(r_rows).max(1.0));
+    if pairs.len() > 1 {
+        let composite_key = |side: &dyn Fn(&(ColumnEstimate, ColumnEstimate)) -> ColumnEstimate| {
+            let t = side(&pairs[0]).table_rows;
+            let cols: Vec<_> = pairs.iter().map(side).collect();
+            let same_table = cols.iter().all(|c| c.table_rows == t);
+            let none_unique = cols.iter().all(|c| c.domain < t);
+            let product: f64 = cols.iter().map(|c| c.domain).product();
+            (same_table && none_unique && product >= t).then_some(t)
+        };
+        let keys = [composite_key(&|p| p.0), composite_key(&|p| p.1)];
+        if let Some(t) = keys.into_iter().flatten().reduce(f64::min) {
+            d_l = d_l.min(t);
+            d_r = d_r.min(t);
+        }
+    }
+    nulls / d_l.max(d_r)
 }
 
 /// The estimate of an inner join of `l` and `r` (see [`join_rows`]): both sides' columns,
@@ -383,13 +417,6 @@ pub(crate) fn join_estimate(
     let mut e = Estimate { rows, cols };
     e.cap_distinct();
     e
-}
-
-/// Selectivity of one equi-join key pair.
-fn key_selectivity(a: &ColumnEstimate, b: &ColumnEstimate) -> f64 {
-    let domain = a.domain.min(b.domain).max(1.0);
-    let d = a.distinct.min(domain).max(b.distinct.min(domain)).max(1.0);
-    (1.0 - a.null_frac) * (1.0 - b.null_frac) / d
 }
 
 fn column_id(e: &Expr) -> Option<ColumnId> {

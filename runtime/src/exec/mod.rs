@@ -22,5 +22,5 @@ pub mod sort;
 pub use batch::{Batch, Selection, BATCH_SIZE};
 pub use builder::VectorBuilder;
 pub use expr::{eval_constant, PhysExpr};
-pub use operator::{BoxOp, ExecContext, Operator};
+pub use operator::{BoxOp, CompiledPipeline, CompiledPlan, ExecContext, Operator};
 pub use physical::{build, execute};

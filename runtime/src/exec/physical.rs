@@ -19,6 +19,9 @@ use grizzly_ir::{ColumnId, DataType, Expr, Field, LogicalPlan, SetOpKind, Value}
 
 /// Builds the operator tree for `plan`.
 pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
+    if let Some(pipeline) = ctx.compiled_pipeline(plan) {
+        return Ok(Box::new(CompiledOp { pipeline: Some(pipeline), ctx: ctx.clone(), output: Vec::new().into_iter() }));
+    }
     let params = &ctx.params[..];
     Ok(match plan {
         LogicalPlan::Scan {
@@ -224,6 +227,23 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
     })
 }
 
+/// Runs a compiled pipeline on first `next` and passes on its output.
+struct CompiledOp {
+    pipeline: Option<std::sync::Arc<dyn super::operator::CompiledPipeline>>,
+    ctx: ExecContext,
+    output: std::vec::IntoIter<Batch>,
+}
+
+impl super::operator::Operator for CompiledOp {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        if let Some(p) = self.pipeline.take() {
+            let (columns, rows) = p.run(&self.ctx)?;
+            self.output = super::aggregate::split(columns, rows).into_iter();
+        }
+        Ok(self.output.next())
+    }
+}
+
 fn sort_op(
     input: &LogicalPlan,
     keys: &[grizzly_ir::SortKey],
@@ -292,6 +312,7 @@ pub fn resolve_subqueries(expr: &Expr, ctx: &ExecContext) -> Result<Expr> {
 }
 
 fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
+    let ctx = &ExecContext::new(ctx.snapshot.clone(), ctx.params.clone());
     Ok(match e {
         Expr::ScalarSubquery { plan, ty } => {
             let (columns, rows) = execute(&plan, ctx)?;
