@@ -333,26 +333,11 @@ impl State {
                 c.resize(n, 0);
             }
             State::MinMax { values, .. } => match values {
-                KeyStoreVec::I32(v, h) => {
-                    v.resize(n, 0);
-                    h.resize(n, false)
-                }
-                KeyStoreVec::I64(v, h) => {
-                    v.resize(n, 0);
-                    h.resize(n, false)
-                }
-                KeyStoreVec::I128(v, h) => {
-                    v.resize(n, 0);
-                    h.resize(n, false)
-                }
-                KeyStoreVec::F64(v, h) => {
-                    v.resize(n, 0.0);
-                    h.resize(n, false)
-                }
-                KeyStoreVec::Bool(v, h) => {
-                    v.resize(n, 0);
-                    h.resize(n, false)
-                }
+                KeyStoreVec::I32(v, h) => grow(v, h, n),
+                KeyStoreVec::I64(v, h) => grow(v, h, n),
+                KeyStoreVec::I128(v, h) => grow(v, h, n),
+                KeyStoreVec::F64(v, h) => grow(v, h, n),
+                KeyStoreVec::Bool(v, h) => grow(v, h, n),
                 KeyStoreVec::Str(v) => v.resize(n, None),
             },
         }
@@ -531,52 +516,44 @@ impl State {
                 }
             }
             State::MinMax { values, .. } => match values {
-                KeyStoreVec::I32(v, h) => Vector {
-                    ty,
-                    validity: bitmap(&h),
-                    data: VectorData::I32(v.into()),
-                },
-                KeyStoreVec::I64(v, h) => Vector {
-                    ty,
-                    validity: bitmap(&h),
-                    data: VectorData::I64(v.into()),
-                },
-                KeyStoreVec::I128(v, h) => Vector {
-                    ty,
-                    validity: bitmap(&h),
-                    data: VectorData::I128(v.into()),
-                },
-                KeyStoreVec::F64(v, h) => Vector {
-                    ty,
-                    validity: bitmap(&h),
-                    data: VectorData::F64(v.into()),
-                },
-                KeyStoreVec::Bool(v, h) => Vector {
-                    ty,
-                    validity: bitmap(&h),
-                    data: VectorData::Bool(v.into()),
-                },
+                KeyStoreVec::I32(v, h) => fixed(ty, v, &h, VectorData::I32),
+                KeyStoreVec::I64(v, h) => fixed(ty, v, &h, VectorData::I64),
+                KeyStoreVec::I128(v, h) => fixed(ty, v, &h, VectorData::I128),
+                KeyStoreVec::F64(v, h) => fixed(ty, v, &h, VectorData::F64),
+                KeyStoreVec::Bool(v, h) => fixed(ty, v, &h, VectorData::Bool),
                 KeyStoreVec::Str(v) => {
                     let mut store = KeyStore::new(ty);
                     for s in &v {
-                        match s {
+                        let value = match s {
                             Some(bytes) => {
-                                let text = String::from_utf8_lossy(bytes);
-                                let one = Vector::from_values(
-                                    ty,
-                                    &[grizzly_ir::Value::Varchar(text.into_owned())],
-                                )
-                                .expect("varchar value");
-                                store.push(&one, 0);
+                                grizzly_ir::Value::Varchar(String::from_utf8_lossy(bytes).into())
                             }
-                            None => store.push_null(),
-                        }
+                            None => grizzly_ir::Value::Null,
+                        };
+                        store.push_value(&value);
                     }
                     store.finish()
                 }
             },
         })
     }
+}
+
+/// Makes room for `n` groups of a fixed-width min/max state.
+fn grow<T: Copy + Default>(v: &mut Vec<T>, h: &mut Vec<bool>, n: usize) {
+    v.resize(n, T::default());
+    h.resize(n, false);
+}
+
+/// A min/max state as a vector: groups without a value are NULL.
+fn fixed<T: crate::buffer::Pod>(
+    ty: DataType,
+    v: Vec<T>,
+    h: &[bool],
+    wrap: fn(crate::Buffer<T>) -> VectorData,
+) -> Vector {
+    let validity = (!h.iter().all(|&x| x)).then(|| Bitmap::from_bools(h.iter().copied()));
+    Vector { ty, data: wrap(v.into()), validity }
 }
 
 fn overflow() -> crate::Error {

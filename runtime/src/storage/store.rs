@@ -9,6 +9,7 @@ use super::space::{Extent, ExtentGuard, Released};
 use super::table::{ColumnChunk, Region, RowGroup, Table};
 use super::txn::WriteTxn;
 use crate::{Error, Result};
+use grizzly_ir::catalog::ColumnStats;
 use grizzly_ir::{Catalog, TableMeta, ViewMeta};
 use memmap2::Mmap;
 use std::collections::BTreeMap;
@@ -81,6 +82,10 @@ impl Catalog for Snapshot {
 
     fn view(&self, name: &str) -> Option<ViewMeta> {
         self.views.get(name).cloned()
+    }
+
+    fn column_stats(&self, name: &str) -> Option<Vec<ColumnStats>> {
+        self.tables.get(name).map(|t| t.column_stats().to_vec())
     }
 }
 

@@ -2,15 +2,17 @@
 //! load of a chunk into a [`Vector`].
 
 use super::catalog::{ChunkDesc, SegmentDesc};
-use super::format::{crc, Encoding, SegmentKind};
+use super::format::{crc, Encoding, SegmentKind, DICT_MAX_RATIO};
 use super::space::{Extent, ExtentGuard};
 use crate::buffer::{Backing, Buffer, Pod};
 use crate::vector::{Bitmap, StrData, Vector, VectorData};
 use crate::{Error, Result};
+use grizzly_ir::catalog::ColumnStats;
 use grizzly_ir::{DataType, PhysicalType, TableMeta, Value};
 use memmap2::Mmap;
+use std::cmp::Ordering;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 /// A stored table as of one snapshot.
 #[derive(Debug, Clone)]
@@ -21,6 +23,111 @@ pub struct Table {
     /// one), never on DML.
     pub schema_version: u64,
     pub row_groups: Vec<RowGroup>,
+}
+
+impl Table {
+    /// Statistics of each column for the optimizer, from the zone maps (`O(row groups)`, no
+    /// data read), computed once per table version and cached.
+    ///
+    /// The cache is keyed by the `Arc`'s identity through a `Weak`: a `Table` behind an
+    /// `Arc` only changes through `Arc::make_mut`, which moves it to a new allocation when
+    /// a `Weak` to it exists, so a live `Weak` always names the version it was cached for.
+    pub fn column_stats(self: &Arc<Table>) -> Arc<[ColumnStats]> {
+        static CACHE: Mutex<Vec<(Weak<Table>, Arc<[ColumnStats]>)>> = Mutex::new(Vec::new());
+        let me = Arc::downgrade(self);
+        {
+            let cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, stats)) = cache.iter().find(|(t, _)| t.ptr_eq(&me)) {
+                return stats.clone();
+            }
+        }
+        let stats: Arc<[ColumnStats]> = (0..self.meta.columns.len())
+            .map(|c| self.compute_column_stats(c))
+            .collect();
+        let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+        cache.retain(|(t, _)| t.strong_count() > 0);
+        cache.push((me, stats.clone()));
+        stats
+    }
+
+    /// Column `c`'s statistics: bounds and NULLs merged over the row groups' zone maps;
+    /// distinct values `min(rows, max - min + 1)` for integer, decimal (unscaled) and date
+    /// columns, the largest dictionary for strings dictionary-encoded in every row group
+    /// (but those too small to have a dictionary).
+    fn compute_column_stats(&self, c: usize) -> ColumnStats {
+        let ty = self.meta.columns[c].ty;
+        let mut min: Option<Value> = None;
+        let mut max: Option<Value> = None;
+        let mut bounds_known = true;
+        let mut null_count = 0u64;
+        let mut non_null = 0u64;
+        let mut dict: Option<u64> = Some(0);
+        for rg in &self.row_groups {
+            let Some(chunk) = rg.columns.get(c) else {
+                bounds_known = false;
+                dict = None;
+                continue;
+            };
+            let z = &chunk.zone;
+            null_count += z.null_count;
+            let values = (rg.rows as u64).saturating_sub(z.null_count);
+            non_null += values;
+            if values == 0 {
+                continue;
+            }
+            if z.min.is_null() || z.max.is_null() {
+                bounds_known = false;
+            } else {
+                merge(&mut min, &z.min, Ordering::Less);
+                merge(&mut max, &z.max, Ordering::Greater);
+            }
+            dict = match (dict, chunk.dict_entries()) {
+                (Some(d), Some(n)) => Some(d.max(n)),
+                // Too few rows for a dictionary: no sign of many distinct values.
+                (d, None) if rg.rows < DICT_MAX_RATIO => d,
+                _ => None,
+            };
+        }
+        let (min, max) = match (min, max) {
+            (Some(lo), Some(hi)) if bounds_known => (lo, hi),
+            _ => (Value::Null, Value::Null),
+        };
+        let span = match (&min, &max) {
+            (Value::Int32(a), Value::Int32(b)) | (Value::Date(a), Value::Date(b)) => {
+                Some(i128::from(*b) - i128::from(*a))
+            }
+            (Value::Int64(a), Value::Int64(b)) => Some(i128::from(*b) - i128::from(*a)),
+            (Value::Decimal(a, sa), Value::Decimal(b, sb)) if sa == sb => b.checked_sub(*a),
+            (Value::Boolean(a), Value::Boolean(b)) => Some(i128::from(a != b)),
+            _ => None,
+        };
+        let distinct = if non_null == 0 {
+            Some(0)
+        } else if !min.is_null() && min == max {
+            Some(1)
+        } else if let Some(span) = span {
+            let n = span.saturating_add(1).clamp(1, i128::from(non_null));
+            Some(n as u64)
+        } else if ty == DataType::Varchar {
+            dict.filter(|d| *d > 0)
+        } else {
+            None
+        };
+        ColumnStats {
+            min,
+            max,
+            null_count,
+            distinct,
+        }
+    }
+}
+
+/// Widens `acc` to include `v` (`toward`: `Less` keeps the smallest, `Greater` the largest).
+fn merge(acc: &mut Option<Value>, v: &Value, toward: Ordering) {
+    match acc {
+        Some(a) if v.sql_cmp(a) != Some(toward) => {}
+        _ => *acc = Some(v.clone()),
+    }
 }
 
 /// Up to `ROW_GROUP_ROWS` rows: one chunk per column.
@@ -128,6 +235,17 @@ impl ColumnChunk {
     /// How the chunk is stored.
     pub fn encoding(&self) -> Encoding {
         self.inner.desc.encoding
+    }
+
+    /// Entries of the dictionary of a dictionary-encoded chunk (from the catalog, without
+    /// reading the chunk).
+    pub fn dict_entries(&self) -> Option<u64> {
+        let desc = &self.inner.desc;
+        if desc.encoding != Encoding::Dict {
+            return None;
+        }
+        let offsets = desc.segment(SegmentKind::DictOffsets)?;
+        Some((offsets.len / 4).saturating_sub(1))
     }
 
     pub(crate) fn desc(&self) -> &ChunkDesc {
@@ -440,5 +558,117 @@ mod tests {
             Arc::new("x.griz".into()),
         );
         assert!(err(&c2).contains("bad checksum of the values segment"));
+    }
+
+    #[test]
+    fn column_stats_come_from_zone_maps_and_are_cached_per_version() {
+        use crate::storage::format::ROW_GROUP_ROWS;
+        use crate::storage::Store;
+        use grizzly_ir::catalog::ColumnStats;
+        use grizzly_ir::{Catalog, ColumnMeta};
+        let col = |name: &str, ty| ColumnMeta {
+            name: name.into(),
+            ty,
+            nullable: true,
+        };
+        let meta = TableMeta {
+            name: "t".into(),
+            columns: vec![
+                col("k", DataType::Int64),
+                col("mode", DataType::Varchar),
+                col("text", DataType::Varchar),
+                col("day", DataType::Date),
+                col("x", DataType::Float64),
+            ],
+            row_count: 0,
+        };
+        let n = ROW_GROUP_ROWS + 1000;
+        let modes = ["AIR", "MAIL", "RAIL"];
+        let rows: Vec<[Value; 5]> = (0..n)
+            .map(|i| {
+                [
+                    Value::Int64(10 + 2 * i as i64),
+                    Value::Varchar(modes[i % 3].into()),
+                    Value::Varchar(format!("row {i}")),
+                    if i % 10 == 0 {
+                        Value::Null
+                    } else {
+                        Value::Date(100 + (i % 50) as i32)
+                    },
+                    Value::Float64(i as f64 / 2.0),
+                ]
+            })
+            .collect();
+        let vectors = (0..5)
+            .map(|c| {
+                let vals: Vec<Value> = rows.iter().map(|r| r[c].clone()).collect();
+                Vector::from_values(meta.columns[c].ty, &vals).unwrap()
+            })
+            .collect();
+        let store = Store::in_memory();
+        let mut w = store.begin_write().unwrap();
+        w.create_table(meta).unwrap();
+        w.append("t", vectors).unwrap();
+        w.commit().unwrap();
+        let snap = store.snapshot();
+        let stats = snap.column_stats("t").unwrap();
+        let nulls = n.div_ceil(10) as u64;
+        assert_eq!(
+            stats,
+            vec![
+                ColumnStats {
+                    min: Value::Int64(10),
+                    max: Value::Int64(10 + 2 * (n as i64 - 1)),
+                    null_count: 0,
+                    // The range overestimates (every other value): bounded by the rows.
+                    distinct: Some(n as u64),
+                },
+                ColumnStats {
+                    min: Value::Varchar("AIR".into()),
+                    max: Value::Varchar("RAIL".into()),
+                    null_count: 0,
+                    distinct: Some(3),
+                },
+                ColumnStats {
+                    min: Value::Varchar("row 0".into()),
+                    max: Value::Varchar("row 99999".into()),
+                    null_count: 0,
+                    distinct: None,
+                },
+                ColumnStats {
+                    min: Value::Date(101),
+                    max: Value::Date(149),
+                    null_count: nulls,
+                    distinct: Some(49),
+                },
+                ColumnStats {
+                    min: Value::Float64(0.0),
+                    max: Value::Float64((n - 1) as f64 / 2.0),
+                    null_count: 0,
+                    distinct: None,
+                },
+            ]
+        );
+        // Cached: the same allocation until the table changes.
+        let t = snap.table("t").unwrap();
+        assert!(Arc::ptr_eq(&t.column_stats(), &t.column_stats()));
+        let mut w = store.begin_write().unwrap();
+        let more = vec![
+            Vector::from_values(DataType::Int64, &[Value::Int64(-5)]).unwrap(),
+            Vector::from_values(DataType::Varchar, &[Value::Varchar("SHIP".into())]).unwrap(),
+            Vector::from_values(DataType::Varchar, &[Value::Null]).unwrap(),
+            Vector::from_values(DataType::Date, &[Value::Null]).unwrap(),
+            Vector::from_values(DataType::Float64, &[Value::Null]).unwrap(),
+        ];
+        w.append("t", more).unwrap();
+        w.commit().unwrap();
+        let after = store.snapshot().column_stats("t").unwrap();
+        assert_eq!(after[0].min, Value::Int64(-5));
+        // Dictionaries are per row group: their largest is a lower bound ("SHIP" is alone
+        // in a row group too small for one).
+        assert_eq!(after[1].distinct, Some(3));
+        assert_eq!(after[3].null_count, nulls + 1);
+        // The old snapshot keeps its own.
+        assert_eq!(snap.column_stats("t").unwrap(), stats);
     }
 }
