@@ -4,10 +4,16 @@
 //! commit on their own (autocommit); `BEGIN` holds the store's single write transaction until
 //! `COMMIT` or `ROLLBACK`, and the session's reads see its own uncommitted changes.
 
+use crate::cache::{CacheEntryInfo, CacheStats};
 use crate::copy;
+use crate::jit::{self, Fingerprint};
+use crate::query::{self, CachedPlan, Shared, TierSettings};
 use crate::result::{Column, QueryResult};
-use crate::session::{Session, Settings};
-use grizzly_ir::{Catalog, DataType, Statement, Value};
+use crate::session::Session;
+use crate::system::{self, SystemCatalog};
+use crate::tier::{CompileInfo, JitMode, Tier};
+use grizzly_ir::sqlparser::ast;
+use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, Value};
 use grizzly_runtime::exec::{self, ExecContext};
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
 use grizzly_runtime::{Error, Result, Vector};
@@ -16,12 +22,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A handle on a database (a `.griz` file or in memory) with its own session: transaction
 /// state and settings. Cheap to clone; clones share the session. [`Database::connect`] opens
-/// another session on the same database. `Send + Sync`: statements of one session run one at
-/// a time; use one session per thread for parallel queries.
+/// another session on the same database; sessions share the query cache and its compiled
+/// code. `Send + Sync`: queries run in parallel (the session is locked only to take a
+/// snapshot); other statements of one session run one at a time.
 #[derive(Clone)]
 pub struct Database {
     store: Arc<Store>,
     session: Arc<Mutex<Session>>,
+    shared: Arc<Shared>,
 }
 
 /// What running one statement produced.
@@ -75,6 +83,7 @@ impl Database {
         Database {
             store: Arc::new(store),
             session: Arc::new(Mutex::new(Session::default())),
+            shared: Arc::new(Shared::new(Box::new(jit::generator))),
         }
     }
 
@@ -83,6 +92,7 @@ impl Database {
         Database {
             store: self.store.clone(),
             session: Arc::new(Mutex::new(Session::default())),
+            shared: self.shared.clone(),
         }
     }
 
@@ -103,24 +113,63 @@ impl Database {
         Ok(self.run_sql(sql)?.into_result())
     }
 
-    /// Parses and binds one statement with `?` or `$n` parameters.
+    /// Parses and binds one statement with `?` or `$n` parameters. Queries are optimized and
+    /// lifted once: runs skip the front end and go straight to the query cache.
     pub fn prepare(&self, sql: &str) -> Result<PreparedStatement> {
-        let mut asts = grizzly_ir::parse(sql)?;
-        if asts.len() != 1 {
-            return Err(Error::Usage(format!(
-                "prepare takes exactly one statement, got {}",
-                asts.len()
-            )));
-        }
-        let ast = asts.remove(0);
+        let ast = parse_one(sql, "prepare")?;
         let session = self.lock();
         let snapshot = self.read_snapshot(&session);
         let prepared = Prepared::bind(ast, &snapshot)?;
         drop(session);
         Ok(PreparedStatement {
             db: self.clone(),
-            prepared: Mutex::new(prepared),
+            prepared: Mutex::new(Arc::new(prepared)),
         })
+    }
+
+    /// The fingerprint of a query's shape and its canonical text: queries that differ only in
+    /// literals (that do not shape the plan) share both, and so share one cache entry.
+    ///
+    /// # Errors
+    /// SQL errors, or `Error::Usage` if `sql` is not one query.
+    pub fn fingerprint(&self, sql: &str) -> Result<(Fingerprint, String)> {
+        let ast = parse_one(sql, "fingerprint")?;
+        let snapshot = self.read_snapshot(&self.lock());
+        let bound = grizzly_ir::bind(&ast, &SystemCatalog(&snapshot))?;
+        let Statement::Query(plan) = bound.statement else {
+            return Err(Error::Usage("fingerprint takes a query".into()));
+        };
+        let plan = grizzly_ir::optimize(plan, &*snapshot)?;
+        let lifted = jit::lift(&plan, bound.param_types.len());
+        Ok((lifted.fingerprint, lifted.canonical))
+    }
+
+    /// The query cache's entries, most recently used first (what `grizzly_query_cache` shows).
+    pub fn query_cache(&self) -> Vec<CacheEntryInfo> {
+        self.shared.cache.entries()
+    }
+
+    /// The query cache's counters.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.shared.cache.stats()
+    }
+
+    /// Drops every cached query and its compiled code (`PRAGMA clear_query_cache`).
+    pub fn clear_query_cache(&self) {
+        self.shared.cache.clear();
+    }
+
+    /// Sets this session's execution mode (as `SET jit = '<mode>'`).
+    pub fn set_jit(&self, mode: JitMode) {
+        self.lock()
+            .settings
+            .set("jit", mode.name())
+            .expect("every mode is a valid jit setting");
+    }
+
+    /// This session's execution mode.
+    pub fn jit(&self) -> JitMode {
+        self.lock().settings.jit()
     }
 
     /// Appends rows given as columns (one vector per table column, in table order) to `table`:
@@ -155,12 +204,62 @@ impl Database {
         let asts = grizzly_ir::parse(sql)?;
         let mut last = Outcome::Affected(0);
         for ast in &asts {
+            if is_pragma(ast, "clear_query_cache") {
+                self.clear_query_cache();
+                last = Outcome::Affected(0);
+                continue;
+            }
             let mut session = self.lock();
             let snapshot = self.read_snapshot(&session);
-            let bound = grizzly_ir::bind(ast, &*snapshot)?;
-            last = self.run_statement(&mut session, snapshot, bound.statement, Arc::from([]))?;
+            let bound = grizzly_ir::bind(ast, &SystemCatalog(&snapshot))?;
+            last = match bound.statement {
+                Statement::Query(plan) => {
+                    // Queries only need the snapshot: let the session's other users go on.
+                    let tiers = TierSettings::of(&session.settings);
+                    drop(session);
+                    Outcome::Rows(self.run_query(plan, snapshot, tiers, Arc::from([]))?)
+                }
+                statement => self.run_statement(
+                    &mut session,
+                    snapshot,
+                    statement,
+                    Arc::from([]),
+                    explain_jit(ast),
+                )?,
+            };
         }
         Ok(last)
+    }
+
+    /// Runs a bound query: system tables are read interpreted; other queries go through the
+    /// query cache and the tiers.
+    fn run_query(
+        &self,
+        plan: LogicalPlan,
+        snapshot: Arc<Snapshot>,
+        tiers: TierSettings,
+        params: Arc<[Value]>,
+    ) -> Result<QueryResult> {
+        if system::reads_system_table(&plan, &snapshot) {
+            let plan = self.optimize(plan, &snapshot)?;
+            return query::run_interpreted(&plan, snapshot, params);
+        }
+        let plan = grizzly_ir::optimize(plan, &*snapshot)?;
+        if tiers.mode == JitMode::Off {
+            return query::run_interpreted(&plan, snapshot, params);
+        }
+        let cached = CachedPlan::new(&plan, params.len(), &snapshot);
+        query::run(&self.shared, tiers, &cached, snapshot, &params)
+    }
+
+    /// Optimizes a bound plan, first filling in the rows of any system table it reads.
+    fn optimize(&self, plan: LogicalPlan, snapshot: &Snapshot) -> Result<LogicalPlan> {
+        let plan = if system::reads_system_table(&plan, snapshot) {
+            system::materialize(plan, &self.shared.cache.entries())
+        } else {
+            plan
+        };
+        Ok(grizzly_ir::optimize(plan, snapshot)?)
     }
 
     /// Runs `f` in the session's transaction, or in a new one committed right after.
@@ -186,12 +285,15 @@ impl Database {
         snapshot: Arc<Snapshot>,
         statement: Statement,
         params: Arc<[Value]>,
+        explain_jit: bool,
     ) -> Result<Outcome> {
-        let ctx = ExecContext::new(snapshot.clone(), params);
+        let ctx = ExecContext::new(snapshot.clone(), params.clone());
         match statement {
             Statement::Query(plan) => {
-                let plan = grizzly_ir::optimize(plan, &*snapshot)?;
-                Ok(Outcome::Rows(run_query(&plan, &ctx)?))
+                let tiers = TierSettings::of(&session.settings);
+                Ok(Outcome::Rows(
+                    self.run_query(plan, snapshot, tiers, params)?,
+                ))
             }
             Statement::CreateTable {
                 name,
@@ -210,8 +312,8 @@ impl Database {
                 Ok(Outcome::Affected(0))
             }
             Statement::CreateTableAs { name, query } => {
-                let plan = grizzly_ir::optimize(query, &*snapshot)?;
-                let result = run_query(&plan, &ctx)?;
+                let plan = self.optimize(query, &snapshot)?;
+                let result = query::to_result(&plan, &ctx)?;
                 let columns = result
                     .columns()
                     .iter()
@@ -292,7 +394,7 @@ impl Database {
                 Ok(Outcome::Affected(0))
             }
             Statement::Insert { table, query } => {
-                let plan = grizzly_ir::optimize(query, &*snapshot)?;
+                let plan = self.optimize(query, &snapshot)?;
                 let (columns, rows) = exec::execute(&plan, &ctx)?;
                 if rows > 0 {
                     self.write(session, |txn| txn.append(&table, columns))?;
@@ -305,14 +407,14 @@ impl Database {
                 affected,
                 ..
             } => {
-                let affected = grizzly_ir::optimize(affected, &*snapshot)?;
+                let affected = self.optimize(affected, &snapshot)?;
                 let (count, _) = exec::execute(&affected, &ctx)?;
                 let n = match count.first().map(|c| c.get(0)) {
                     Some(Value::Int64(n)) => n as u64,
                     _ => 0,
                 };
                 if n > 0 {
-                    let plan = grizzly_ir::optimize(new_contents, &*snapshot)?;
+                    let plan = self.optimize(new_contents, &snapshot)?;
                     let (columns, _) = exec::execute(&plan, &ctx)?;
                     self.write(session, |txn| txn.replace(&table, columns))?;
                 }
@@ -340,8 +442,8 @@ impl Database {
                 path,
                 options,
             } => {
-                let plan = grizzly_ir::optimize(query, &*snapshot)?;
-                let result = run_query(&plan, &ctx)?;
+                let plan = self.optimize(query, &snapshot)?;
+                let result = query::to_result(&plan, &ctx)?;
                 copy::write_csv(Path::new(&path), &result, &options)?;
                 Ok(Outcome::Affected(result.row_count() as u64))
             }
@@ -396,8 +498,14 @@ impl Database {
             }
             Statement::Explain { statement } => {
                 let text = match *statement {
+                    Statement::Query(plan) if system::reads_system_table(&plan, &snapshot) => {
+                        grizzly_ir::explain(&self.optimize(plan, &snapshot)?)
+                    }
                     Statement::Query(plan) => {
-                        grizzly_ir::explain(&grizzly_ir::optimize(plan, &*snapshot)?)
+                        let plan = grizzly_ir::optimize(plan, &*snapshot)?;
+                        let cached = CachedPlan::new(&plan, params.len(), &snapshot);
+                        let tiers = TierSettings::of(&session.settings);
+                        query::explain(&self.shared, tiers, &cached, explain_jit)
                     }
                     other => format!("{other:?}"),
                 };
@@ -409,25 +517,25 @@ impl Database {
             }
             Statement::Set { name, value } => {
                 session.settings.set(&name, &value)?;
+                let number = |n: &str| session.settings.number(n).map(|v| v as usize);
+                match name.to_ascii_lowercase().as_str() {
+                    "query_cache_entries" => {
+                        self.shared
+                            .cache
+                            .set_limits(number("query_cache_entries"), None);
+                    }
+                    "query_cache_bytes" => {
+                        self.shared
+                            .cache
+                            .set_limits(None, number("query_cache_bytes"));
+                    }
+                    _ => {}
+                }
                 Ok(Outcome::Affected(0))
             }
             other => Err(Error::Unsupported(format!("statement {other:?}"))),
         }
     }
-}
-
-/// Runs an optimized query plan into a result.
-fn run_query(plan: &grizzly_ir::LogicalPlan, ctx: &ExecContext) -> Result<QueryResult> {
-    let fields = plan.fields();
-    let (data, rows) = exec::execute(plan, ctx)?;
-    let columns = fields
-        .into_iter()
-        .map(|f| Column {
-            name: f.name,
-            ty: f.ty,
-        })
-        .collect();
-    Ok(QueryResult::new(columns, data, rows))
 }
 
 /// A result of VARCHAR columns (SHOW TABLES, DESCRIBE, EXPLAIN).
@@ -447,57 +555,59 @@ fn text_result(names: &[&str], columns: Vec<Vec<Value>>) -> QueryResult {
     QueryResult::new(cols, data, rows)
 }
 
-/// A statement parsed and bound once, run many times with new parameters.
+/// A statement parsed and bound once, run many times with new parameters. `Send + Sync`:
+/// several threads may run it at once, sharing its compiled code.
 pub struct PreparedStatement {
     db: Database,
-    prepared: Mutex<Prepared>,
+    /// Replaced whole when a schema change makes it stale; runs hold their own `Arc`.
+    prepared: Mutex<Arc<Prepared>>,
 }
 
 /// The bound form of a prepared statement and what it depends on.
 struct Prepared {
-    ast: grizzly_ir::sqlparser::ast::Statement,
+    ast: ast::Statement,
     statement: Statement,
     param_types: Vec<DataType>,
-    /// For queries, the plan after optimization, so runs skip binding and optimizing.
-    optimized: Option<grizzly_ir::LogicalPlan>,
-    /// (table, schema version) of every table the statement reads: a change means re-bind.
+    /// For queries (but those reading system tables), the optimized and lifted plan, so runs
+    /// skip binding, optimizing and fingerprinting.
+    cached: Option<Arc<CachedPlan>>,
+    /// (table, schema version) of every table: a change means re-bind.
     depends_on: Vec<(String, u64)>,
 }
 
 impl Prepared {
-    fn bind(ast: grizzly_ir::sqlparser::ast::Statement, snapshot: &Snapshot) -> Result<Prepared> {
-        let bound = grizzly_ir::bind(&ast, snapshot)?;
-        let optimized = match &bound.statement {
-            Statement::Query(plan) => Some(grizzly_ir::optimize(plan.clone(), snapshot)?),
+    fn bind(ast: ast::Statement, snapshot: &Snapshot) -> Result<Prepared> {
+        let bound = grizzly_ir::bind(&ast, &SystemCatalog(snapshot))?;
+        let cached = match &bound.statement {
+            Statement::Query(plan) if !system::reads_system_table(plan, snapshot) => {
+                let plan = grizzly_ir::optimize(plan.clone(), snapshot)?;
+                let cached = CachedPlan::new(&plan, bound.param_types.len(), snapshot);
+                Some(Arc::new(cached))
+            }
             _ => None,
         };
-        let depends_on = snapshot
-            .table_names()
-            .into_iter()
-            .filter_map(|n| snapshot.table(&n).map(|t| (n, t.schema_version)))
-            .collect();
         Ok(Prepared {
             ast,
             statement: bound.statement,
             param_types: bound.param_types,
-            optimized,
-            depends_on,
+            cached,
+            depends_on: schema_versions(snapshot),
         })
     }
+}
 
-    fn is_current(&self, snapshot: &Snapshot) -> bool {
-        let now: Vec<(String, u64)> = snapshot
-            .table_names()
-            .into_iter()
-            .filter_map(|n| snapshot.table(&n).map(|t| (n, t.schema_version)))
-            .collect();
-        now == self.depends_on
-    }
+fn schema_versions(snapshot: &Snapshot) -> Vec<(String, u64)> {
+    snapshot
+        .table_names()
+        .into_iter()
+        .filter_map(|n| snapshot.table(&n).map(|t| (n, t.schema_version)))
+        .collect()
 }
 
 impl PreparedStatement {
     /// Runs the statement with `params` (one per placeholder, converted to the placeholder's
-    /// type as a CAST would).
+    /// type as a CAST would). Queries run under the session's `jit` mode, using the query's
+    /// compiled code once there is some.
     pub fn query(&self, params: &[Value]) -> Result<QueryResult> {
         Ok(self.run(params)?.into_result())
     }
@@ -509,21 +619,84 @@ impl PreparedStatement {
 
     /// Types of the placeholders, as inferred from their context.
     pub fn param_types(&self) -> Vec<DataType> {
-        self.lock().param_types.clone()
+        self.current_unchecked().param_types.clone()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Prepared> {
-        self.prepared.lock().unwrap_or_else(|e| e.into_inner())
+    /// Compiles the query now (waiting for the compile), whatever the `jit` mode: later runs
+    /// in `auto`, `always` and `verify` use the code. Compiling a query already compiled
+    /// returns at once.
+    ///
+    /// # Errors
+    /// `Error::Usage` if the statement is not a query; `Error::Unsupported` with the reason if
+    /// it cannot be compiled (it keeps running interpreted).
+    pub fn compile(&self) -> Result<CompileInfo> {
+        let (prepared, _) = self.current()?;
+        let Some(cached) = &prepared.cached else {
+            return Err(Error::Usage("only queries can be compiled".into()));
+        };
+        let entry = cached.entry(&self.db.shared.cache);
+        let code = self.db.shared.compiler.compile_sync(&entry, &cached.plan)?;
+        Ok(CompileInfo {
+            compile_time: code.compile_time(),
+            code_bytes: code.code_bytes(),
+        })
+    }
+
+    /// The fingerprint of the query's shape (`None` for statements that are not queries).
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.current_unchecked()
+            .cached
+            .as_ref()
+            .map(|c| c.fingerprint)
+    }
+
+    /// Where the query's code stands in the shared cache.
+    pub fn tier(&self) -> Tier {
+        let prepared = self.current_unchecked();
+        prepared
+            .cached
+            .as_ref()
+            .and_then(|c| self.db.shared.cache.peek(&c.key))
+            .map_or(Tier::Interpreted, |e| e.tier())
+    }
+
+    /// The plan, its fingerprint and which pipelines run compiled (as `EXPLAIN`).
+    pub fn explain(&self) -> String {
+        let tiers = TierSettings::of(&self.db.lock().settings);
+        let prepared = self.current_unchecked();
+        match &prepared.cached {
+            Some(cached) => query::explain(&self.db.shared, tiers, cached, false),
+            None => format!("{:?}", prepared.statement),
+        }
+    }
+
+    /// The bound statement as it is, current or not.
+    fn current_unchecked(&self) -> Arc<Prepared> {
+        self.prepared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The bound statement, bound again first if a schema changed; with the snapshot it is
+    /// current for.
+    fn current(&self) -> Result<(Arc<Prepared>, Arc<Snapshot>)> {
+        let snapshot = self.db.read_snapshot(&self.db.lock());
+        Ok((self.current_for(&snapshot)?, snapshot))
+    }
+
+    fn current_for(&self, snapshot: &Snapshot) -> Result<Arc<Prepared>> {
+        let mut prepared = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        if prepared.depends_on != schema_versions(snapshot) {
+            *prepared = Arc::new(Prepared::bind(prepared.ast.clone(), snapshot)?);
+        }
+        Ok(prepared.clone())
     }
 
     fn run(&self, params: &[Value]) -> Result<Outcome> {
         let mut session = self.db.lock();
         let snapshot = self.db.read_snapshot(&session);
-        let mut prepared = self.lock();
-        if !prepared.is_current(&snapshot) {
-            let ast = prepared.ast.clone();
-            *prepared = Prepared::bind(ast, &snapshot)?;
-        }
+        let prepared = self.current_for(&snapshot)?;
         if params.len() != prepared.param_types.len() {
             return Err(Error::Usage(format!(
                 "the statement has {} parameter(s) but {} value(s) were given",
@@ -536,15 +709,51 @@ impl PreparedStatement {
             .zip(&prepared.param_types)
             .map(|(v, ty)| exec::kernels::cast_value(v, *ty))
             .collect::<Result<Vec<_>>>()?;
-        let params: Arc<[Value]> = values.into();
-        if let Some(plan) = &prepared.optimized {
-            let ctx = ExecContext::new(snapshot, params);
-            return Ok(Outcome::Rows(run_query(plan, &ctx)?));
+        if let Some(cached) = &prepared.cached {
+            let tiers = TierSettings::of(&session.settings);
+            drop(session);
+            let result = query::run(&self.db.shared, tiers, cached, snapshot, &values)?;
+            return Ok(Outcome::Rows(result));
         }
-        let statement = prepared.statement.clone();
-        drop(prepared);
-        self.db
-            .run_statement(&mut session, snapshot, statement, params)
+        let explain_jit = explain_jit(&prepared.ast);
+        self.db.run_statement(
+            &mut session,
+            snapshot,
+            prepared.statement.clone(),
+            values.into(),
+            explain_jit,
+        )
+    }
+}
+
+/// Parses exactly one statement (`what` names the API call, for the error).
+fn parse_one(sql: &str, what: &str) -> Result<ast::Statement> {
+    let mut asts = grizzly_ir::parse(sql)?;
+    if asts.len() != 1 {
+        return Err(Error::Usage(format!(
+            "{what} takes exactly one statement, got {}",
+            asts.len()
+        )));
+    }
+    Ok(asts.remove(0))
+}
+
+/// True for `PRAGMA <name>`.
+fn is_pragma(ast: &ast::Statement, name: &str) -> bool {
+    matches!(ast, ast::Statement::Pragma { name: n, value: None, .. }
+        if n.to_string().eq_ignore_ascii_case(name))
+}
+
+/// True for `EXPLAIN (JIT) ...`: print the Cranelift IR too.
+fn explain_jit(ast: &ast::Statement) -> bool {
+    match ast {
+        ast::Statement::Explain {
+            options: Some(options),
+            ..
+        } => options
+            .iter()
+            .any(|o| o.name.value.eq_ignore_ascii_case("jit")),
+        _ => false,
     }
 }
 
@@ -553,12 +762,5 @@ impl std::fmt::Debug for Database {
         f.debug_struct("Database")
             .field("path", &self.store.path())
             .finish()
-    }
-}
-
-impl Settings {
-    /// Known settings and their allowed values.
-    pub fn get(&self, name: &str) -> Option<String> {
-        self.values.get(name).cloned()
     }
 }

@@ -1,9 +1,13 @@
 //! Grizzly: an embedded columnar SQL database whose hot queries compile to native code.
 //!
 //! The life of a query: [`Database::query`] parses the SQL (`grizzly_ir`), binds it against a
-//! snapshot's catalog, optimizes the plan, and runs it in the vectorized interpreter
-//! (`grizzly_runtime::exec`) over memory-mapped `.griz` columns. Results come back as a
-//! [`QueryResult`] of typed columns.
+//! snapshot's catalog, optimizes the plan, lifts its literals into parameters and fingerprints
+//! it (`grizzly_ir::fingerprint`), finds its entry in the query cache (`cache`), and runs it
+//! (`query::run`) in the vectorized interpreter (`grizzly_runtime::exec`) over memory-mapped
+//! `.griz` columns, with native code (`grizzly_codegen`) for the pipelines the compiled tier
+//! made once the query is hot (`tier`: `SET jit = off | auto | always | verify`). Results come
+//! back as a [`QueryResult`] of typed columns. `SELECT * FROM grizzly_query_cache` shows the
+//! cache (`system`).
 //!
 //! ```
 //! use grizzly::{Database, Value};
@@ -18,15 +22,24 @@
 //! assert_eq!(result.value(0, 0), Value::Int64(2));
 //! ```
 
+mod cache;
 mod copy;
 mod database;
+mod jit;
+mod query;
 mod result;
+pub mod server;
 mod session;
+mod system;
+mod tier;
 pub mod tpch;
 
+pub use cache::{CacheEntryInfo, CacheStats};
 pub use database::{Database, PreparedStatement};
 pub use grizzly_ir::{DataType, Value};
 pub use grizzly_runtime::{Error, Result};
+pub use jit::Fingerprint;
 pub use result::{Column, QueryResult, Row};
 pub use session::Settings;
+pub use tier::{CompileInfo, JitMode, Tier};
 pub use tpch::{generate_tpch, tpch_schema};

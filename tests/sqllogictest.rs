@@ -21,9 +21,10 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Execution modes every file runs under (`SET jit = '<mode>'`). The JIT adds its modes here.
+/// Execution modes every file runs under (`SET jit = '<mode>'`): the interpreter alone, compiled
+/// before the first run, and both with their results compared.
 fn modes() -> Vec<&'static str> {
-    vec!["off"]
+    vec!["off", "always", "verify"]
 }
 
 /// One session on a test file's database.
@@ -105,8 +106,7 @@ fn run_file(path: &Path, mode: &'static str, complete: bool) -> Result<(), Faile
             test_dir: test_dir_text.clone(),
         };
         async move {
-            // Until the JIT exists the setting may be unknown: the interpreter runs either way.
-            let _ = session.db.execute(&format!("SET jit = '{mode}'"));
+            session.db.execute(&format!("SET jit = '{mode}'"))?;
             Ok::<_, grizzly::Error>(session)
         }
     });

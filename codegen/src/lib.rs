@@ -1,10 +1,21 @@
 //! Grizzly's compiled tier: pipelines become native code through Cranelift.
 //!
-//! For now the crate holds one end-to-end check that the toolchain works on this host:
-//! [`smoke::AddI64`] builds a function with `cranelift-frontend`, compiles it into a
-//! `cranelift-jit` module and calls it through an `extern "C"` function pointer. The pipeline
-//! compiler (one long-lived compiler object, one translator per pipeline) will grow beside it.
+//! The life of a query through this crate: the `grizzly` crate hands an optimized
+//! [`grizzly_ir::LogicalPlan`] to [`Compiler::compile`], which finds the pipelines of a
+//! supported shape (`pipeline`), translates each into one Cranelift function (`translate`),
+//! and finalizes them in a JIT module owned by the returned [`CompiledQuery`]. The runtime
+//! asks the query for a node's pipeline (`CompiledPlan::pipeline`) and runs it; the driver
+//! (`agg`) feeds the function one row group at a time through the `runtime::abi` structures
+//! and builds the interpreter's output vectors. Generated code is entered only in `jit`.
+//!
+//! [`smoke::AddI64`] is the smallest JIT round trip, kept as a toolchain check.
 
+mod agg;
+mod compiler;
+mod jit;
+mod pipeline;
 pub mod smoke;
+mod translate;
 
+pub use compiler::{CompiledQuery, Compiler};
 pub use smoke::AddI64;

@@ -10,6 +10,8 @@
 //!    predicate pushdown, join ordering, projection pruning); [`optimize_with_trace`] keeps the
 //!    plan after each pass.
 //! 4. [`explain`] — the plan as an indented tree, for EXPLAIN and golden tests.
+//! 5. [`lift`] — constants of the optimized plan lifted into parameters, the plan's canonical
+//!    text and its stable [`Fingerprint`], which the query cache keys compiled code on.
 //!
 //! The runtime crate then turns the plan into pipelines and runs them.
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ pub mod date;
 mod error;
 mod explain;
 pub mod expr;
+pub mod fingerprint;
 pub mod optimize;
 mod parse;
 pub mod plan;
@@ -31,6 +34,7 @@ pub use catalog::{Catalog, ColumnMeta, TableMeta, ViewMeta};
 pub use error::{Error, Location, Result};
 pub use explain::explain;
 pub use expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
+pub use fingerprint::{lift, Fingerprint, Lifted, StableHasher};
 pub use optimize::{optimize, optimize_with_trace, Pass};
 pub use parse::parse;
 pub use plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};

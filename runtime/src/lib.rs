@@ -6,6 +6,7 @@
 //! pipelines (scan → filters/projections → breaker) and runs them batch by batch over
 //! [`Vector`]s that view the memory-mapped `.griz` columns in place.
 
+pub mod abi;
 pub mod buffer;
 mod error;
 pub mod exec;

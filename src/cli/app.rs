@@ -3,7 +3,7 @@
 use crate::cli::args::{Args, Command, Generate};
 use crate::cli::error::{Error, Result};
 use crate::cli::session::{guarded, Session, Settings};
-use crate::cli::{batch, demo, generate, shell};
+use crate::cli::{batch, demo, generate, server, shell};
 use clap::Parser;
 use grizzly::Database;
 use std::io::{self, IsTerminal, Write};
@@ -30,6 +30,7 @@ fn run(args: Args) -> Result<()> {
     match &args.command {
         Some(Command::Generate(Generate::Tpch(tpch))) => return generate::run(tpch),
         Some(Command::Demo(demo)) => return demo::run(demo),
+        Some(Command::Server(args)) => return server::run(args),
         None => {}
     }
     let db = open_database(args.database.as_deref())?;

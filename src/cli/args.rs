@@ -2,6 +2,7 @@
 
 use crate::cli::output::Format;
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 const ABOUT: &str = "Grizzly: an embedded columnar SQL database";
@@ -19,7 +20,8 @@ Examples:
   grizzly shop.griz -c 'SELECT count(*) FROM orders'
   grizzly shop.griz --format csv -f report.sql > report.csv
   echo 'SELECT 42;' | grizzly
-  grizzly generate tpch --sf 1 tpch.griz";
+  grizzly generate tpch --sf 1 tpch.griz
+  grizzly server shop.griz --port 5433 --http-port 8080   Then: psql -h 127.0.0.1 -p 5433";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +74,9 @@ pub enum Command {
 
     /// Generate TPC-H data (or reuse it) and run a few TPC-H queries, timing each
     Demo(DemoArgs),
+
+    /// Serve a database to PostgreSQL clients (psql, drivers) and over HTTP
+    Server(ServerArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +105,41 @@ pub struct DemoArgs {
     /// Database file for the data (reused if it already holds the TPC-H tables)
     #[arg(value_name = "DB", default_value = "./grizzly-demo.griz")]
     pub database: PathBuf,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ServerArgs {
+    /// Database file (.griz), created if missing; without it, a temporary in-memory database
+    #[arg(value_name = "DB")]
+    pub database: Option<PathBuf>,
+
+    /// Address to listen on (0.0.0.0 for every interface)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port of the PostgreSQL wire protocol
+    #[arg(short = 'p', long, value_name = "PORT", default_value_t = 5433)]
+    pub port: u16,
+
+    /// Port for HTTP: GET /health, GET /metrics, POST /query; no HTTP without it
+    #[arg(long, value_name = "PORT")]
+    pub http_port: Option<u16>,
+
+    /// A user allowed in, with its password (repeatable); without any, every client is trusted
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub users: Vec<grizzly::server::User>,
+
+    /// TLS certificate chain (PEM) for the PostgreSQL port
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) for the PostgreSQL port
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Seconds running queries get to finish on SIGTERM or Ctrl-C
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub shutdown_timeout: u64,
 }
 
 /// A positive, finite scale factor.

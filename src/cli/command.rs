@@ -22,6 +22,8 @@ pub enum Command {
     Mode(Option<Format>),
     /// Run the statements (and commands) in a file.
     Read(PathBuf),
+    /// Show the query cache (`SELECT * FROM grizzly_query_cache`).
+    Cache,
 }
 
 pub const HELP: &str = "\
@@ -33,13 +35,14 @@ pub const HELP: &str = "\
 .timer on|off          Print the run time after each statement
 .mode table|csv|json   Choose how results are printed
 .read FILE             Run the statements in FILE
+.cache                 Show the query cache (SELECT * FROM grizzly_query_cache)
 
 SQL statements end with ';' and may span several lines. In the shell, commands also work
 without their leading dot; Ctrl-C clears the current input.";
 
 /// Names of the commands, for recognizing them without a dot in the shell.
 const NAMES: &[&str] = &[
-    "help", "exit", "quit", "tables", "schema", "describe", "timer", "mode", "read",
+    "help", "exit", "quit", "tables", "schema", "describe", "timer", "mode", "read", "cache",
 ];
 
 /// Parses a command line, with or without its leading dot. A trailing `;` is ignored.
@@ -63,6 +66,7 @@ pub fn parse(line: &str) -> Result<Command> {
         "help" | "h" | "?" => no_args(Command::Help),
         "exit" | "quit" | "q" => no_args(Command::Exit),
         "tables" => no_args(Command::Tables),
+        "cache" => no_args(Command::Cache),
         "schema" | "describe" => match args.len() {
             0 if name == "schema" => Ok(Command::Schema(None)),
             1 => Ok(Command::Schema(Some(args[0].to_string()))),
@@ -126,6 +130,7 @@ mod tests {
     #[test]
     fn commands() {
         assert_eq!(parse(".tables").unwrap(), Command::Tables);
+        assert_eq!(parse(".cache").unwrap(), Command::Cache);
         assert_eq!(parse(".TIMER On").unwrap(), Command::Timer(Some(true)));
         assert_eq!(
             parse(".mode csv;").unwrap(),

@@ -14,6 +14,7 @@ mod demo;
 mod error;
 mod generate;
 mod output;
+mod server;
 mod session;
 mod shell;
 mod split;

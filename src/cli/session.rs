@@ -102,6 +102,7 @@ impl Session {
             Command::Help => writeln!(self.out, "{HELP}")?,
             Command::Exit => return Ok(Flow::Exit),
             Command::Tables => self.run_statement("SHOW TABLES")?,
+            Command::Cache => self.run_statement("SELECT * FROM grizzly_query_cache")?,
             Command::Schema(Some(table)) => self.run_statement(&format!("DESCRIBE {table}"))?,
             Command::Schema(None) => {
                 let tables = guarded(|| self.db.query("SHOW TABLES"))?;

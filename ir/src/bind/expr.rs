@@ -317,13 +317,14 @@ impl Binder<'_> {
         if qualifier.is_some_and(|q| scope.has_table(q)) {
             return crate::bind_err!("column {} does not exist", quoted(qualifier, name));
         }
+        // An enclosing query's column: the subquery is correlated. The column keeps its outer
+        // id; `unnest.rs` finds such free columns and turns the subquery into a join.
         for outer in self.outer.iter().rev() {
-            let found = matches!(outer.lookup(qualifier, name), Ok(Lookup::Found(_)) | Err(_));
-            if found || qualifier.is_some_and(|q| outer.has_table(q)) {
-                return crate::unsupported!(
-                    "correlated subqueries (column {} refers to an outer query)",
-                    quoted(qualifier, name)
-                );
+            if let Lookup::Found(c) = outer.lookup(qualifier, name)? {
+                return Ok(c.expr());
+            }
+            if qualifier.is_some_and(|q| outer.has_table(q)) {
+                return crate::bind_err!("column {} does not exist", quoted(qualifier, name));
             }
         }
         match qualifier {
@@ -688,8 +689,8 @@ impl Binder<'_> {
         })
     }
 
-    /// Binds a subquery with the current scope visible as an outer scope (used only to detect
-    /// correlation).
+    /// Binds a subquery with the current scope visible as an outer scope: names found only there
+    /// become free columns of the subquery's plan (a correlated subquery).
     pub(crate) fn bind_subquery(&mut self, q: &ast::Query, scope: &Scope) -> Result<LogicalPlan> {
         self.outer.push(scope.clone());
         let r = self.bind_query(q);

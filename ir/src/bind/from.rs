@@ -291,7 +291,10 @@ impl Binder<'_> {
                 let def = self.ctes[i].clone();
                 let saved = std::mem::take(&mut self.ctes);
                 self.ctes = saved[..def.visible.min(saved.len())].to_vec();
+                // The body sees the enclosing queries of its definition, not of this reference.
+                let saved_outer = self.outer.split_off(def.outer.min(self.outer.len()));
                 let r = self.bind_query(&def.query);
+                self.outer.extend(saved_outer);
                 self.ctes = saved;
                 return Ok((r?, def.name, def.columns));
             }

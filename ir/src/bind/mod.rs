@@ -14,8 +14,10 @@
 //!    becomes an explicit `Cast` following the rules in `coerce.rs`.
 //!
 //! Subqueries in expressions are bound with the enclosing scopes pushed on an "outer" stack;
-//! a name that resolves only there makes the subquery correlated, which is reported as
-//! [`Error::Unsupported`] rather than risking a wrong answer.
+//! a name that resolves only there makes the subquery correlated: its plan reads the outer
+//! query's column ids. `unnest.rs` turns correlated subqueries in WHERE, HAVING, the select
+//! list and ORDER BY into semi, anti and left joins; any other correlated subquery is reported
+//! as [`Error::Unsupported`] rather than risking a wrong answer.
 
 mod coerce;
 mod ddl;
@@ -27,6 +29,7 @@ mod literal;
 mod params;
 mod scope;
 mod select;
+mod unnest;
 
 use sqlparser::ast;
 
@@ -55,6 +58,7 @@ pub struct Bound {
 pub fn bind(stmt: &ast::Statement, catalog: &dyn Catalog) -> Result<Bound> {
     let mut binder = Binder::new(catalog);
     let statement = binder.bind_statement(stmt)?;
+    unnest::check_statement(&statement)?;
     let param_types: Vec<DataType> = binder
         .params
         .iter()
@@ -80,6 +84,8 @@ struct CteDef {
     columns: Vec<String>,
     /// How many CTEs (earlier ones) its own body can see.
     visible: usize,
+    /// How many enclosing query scopes (`Binder::outer`) its body can see.
+    outer: usize,
 }
 
 pub(crate) struct Binder<'c> {

@@ -13,11 +13,14 @@
 //!               <FROM>       scans and joins
 //! ```
 
+use std::collections::HashMap;
+
 use sqlparser::ast;
 
 use super::coerce::common_type;
 use super::expr::ExprCtx;
 use super::scope::{Lookup, Scope};
+use super::unnest::{free_columns, has_correlated_subquery, rename_in_expr};
 use super::{ident, object_name, Binder, CteDef};
 use crate::error::{Error, Result};
 use crate::expr::{ColumnId, Expr, ScalarFunc};
@@ -82,6 +85,7 @@ impl Binder<'_> {
                     query: (*cte.query).clone(),
                     columns,
                     visible,
+                    outer: self.outer.len(),
                 });
             }
         }
@@ -354,10 +358,7 @@ impl Binder<'_> {
         let (mut plan, scope) = self.bind_from(&s.from)?;
         if let Some(w) = &s.selection {
             let pred = self.bind_condition(w, &mut ExprCtx::plain(&scope, "WHERE"))?;
-            plan = LogicalPlan::Filter {
-                input: Box::new(plan),
-                predicate: pred,
-            };
+            plan = self.unnest_filter(plan, pred)?;
         }
         let items = expand_items(s, &scope)?;
 
@@ -433,6 +434,26 @@ impl Binder<'_> {
         let mut known: Vec<(ColumnId, bool)> =
             scope.columns.iter().map(|c| (c.id, c.nullable)).collect();
         if is_aggregate {
+            if groups.iter().any(has_correlated_subquery) {
+                return crate::unsupported!("correlated subqueries in GROUP BY");
+            }
+            // Correlated subqueries in aggregate arguments are joined below the Aggregate.
+            if aggs
+                .iter()
+                .any(|(c, _)| c.arg.as_ref().is_some_and(has_correlated_subquery))
+            {
+                let args = aggs
+                    .iter()
+                    .map(|(c, _)| c.arg.clone().unwrap_or_else(|| Expr::boolean(true)))
+                    .collect();
+                let (p, args) = self.unnest_scalars(plan, args)?;
+                plan = p;
+                for ((c, _), a) in aggs.iter_mut().zip(args) {
+                    if c.arg.is_some() {
+                        c.arg = Some(a);
+                    }
+                }
+            }
             let mut group_by = Vec::with_capacity(groups.len());
             for g in &groups {
                 let name = match g {
@@ -460,6 +481,7 @@ impl Binder<'_> {
                     *e = fin(std::mem::replace(e, Expr::boolean(false)))?;
                 }
             }
+            self.regroup_outer_refs(&group_by, &scope, &mut exprs, &mut having, &mut sort)?;
             known = group_by
                 .iter()
                 .map(|(_, f)| (f.id, f.nullable))
@@ -471,10 +493,31 @@ impl Binder<'_> {
                 aggregates: aggs,
             };
             if let Some(h) = having {
-                plan = LogicalPlan::Filter {
-                    input: Box::new(plan),
-                    predicate: h,
-                };
+                plan = self.unnest_filter(plan, h)?;
+            }
+        }
+        // Correlated scalar subqueries of the select list and ORDER BY become left joins.
+        if exprs.iter().any(has_correlated_subquery)
+            || sort
+                .iter()
+                .any(|(t, ..)| matches!(t, SortTarget::Hidden(e) if has_correlated_subquery(e)))
+        {
+            let n = exprs.len();
+            let mut all = std::mem::take(&mut exprs);
+            for (t, ..) in &mut sort {
+                if let SortTarget::Hidden(e) = t {
+                    all.push(std::mem::replace(e, Expr::boolean(false)));
+                }
+            }
+            let (p, mut all) = self.unnest_scalars(plan, all)?;
+            plan = p;
+            let hidden = all.split_off(n);
+            exprs = all;
+            let mut hidden = hidden.into_iter();
+            for (t, ..) in &mut sort {
+                if let SortTarget::Hidden(e) = t {
+                    *e = hidden.next().unwrap_or_else(|| Expr::boolean(false));
+                }
             }
         }
         let col_nullable =
@@ -539,6 +582,54 @@ impl Binder<'_> {
             };
         }
         Ok((plan, visible))
+    }
+
+    /// In an aggregate query, makes correlated subqueries of the select list, HAVING and ORDER
+    /// BY refer to the Aggregate's group-key outputs instead of the FROM columns they named.
+    fn regroup_outer_refs(
+        &mut self,
+        group_by: &[(Expr, Field)],
+        scope: &Scope,
+        exprs: &mut [Expr],
+        having: &mut Option<Expr>,
+        sort: &mut [(SortTarget, bool, bool)],
+    ) -> Result<()> {
+        let mut targets: Vec<&mut Expr> = exprs.iter_mut().collect();
+        targets.extend(having.as_mut());
+        for (t, ..) in sort.iter_mut() {
+            if let SortTarget::Hidden(e) = t {
+                targets.push(e);
+            }
+        }
+        let map: HashMap<ColumnId, Expr> = group_by
+            .iter()
+            .filter_map(|(g, f)| match g {
+                Expr::Column { id, .. } => Some((*id, Expr::column(f.id, f.ty))),
+                _ => None,
+            })
+            .collect();
+        for e in targets {
+            if !has_correlated_subquery(e) {
+                continue;
+            }
+            let renamed = rename_in_expr(std::mem::replace(e, Expr::boolean(false)), &map)?;
+            let mut ungrouped = None;
+            renamed.for_each_subquery(&mut |p| {
+                for id in free_columns(p) {
+                    if scope.columns.iter().any(|c| c.id == id) {
+                        ungrouped = ungrouped.or(Some(id));
+                    }
+                }
+            });
+            if let Some(id) = ungrouped {
+                let name = scope.name_of(id).unwrap_or_else(|| format!("#{}", id.0));
+                return crate::bind_err!(
+                    "subquery uses ungrouped column \"{name}\" from outer query"
+                );
+            }
+            *e = renamed;
+        }
+        Ok(())
     }
 
     /// A GROUP BY key: an output ordinal, an input column, a select-list alias, or an
@@ -823,7 +914,8 @@ fn finalize_agg_expr(
         return Ok(Expr::column(f.id, f.ty));
     }
     match e {
-        Expr::Column { id, .. } if !outputs.contains(&id) => {
+        // Columns of an enclosing query (a correlated subquery) are constants here.
+        Expr::Column { id, .. } if !outputs.contains(&id) && scope.name_of(id).is_some() => {
             let name = scope.name_of(id).unwrap_or_else(|| format!("#{}", id.0));
             crate::bind_err!(
                 "column \"{name}\" must appear in the GROUP BY clause or be used in an aggregate function"

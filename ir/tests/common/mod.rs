@@ -195,7 +195,10 @@ pub fn plan_of(sql: &str, catalog: &dyn Catalog) -> grizzly_ir::Result<grizzly_i
 }
 
 pub fn tpch_query(n: u32) -> String {
-    let path = format!("/work/shared/tpch/queries/q{n}.sql");
+    let path = format!(
+        "{}/../tests/tpch/queries/q{n}.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
 }
 

@@ -162,9 +162,12 @@ impl Groups {
 
     fn find_or_add(&mut self, keys: &[Vector], i: usize, h: u64) -> u32 {
         let stores = &self.stores;
-        let found = self
-            .index
-            .find(h, |g| stores.iter().zip(keys).all(|(s, k)| s.equals(g as usize, k, i)));
+        let found = self.index.find(h, |g| {
+            stores
+                .iter()
+                .zip(keys)
+                .all(|(s, k)| s.equals(g as usize, k, i))
+        });
         match found {
             Some(g) => g,
             None => {
@@ -223,7 +226,9 @@ fn dict_radix(keys: &[Vector]) -> Option<Vec<usize>> {
     let mut product = 1usize;
     let mut radix = Vec::with_capacity(keys.len());
     for k in keys {
-        let VectorData::Dict { dict, .. } = &k.data else { return None };
+        let VectorData::Dict { dict, .. } = &k.data else {
+            return None;
+        };
         let r = dict.len() + 1;
         product = product.checked_mul(r).filter(|&p| p <= 1 << 16)?;
         radix.push(r);
@@ -553,7 +558,11 @@ fn fixed<T: crate::buffer::Pod>(
     wrap: fn(crate::Buffer<T>) -> VectorData,
 ) -> Vector {
     let validity = (!h.iter().all(|&x| x)).then(|| Bitmap::from_bools(h.iter().copied()));
-    Vector { ty, data: wrap(v.into()), validity }
+    Vector {
+        ty,
+        data: wrap(v.into()),
+        validity,
+    }
 }
 
 fn overflow() -> crate::Error {

@@ -71,7 +71,10 @@ impl VectorBuilder {
         if self.push_exact(&cast) {
             Ok(())
         } else {
-            Err(Error::Execution(format!("value {v} is out of range for type {}", self.ty)))
+            Err(Error::Execution(format!(
+                "value {v} is out of range for type {}",
+                self.ty
+            )))
         }
     }
 

@@ -8,8 +8,8 @@
 
 use super::batch::Batch;
 use crate::storage::Snapshot;
-use crate::Result;
 use crate::vector::Vector;
+use crate::Result;
 use grizzly_ir::{LogicalPlan, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +34,11 @@ pub struct ExecContext {
 
 impl ExecContext {
     pub fn new(snapshot: Arc<Snapshot>, params: Arc<[Value]>) -> ExecContext {
-        ExecContext { snapshot, params, compiled: None }
+        ExecContext {
+            snapshot,
+            params,
+            compiled: None,
+        }
     }
 
     /// Attaches native code for pipelines of `plan` (the exact plan value that will be passed
@@ -46,7 +50,10 @@ impl ExecContext {
             .enumerate()
             .map(|(i, node)| (node as *const LogicalPlan as usize, i))
             .collect();
-        self.compiled = Some(Arc::new(CompiledRef { ids, plan: compiled }));
+        self.compiled = Some(Arc::new(CompiledRef {
+            ids,
+            plan: compiled,
+        }));
         self
     }
 

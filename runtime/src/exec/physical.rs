@@ -20,7 +20,11 @@ use grizzly_ir::{ColumnId, DataType, Expr, Field, LogicalPlan, SetOpKind, Value}
 /// Builds the operator tree for `plan`.
 pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
     if let Some(pipeline) = ctx.compiled_pipeline(plan) {
-        return Ok(Box::new(CompiledOp { pipeline: Some(pipeline), ctx: ctx.clone(), output: Vec::new().into_iter() }));
+        return Ok(Box::new(CompiledOp {
+            pipeline: Some(pipeline),
+            ctx: ctx.clone(),
+            output: Vec::new().into_iter(),
+        }));
     }
     let params = &ctx.params[..];
     Ok(match plan {

@@ -62,11 +62,16 @@ pub(crate) fn cast_operand(
     match (from, to) {
         _ if from == to => materialize(a, n, to),
         // Widening a decimal at the same scale and width changes no bits.
-        (Decimal { precision: pf, scale: sf }, Decimal { precision: pt, scale: st })
-            if sf == st && pt >= pf && from.physical() == to.physical() =>
-        {
-            materialize(a, n, to)
-        }
+        (
+            Decimal {
+                precision: pf,
+                scale: sf,
+            },
+            Decimal {
+                precision: pt,
+                scale: st,
+            },
+        ) if sf == st && pt >= pf && from.physical() == to.physical() => materialize(a, n, to),
         (Varchar, _) => from_text(a, to, n, valid),
         (_, Varchar) => to_text(a, from, n, valid),
         (f, t) if int_like(f) && int_like(t) => rescale(a, from, to, n, valid),

@@ -1,0 +1,534 @@
+//! The driver of a compiled aggregate pipeline: prepares each row group as a morsel, calls
+//! the generated code, and turns the aggregate state into the interpreter's output vectors.
+//!
+//! The life of one run: convert parameters → pick row groups (zone maps, as the scan does)
+//! → check that every column read is NULL-free (and strings dictionary-encoded) → size the
+//! group slots (integer keys by zone-map range, string keys by a global dictionary) → call
+//! the code per row group → output one row per non-empty slot (one row exactly without
+//! GROUP BY). Whatever the compiled code cannot handle (NULLs, other encodings, too many
+//! groups, an error status) runs this node through the interpreter instead, which also
+//! reports errors with exactly the interpreter's messages.
+
+use crate::jit::{ColumnData, Entry, MorselData, RunData};
+use crate::pipeline::{ConstSource, Layout};
+use crate::translate::physical;
+use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
+use grizzly_runtime::abi::STATUS_OK;
+use grizzly_runtime::exec::expr::cast_value;
+use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext};
+use grizzly_runtime::storage::{Encoding, RowGroup};
+use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+/// Most group slots a direct-indexed aggregate may have.
+pub(crate) const MAX_SLOTS: i64 = 4096;
+
+/// A compiled Aggregate-over-scan pipeline.
+pub(crate) struct AggPipeline {
+    entry: Entry,
+    layout: Layout,
+    /// The Aggregate node, run by the interpreter when the compiled code cannot be.
+    plan: LogicalPlan,
+    /// The scan's pushed filters and its (table column, output id) pairs, for zone maps.
+    scan_filters: Vec<Expr>,
+    scan_ids: Vec<(usize, ColumnId)>,
+    /// Runs handed to the interpreter.
+    fallbacks: AtomicU64,
+}
+
+impl AggPipeline {
+    pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<AggPipeline> {
+        let mut node = &plan;
+        loop {
+            match node {
+                LogicalPlan::Aggregate { input, .. }
+                | LogicalPlan::Filter { input, .. }
+                | LogicalPlan::Project { input, .. } => node = input,
+                LogicalPlan::Scan {
+                    columns, filters, ..
+                } => {
+                    let scan_filters = filters.clone();
+                    let scan_ids = columns.iter().map(|(c, f)| (*c, f.id)).collect();
+                    return Ok(AggPipeline {
+                        entry,
+                        layout,
+                        plan,
+                        scan_filters,
+                        scan_ids,
+                        fallbacks: AtomicU64::new(0),
+                    });
+                }
+                _ => return Err(Error::Internal("compiled pipeline without a scan".into())),
+            }
+        }
+    }
+
+    /// How many runs fell back to the interpreter.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(AtomicOrdering::Relaxed)
+    }
+
+    fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+        self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
+        execute(
+            &self.plan,
+            &ExecContext::new(ctx.snapshot.clone(), ctx.params.clone()),
+        )
+    }
+
+    /// The compiled run, or `None` where the interpreter has to do it.
+    fn try_run(&self, ctx: &ExecContext) -> Result<Option<(Vec<Vector>, usize)>> {
+        let l = &self.layout;
+        let Some(table) = ctx.snapshot.table(&l.table) else {
+            return Ok(None);
+        };
+        let mut params = Vec::with_capacity(l.params.len());
+        for (index, ty) in &l.params {
+            match ctx.params.get(*index).and_then(|v| physical(v, *ty)) {
+                Some(x) => params.push(x),
+                None => return Ok(None),
+            }
+        }
+        let mut strings = Vec::with_capacity(l.str_consts.len());
+        for sc in &l.str_consts {
+            let s = match &sc.value {
+                ConstSource::Literal(s) => s.clone(),
+                ConstSource::Param(i) => {
+                    match ctx.params.get(*i).map(|v| cast_value(v, DataType::Varchar)) {
+                        Some(Ok(Value::Varchar(s))) => s,
+                        _ => return Ok(None),
+                    }
+                }
+            };
+            strings.push(s);
+        }
+        let zone = self.zone_filters(&ctx.params);
+        let groups: Vec<&RowGroup> = table
+            .row_groups
+            .iter()
+            .filter(|g| g.rows > 0 && zone.iter().all(|z| z.may_match(g)))
+            .collect();
+        for slot in l.slots.iter().filter(|s| s.used) {
+            for g in &groups {
+                let Some(chunk) = g.columns.get(slot.column) else {
+                    return Ok(None);
+                };
+                let dict_ok = slot.ty != DataType::Varchar || chunk.encoding() == Encoding::Dict;
+                if chunk.zone.null_count != 0 || !dict_ok {
+                    return Ok(None);
+                }
+            }
+        }
+
+        // Group slots: per key a base, a limit and (for strings) a global dictionary.
+        let nkeys = l.keys.len();
+        let mut key_base = vec![0i64; nkeys];
+        let mut key_limit = vec![0i64; nkeys];
+        let mut names: Vec<Vec<String>> = vec![Vec::new(); nkeys];
+        let mut maps: Vec<Vec<Vec<u32>>> = vec![Vec::new(); groups.len()];
+        for (k, key) in l.keys.iter().enumerate() {
+            let column = l.slots[key.slot].column;
+            if key.dict {
+                let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
+                for (gi, g) in groups.iter().enumerate() {
+                    let v = g.columns[column].load()?;
+                    let VectorData::Dict { dict, .. } = &v.data else {
+                        return Ok(None);
+                    };
+                    let map: Vec<u32> = (0..dict.len())
+                        .map(|i| {
+                            let bytes = dict.get_bytes(i);
+                            let next = ids.len() as u32;
+                            *ids.entry(bytes.to_vec()).or_insert_with(|| {
+                                names[k].push(dict.get(i).to_string());
+                                next
+                            })
+                        })
+                        .collect();
+                    maps[gi].push(map);
+                }
+                key_limit[k] = ids.len() as i64;
+            } else if !groups.is_empty() {
+                let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+                for g in &groups {
+                    let z = &g.columns[column].zone;
+                    let (Some(a), Some(b)) = (physical(&z.min, key.ty), physical(&z.max, key.ty))
+                    else {
+                        return Ok(None);
+                    };
+                    lo = lo.min(a);
+                    hi = hi.max(b);
+                }
+                let Some(span) = hi.checked_sub(lo).filter(|s| *s < MAX_SLOTS) else {
+                    return Ok(None);
+                };
+                key_base[k] = lo;
+                key_limit[k] = span + 1;
+            }
+        }
+        let mut key_stride = vec![0i64; nkeys];
+        let mut slots: i64 = 1;
+        for k in (0..nkeys).rev() {
+            key_stride[k] = slots;
+            slots = match slots.checked_mul(key_limit[k]).filter(|s| *s <= MAX_SLOTS) {
+                Some(s) => s,
+                None => return Ok(None),
+            };
+        }
+        let stride = l.stride;
+        let mut state = vec![0u128; slots as usize * stride / 16];
+        for s in 0..slots as usize {
+            for a in &l.aggs {
+                let (Some(t), AggFunc::Min | AggFunc::Max) = (a.arg_ty, a.func) else {
+                    continue;
+                };
+                let min = a.func == AggFunc::Min;
+                let off = s * stride + a.offset;
+                match t.physical() {
+                    PhysicalType::I32 => {
+                        let v = if min { i32::MAX } else { i32::MIN };
+                        write(&mut state, off, &v.to_ne_bytes());
+                    }
+                    _ => {
+                        let v = if min { i64::MAX } else { i64::MIN };
+                        write(&mut state, off, &v.to_ne_bytes());
+                    }
+                }
+            }
+        }
+
+        for (gi, g) in groups.iter().enumerate() {
+            let vectors = l
+                .slots
+                .iter()
+                .map(|s| {
+                    if s.used {
+                        g.columns[s.column].load().map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                })
+                .collect::<Result<Vec<Option<Vector>>>>()?;
+            let mut columns = Vec::with_capacity(vectors.len());
+            for v in &vectors {
+                columns.push(match v.as_ref().map(|v| &v.data) {
+                    None => ColumnData::Unused,
+                    Some(VectorData::Bool(b)) => ColumnData::Bool(b),
+                    Some(VectorData::I32(b)) => ColumnData::I32(b),
+                    Some(VectorData::I64(b)) => ColumnData::I64(b),
+                    Some(VectorData::Dict { codes, .. }) => ColumnData::Codes(codes),
+                    Some(_) => return Ok(None),
+                });
+            }
+            let mut str_consts = Vec::with_capacity(strings.len());
+            for (sc, s) in l.str_consts.iter().zip(&strings) {
+                let Some(VectorData::Dict { dict, .. }) =
+                    vectors[sc.slot].as_ref().map(|v| &v.data)
+                else {
+                    return Ok(None);
+                };
+                str_consts.push(dict_bound(dict, sc.op, s.as_bytes()));
+            }
+            let dict_maps = l
+                .keys
+                .iter()
+                .filter(|k| k.dict)
+                .zip(&maps[gi])
+                .map(|(k, m)| {
+                    let entries = match vectors[k.slot].as_ref().map(|v| &v.data) {
+                        Some(VectorData::Dict { dict, .. }) => dict.len(),
+                        _ => usize::MAX,
+                    };
+                    (&m[..], entries)
+                })
+                .collect();
+            let morsel = MorselData {
+                rows: g.rows,
+                columns,
+                dict_maps,
+                str_consts,
+            };
+            let mut run = RunData {
+                params: &params,
+                state: &mut state,
+                key_base: &key_base,
+                key_stride: &key_stride,
+                key_limit: &key_limit,
+            };
+            if self.entry.call(l, &mut run, &morsel)? != STATUS_OK {
+                return Ok(None);
+            }
+        }
+        self.output(
+            &state,
+            slots as usize,
+            &key_base,
+            &key_stride,
+            &key_limit,
+            &names,
+        )
+    }
+
+    /// The output columns: keys, then aggregates, one row per non-empty group slot.
+    fn output(
+        &self,
+        state: &[u128],
+        slots: usize,
+        key_base: &[i64],
+        key_stride: &[i64],
+        key_limit: &[i64],
+        names: &[Vec<String>],
+    ) -> Result<Option<(Vec<Vector>, usize)>> {
+        let l = &self.layout;
+        let stride = l.stride;
+        let count = |s: usize| i64::from_ne_bytes(read::<8>(state, s * stride));
+        let live: Vec<usize> = if l.keys.is_empty() {
+            vec![0]
+        } else {
+            (0..slots).filter(|&s| count(s) > 0).collect()
+        };
+        let mut out = Vec::with_capacity(l.keys.len() + l.aggs.len());
+        for (k, key) in l.keys.iter().enumerate() {
+            let values: Vec<Value> = live
+                .iter()
+                .map(|&s| {
+                    let index = (s as i64 / key_stride[k]) % key_limit[k];
+                    if key.dict {
+                        Value::Varchar(names[k][index as usize].clone())
+                    } else {
+                        int_value(key.ty, key_base[k] + index)
+                    }
+                })
+                .collect();
+            let v = Vector::from_values(key.ty, &values)
+                .ok_or_else(|| Error::Internal(format!("group key does not fit {}", key.ty)))?;
+            out.push(v);
+        }
+        let has: Vec<bool> = live.iter().map(|&s| count(s) > 0).collect();
+        let validity =
+            || (!has.iter().all(|&x| x)).then(|| Bitmap::from_bools(has.iter().copied()));
+        for a in &l.aggs {
+            let sum = |s: usize| i128::from_ne_bytes(read::<16>(state, s * stride + a.offset));
+            let data = match a.func {
+                AggFunc::CountStar | AggFunc::Count => {
+                    let c: Vec<i64> = live.iter().map(|&s| count(s)).collect();
+                    out.push(Vector {
+                        ty: a.ty,
+                        data: VectorData::I64(c.into()),
+                        validity: None,
+                    });
+                    continue;
+                }
+                AggFunc::Sum if a.ty.physical() == PhysicalType::I64 => {
+                    let mut v = Vec::with_capacity(live.len());
+                    for &s in &live {
+                        match i64::try_from(sum(s)) {
+                            Ok(x) => v.push(x),
+                            // The interpreter reports this overflow.
+                            Err(_) => return Ok(None),
+                        }
+                    }
+                    VectorData::I64(v.into())
+                }
+                AggFunc::Sum => {
+                    VectorData::I128(live.iter().map(|&s| sum(s)).collect::<Vec<_>>().into())
+                }
+                AggFunc::Avg => {
+                    let scale = a.arg_ty.map_or(0, DataType::scale);
+                    let div = 10f64.powi(scale as i32);
+                    let v: Vec<f64> = live
+                        .iter()
+                        .map(|&s| {
+                            let n = count(s);
+                            if n > 0 {
+                                sum(s) as f64 / div / n as f64
+                            } else {
+                                0.0
+                            }
+                        })
+                        .collect();
+                    VectorData::F64(v.into())
+                }
+                AggFunc::Min | AggFunc::Max => {
+                    let off = |s: usize| s * stride + a.offset;
+                    let t = a.arg_ty.map(DataType::physical);
+                    if t == Some(PhysicalType::I32) {
+                        let v: Vec<i32> = live
+                            .iter()
+                            .map(|&s| {
+                                if count(s) > 0 {
+                                    i32::from_ne_bytes(read::<4>(state, off(s)))
+                                } else {
+                                    0
+                                }
+                            })
+                            .collect();
+                        VectorData::I32(v.into())
+                    } else {
+                        let v: Vec<i64> = live
+                            .iter()
+                            .map(|&s| {
+                                if count(s) > 0 {
+                                    i64::from_ne_bytes(read::<8>(state, off(s)))
+                                } else {
+                                    0
+                                }
+                            })
+                            .collect();
+                        VectorData::I64(v.into())
+                    }
+                }
+            };
+            out.push(Vector {
+                ty: a.ty,
+                data,
+                validity: validity(),
+            });
+        }
+        Ok(Some((out, live.len())))
+    }
+
+    /// The scan's pushed filters of the form `column op constant`, as the interpreter's scan
+    /// uses them to skip row groups (the same rule, so both tiers see the same rows).
+    fn zone_filters(&self, params: &[Value]) -> Vec<ZoneFilter> {
+        self.scan_filters
+            .iter()
+            .filter_map(|f| {
+                let Expr::Binary {
+                    op, left, right, ..
+                } = f
+                else {
+                    return None;
+                };
+                if !op.is_comparison() || *op == BinaryOp::NotEq {
+                    return None;
+                }
+                let constant = |e: &Expr| match e {
+                    Expr::Literal { value, .. } if !value.is_null() => Some(value.clone()),
+                    Expr::Param { index, ty } => {
+                        let v = params.get(*index)?;
+                        cast_value(v, *ty).ok().filter(|v| !v.is_null())
+                    }
+                    _ => None,
+                };
+                let column = |e: &Expr| match e {
+                    Expr::Column { id, .. } => {
+                        self.scan_ids.iter().find(|(_, i)| i == id).map(|(c, _)| *c)
+                    }
+                    _ => None,
+                };
+                if let (Some(column), Some(value)) = (column(left), constant(right)) {
+                    return Some(ZoneFilter {
+                        column,
+                        op: *op,
+                        value,
+                    });
+                }
+                if let (Some(value), Some(column)) = (constant(left), column(right)) {
+                    return Some(ZoneFilter {
+                        column,
+                        op: op.flip(),
+                        value,
+                    });
+                }
+                None
+            })
+            .collect()
+    }
+}
+
+impl CompiledPipeline for AggPipeline {
+    fn run(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+        match self.try_run(ctx)? {
+            Some(out) => Ok(out),
+            None => self.interpret(ctx),
+        }
+    }
+}
+
+struct ZoneFilter {
+    column: usize,
+    op: BinaryOp,
+    value: Value,
+}
+
+impl ZoneFilter {
+    /// False only if the zone map proves no row of `g` passes.
+    fn may_match(&self, g: &RowGroup) -> bool {
+        let zone = &g.columns[self.column].zone;
+        if zone.null_count as usize >= g.rows {
+            return false;
+        }
+        let (Some(lo), Some(hi)) = (zone.min.sql_cmp(&self.value), zone.max.sql_cmp(&self.value))
+        else {
+            return true;
+        };
+        use Ordering::*;
+        match self.op {
+            BinaryOp::Eq => lo != Greater && hi != Less,
+            BinaryOp::Lt => lo == Less,
+            BinaryOp::LtEq => lo != Greater,
+            BinaryOp::Gt => hi == Greater,
+            BinaryOp::GtEq => hi != Less,
+            _ => true,
+        }
+    }
+}
+
+/// The code the generated comparison `code op' bound` needs (see
+/// `translate_str_compare`): for `=`/`<>` the exact code or `u32::MAX` if absent; for
+/// `<`/`>=` the first code not below `s`; for `<=`/`>` the first code above `s`.
+fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
+    let n = dict.len();
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if dict.get_bytes(mid) < s {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    let found = lo < n && dict.get_bytes(lo) == s;
+    match op {
+        BinaryOp::Eq | BinaryOp::NotEq => {
+            if found {
+                lo as u32
+            } else {
+                u32::MAX
+            }
+        }
+        BinaryOp::Lt | BinaryOp::GtEq => lo as u32,
+        _ => (lo + found as usize) as u32,
+    }
+}
+
+fn int_value(ty: DataType, v: i64) -> Value {
+    match ty {
+        DataType::Int32 => Value::Int32(v as i32),
+        DataType::Date => Value::Date(v as i32),
+        DataType::Decimal { scale, .. } => Value::Decimal(v as i128, scale),
+        _ => Value::Int64(v),
+    }
+}
+
+/// Bytes `off..off + N` of the state (in memory order).
+fn read<const N: usize>(state: &[u128], off: usize) -> [u8; N] {
+    let mut out = [0u8; N];
+    for (i, b) in out.iter_mut().enumerate() {
+        let at = off + i;
+        *b = state[at / 16].to_ne_bytes()[at % 16];
+    }
+    out
+}
+
+fn write(state: &mut [u128], off: usize, bytes: &[u8]) {
+    for (i, b) in bytes.iter().enumerate() {
+        let at = off + i;
+        let mut word = state[at / 16].to_ne_bytes();
+        word[at % 16] = *b;
+        state[at / 16] = u128::from_ne_bytes(word);
+    }
+}

@@ -1,0 +1,208 @@
+//! The long-lived [`Compiler`] and the [`CompiledQuery`] it makes for one plan.
+//!
+//! `Compiler::compile` walks the plan in pre-order; every node whose pipeline has the
+//! supported shape ([`crate::pipeline::match_shape`]) and whose expressions are all in the
+//! compiled subset becomes one native function in a JIT module of its own per query. The
+//! module is freed when the `CompiledQuery` (and every pipeline handed out from it) is dropped.
+
+use crate::agg::AggPipeline;
+use crate::jit::Code;
+use crate::pipeline::{describe, match_shape};
+use crate::translate::{signature, Translator};
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+use grizzly_ir::LogicalPlan;
+use grizzly_runtime::exec::{CompiledPipeline, CompiledPlan};
+use grizzly_runtime::{Error, Result};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Compiles plans to native code for the host. Owns the target description and the
+/// Cranelift contexts reused between functions; share it between threads freely (compiles
+/// are serialized on the contexts).
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+    scratch: Mutex<(Context, FunctionBuilderContext)>,
+}
+
+impl Compiler {
+    /// A compiler for the host machine (`opt_level=speed`).
+    ///
+    /// # Errors
+    /// `Unsupported` if Cranelift has no backend for this host.
+    pub fn new() -> Result<Compiler> {
+        if cfg!(not(target_pointer_width = "64")) {
+            return Err(Error::Unsupported(
+                "JIT on hosts without 64-bit pointers".into(),
+            ));
+        }
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").map_err(internal)?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| Error::Unsupported(format!("JIT on this host: {e}")))?
+            .finish(settings::Flags::new(flags))
+            .map_err(internal)?;
+        Ok(Compiler {
+            isa,
+            scratch: Mutex::new((Context::new(), FunctionBuilderContext::new())),
+        })
+    }
+
+    /// Compiles every supported pipeline of `plan`, which must be the exact plan value that
+    /// will be executed (nodes are identified by pre-order index). Unsupported pipelines are
+    /// absent from the result and run interpreted.
+    ///
+    /// # Errors
+    /// `Internal` if Cranelift rejects generated code (a bug here).
+    pub fn compile(&self, plan: &LogicalPlan) -> Result<CompiledQuery> {
+        let start = Instant::now();
+        let mut module = JITModule::new(JITBuilder::with_isa(
+            self.isa.clone(),
+            default_libcall_names(),
+        ));
+        let mut guard = self.scratch.lock().unwrap_or_else(|e| e.into_inner());
+        let (ctx, fbc) = &mut *guard;
+        let ptr = module.target_config().pointer_type();
+        let mut sig = module.make_signature();
+        signature(&mut sig, ptr);
+
+        let mut defined = Vec::new();
+        let mut skipped = Vec::new();
+        let mut clif = String::new();
+        let mut code_bytes = 0;
+        for (node, p) in plan.preorder().into_iter().enumerate() {
+            let Some(shape) = match_shape(p) else {
+                continue;
+            };
+            ctx.clear();
+            ctx.func.signature = sig.clone();
+            let layout =
+                match Translator::translate(&shape, &mut ctx.func, fbc, module.target_config()) {
+                    Ok(layout) => layout,
+                    Err(e) => {
+                        // A translation that stopped half-way leaves the builder context
+                        // dirty; the next function needs a clean one.
+                        *fbc = FunctionBuilderContext::new();
+                        match e {
+                            Error::Unsupported(why) => {
+                                skipped.push((node, why));
+                                continue;
+                            }
+                            e => return Err(e),
+                        }
+                    }
+                };
+            let name = format!("pipeline_{node}");
+            let id = module
+                .declare_function(&name, Linkage::Local, &sig)
+                .map_err(internal)?;
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            clif.push_str(&format!("; node {node}: {}\n", describe(&shape)));
+            clif.push_str(&ctx.func.display().to_string());
+            clif.push('\n');
+            module.define_function(id, ctx).map_err(internal)?;
+            code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+            defined.push((node, describe(&shape), id, layout, p.clone()));
+        }
+        ctx.clear();
+        drop(guard);
+        module.finalize_definitions().map_err(internal)?;
+        let code = Code::new(module);
+        let pipelines = defined
+            .into_iter()
+            .map(|(node, desc, id, layout, p)| {
+                let pipeline = AggPipeline::new(code.entry(id)?, layout, p)?;
+                Ok((node, desc, Arc::new(pipeline)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CompiledQuery {
+            pipelines,
+            skipped,
+            clif,
+            code_bytes,
+            compile_time: start.elapsed(),
+            _code: code,
+        })
+    }
+}
+
+/// Native code for the compiled pipelines of one plan.
+pub struct CompiledQuery {
+    pipelines: Vec<(usize, String, Arc<AggPipeline>)>,
+    skipped: Vec<(usize, String)>,
+    clif: String,
+    code_bytes: usize,
+    compile_time: Duration,
+    _code: Arc<Code>,
+}
+
+impl CompiledQuery {
+    /// Bytes of machine code.
+    pub fn code_bytes(&self) -> usize {
+        self.code_bytes
+    }
+
+    /// Wall time `Compiler::compile` took.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    /// The compiled pipelines: (pre-order node index of the breaker, description).
+    pub fn pipelines(&self) -> Vec<(usize, String)> {
+        self.pipelines
+            .iter()
+            .map(|(n, d, _)| (*n, d.clone()))
+            .collect()
+    }
+
+    /// How many pipeline runs handed their work to the interpreter (NULLs, other encodings,
+    /// too many groups, or an error the interpreter then reports).
+    pub fn fallbacks(&self) -> u64 {
+        self.pipelines.iter().map(|(_, _, p)| p.fallbacks()).sum()
+    }
+
+    /// Pipelines of the supported shape that were not compiled, and why.
+    pub fn skipped(&self) -> Vec<(usize, String)> {
+        self.skipped.clone()
+    }
+
+    /// The Cranelift IR of every compiled function, for EXPLAIN.
+    pub fn clif(&self) -> String {
+        self.clif.clone()
+    }
+}
+
+impl CompiledPlan for CompiledQuery {
+    fn pipeline(&self, node: usize) -> Option<Arc<dyn CompiledPipeline>> {
+        self.pipelines
+            .iter()
+            .find(|(n, _, _)| *n == node)
+            .map(|(_, _, p)| p.clone() as Arc<dyn CompiledPipeline>)
+    }
+}
+
+impl std::fmt::Debug for CompiledQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledQuery")
+            .field("pipelines", &self.pipelines())
+            .field("code_bytes", &self.code_bytes)
+            .field("compile_time", &self.compile_time)
+            .finish_non_exhaustive()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("cranelift: {e}"))
+}
+
+// Both are shared between threads (query cache, background compiles).
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Compiler>();
+    shareable::<CompiledQuery>();
+};

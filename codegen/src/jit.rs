@@ -1,0 +1,214 @@
+//! The only `unsafe` code of the compiled tier: turning finalized code into function
+//! pointers, calling them, and freeing the code.
+//!
+//! Generated code is entered only through [`Entry::call`], which takes the morsel's columns
+//! as typed slices and checks, before the call, everything the generated code relies on but
+//! cannot check itself: slice lengths against the row count, the state's size against the
+//! largest group slot, dictionary maps against their dictionaries.
+
+use crate::pipeline::Layout;
+use cranelift_jit::JITModule;
+use cranelift_module::FuncId;
+use grizzly_ir::{DataType, PhysicalType};
+use grizzly_runtime::abi::{Morsel, PipelineCtx, PipelineFn};
+use grizzly_runtime::{Error, Result};
+use std::sync::{Arc, Mutex};
+
+/// Finalized machine code: one JIT module, freed when the last [`Entry`] into it and the
+/// owning `CompiledQuery` are gone.
+pub(crate) struct Code {
+    module: Mutex<Option<JITModule>>,
+}
+
+impl Code {
+    /// Takes ownership of a module whose definitions are finalized.
+    pub(crate) fn new(module: JITModule) -> Arc<Code> {
+        Arc::new(Code {
+            module: Mutex::new(Some(module)),
+        })
+    }
+
+    /// The entry point of pipeline function `id`, whose signature is
+    /// [`crate::translate::signature`] and whose data layout is `layout`.
+    ///
+    /// # Errors
+    /// `Internal` if the module was already freed (a bug).
+    pub(crate) fn entry(self: &Arc<Code>, id: FuncId) -> Result<Entry> {
+        let guard = self.module.lock().unwrap_or_else(|e| e.into_inner());
+        let module = guard
+            .as_ref()
+            .ok_or_else(|| Error::Internal("JIT module used after free".into()))?;
+        let ptr = module.get_finalized_function(id);
+        // SAFETY: `ptr` is the start of function `id`, defined and finalized in this module
+        // with the signature (ptr, ptr) -> i32 in the host's default calling convention, which
+        // is the C convention on every host Cranelift supports, i.e. `PipelineFn`. The code
+        // stays mapped while this `Code` lives, and the `Entry` keeps an `Arc` to it.
+        let func = unsafe { std::mem::transmute::<*const u8, PipelineFn>(ptr) };
+        Ok(Entry {
+            func,
+            _code: self.clone(),
+        })
+    }
+}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        let module = self.module.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(module) = module.take() {
+            // SAFETY: every function pointer into this module lives in an `Entry`, and each
+            // `Entry` holds an `Arc<Code>`; the last `Arc` is being dropped, so no `Entry`
+            // exists and no generated code is running or can be called again.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// A callable pipeline function; keeps its code alive.
+pub(crate) struct Entry {
+    func: PipelineFn,
+    _code: Arc<Code>,
+}
+
+/// One scanned column of a morsel, as the generated code reads it.
+pub(crate) enum ColumnData<'a> {
+    /// The pipeline does not read this column.
+    Unused,
+    Bool(&'a [u8]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    /// Dictionary codes (each below its dictionary's length, as `ColumnChunk::load` checks).
+    Codes(&'a [u32]),
+}
+
+impl ColumnData<'_> {
+    fn ptr_len(&self) -> (*const u8, usize) {
+        match self {
+            ColumnData::Unused => (std::ptr::null(), usize::MAX),
+            ColumnData::Bool(s) => (s.as_ptr(), s.len()),
+            ColumnData::I32(s) => (s.as_ptr().cast(), s.len()),
+            ColumnData::I64(s) => (s.as_ptr().cast(), s.len()),
+            ColumnData::Codes(s) => (s.as_ptr().cast(), s.len()),
+        }
+    }
+
+    /// The column has the representation generated code for a column of `ty` loads.
+    fn fits(&self, ty: DataType) -> bool {
+        match self {
+            ColumnData::Unused => true,
+            ColumnData::Bool(_) => ty.physical() == PhysicalType::Bool,
+            ColumnData::I32(_) => ty.physical() == PhysicalType::I32,
+            ColumnData::I64(_) => ty.physical() == PhysicalType::I64,
+            ColumnData::Codes(_) => ty == DataType::Varchar,
+        }
+    }
+}
+
+/// What stays the same across the morsels of one run.
+pub(crate) struct RunData<'a> {
+    pub params: &'a [i64],
+    /// The group slots, `layout.stride` bytes each.
+    pub state: &'a mut [u128],
+    pub key_base: &'a [i64],
+    pub key_stride: &'a [i64],
+    pub key_limit: &'a [i64],
+}
+
+/// One morsel.
+pub(crate) struct MorselData<'a> {
+    pub rows: usize,
+    pub columns: Vec<ColumnData<'a>>,
+    /// Per dictionary key: the code → global id map and the dictionary's length.
+    pub dict_maps: Vec<(&'a [u32], usize)>,
+    pub str_consts: Vec<u32>,
+}
+
+impl Entry {
+    /// Runs the pipeline function over one morsel; returns its status code.
+    ///
+    /// # Errors
+    /// `Internal` if the data does not match `layout` (a bug in the driver).
+    pub(crate) fn call(
+        &self,
+        layout: &Layout,
+        run: &mut RunData<'_>,
+        morsel: &MorselData<'_>,
+    ) -> Result<u32> {
+        check(layout, run, morsel)?;
+        let columns: Vec<*const u8> = morsel.columns.iter().map(|c| c.ptr_len().0).collect();
+        let dict_maps: Vec<*const u32> = morsel.dict_maps.iter().map(|(m, _)| m.as_ptr()).collect();
+        let mut ctx = PipelineCtx {
+            params: run.params.as_ptr(),
+            state: run.state.as_mut_ptr().cast(),
+            key_base: run.key_base.as_ptr(),
+            key_stride: run.key_stride.as_ptr(),
+            key_limit: run.key_limit.as_ptr(),
+        };
+        let m = Morsel {
+            rows: morsel.rows as u64,
+            columns: columns.as_ptr(),
+            dict_maps: dict_maps.as_ptr(),
+            str_consts: morsel.str_consts.as_ptr(),
+        };
+        // SAFETY: `func` is a pipeline function translated for `layout` (see `translate`),
+        // whose code is alive (we hold an `Arc<Code>`). `check` verified what that code
+        // assumes: one pointer per column slot, each used one to at least `rows` values of
+        // the slot's physical type; one parameter per slot; one string constant per string
+        // comparison; per dictionary key a map covering every code of its dictionary with ids
+        // below the key's limit; key arrays as long as the keys; and a state large enough for
+        // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (integer keys are
+        // range-checked by the code itself against `key_limit`). All pointers borrow from
+        // `run`, `morsel` and locals that outlive the call; the code writes only `state`,
+        // which is borrowed mutably.
+        Ok(unsafe { (self.func)(&mut ctx, &m) })
+    }
+}
+
+fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
+    let bad = |what: &str| {
+        Err(Error::Internal(format!(
+            "compiled pipeline called with {what}"
+        )))
+    };
+    if m.columns.len() != layout.slots.len() {
+        return bad("the wrong number of columns");
+    }
+    for (c, slot) in m.columns.iter().zip(&layout.slots) {
+        let unused = matches!(c, ColumnData::Unused);
+        if (slot.used && (unused || c.ptr_len().1 < m.rows)) || !c.fits(slot.ty) {
+            return bad("a column that does not match its slot");
+        }
+    }
+    if run.params.len() != layout.params.len() || m.str_consts.len() != layout.str_consts.len() {
+        return bad("the wrong number of parameters or constants");
+    }
+    let keys = layout.keys.len();
+    if run.key_base.len() != keys || run.key_stride.len() != keys || run.key_limit.len() != keys {
+        return bad("the wrong number of key ranges");
+    }
+    let dict_keys: Vec<usize> = (0..keys).filter(|k| layout.keys[*k].dict).collect();
+    if m.dict_maps.len() != dict_keys.len() {
+        return bad("the wrong number of dictionary maps");
+    }
+    for ((map, entries), &k) in m.dict_maps.iter().zip(&dict_keys) {
+        if map.len() < *entries || map.iter().any(|&g| g as i64 >= run.key_limit[k]) {
+            return bad("a dictionary map that does not cover its dictionary");
+        }
+    }
+    // The largest slot the code can compute must lie inside the state.
+    let mut last: i64 = 0;
+    for k in 0..keys {
+        let (limit, stride) = (run.key_limit[k], run.key_stride[k]);
+        if limit <= 0 || stride < 0 {
+            return bad("an empty key range");
+        }
+        last = (limit - 1)
+            .checked_mul(stride)
+            .and_then(|x| x.checked_add(last))
+            .ok_or_else(|| Error::Internal("group slot overflow".into()))?;
+    }
+    let need = (last as u128 + 1) * layout.stride as u128;
+    if !layout.stride.is_multiple_of(16) || (run.state.len() as u128) * 16 < need {
+        return bad("a state smaller than its groups");
+    }
+    Ok(())
+}

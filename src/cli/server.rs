@@ -1,0 +1,37 @@
+//! `grizzly server DB --port 5433 --http-port 8080`: serves a database over the PostgreSQL wire
+//! protocol and HTTP until SIGTERM or Ctrl-C.
+
+use crate::cli::args::ServerArgs;
+use crate::cli::error::{Error, Result};
+use crate::cli::open_database;
+use grizzly::server::{self, ServerConfig, TlsFiles};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long the runtime waits for query threads still running after the server stopped.
+const RUNTIME_EXIT_WAIT: Duration = Duration::from_secs(1);
+
+pub fn run(args: &ServerArgs) -> Result<()> {
+    let db = open_database(args.database.as_deref())?;
+    let mut config = ServerConfig::default();
+    config.pg_addr = SocketAddr::new(args.host, args.port);
+    config.http_addr = args.http_port.map(|port| SocketAddr::new(args.host, port));
+    config.users = args.users.clone();
+    config.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    };
+    config.shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the server's runtime: {e}")))?;
+    let result = runtime.block_on(server::run(db, config, server::shutdown_signal()));
+    // Queries that outlived the shutdown timeout are abandoned: their transactions never
+    // commit, and what was committed is already on disk.
+    runtime.shutdown_timeout(RUNTIME_EXIT_WAIT);
+    Ok(result?)
+}
