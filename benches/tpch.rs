@@ -1,5 +1,8 @@
 //! TPC-H query latency through the public API (`Database::query`), on data generated
-//! in-process. `GRIZZLY_BENCH_SF` picks the scale factor (default 0.01).
+//! in-process, interpreted (`jit = off`) against compiled (`jit = always`) in the same run;
+//! plus the cache-hit overhead from SQL text (and from a prepared statement) to the first row,
+//! measured on an empty `lineitem` so that execution costs nothing.
+//! `GRIZZLY_BENCH_SF` picks the scale factor (default 0.01).
 //!
 //! ```text
 //! cargo bench --bench tpch                      # Q1 and Q6 at SF 0.01
@@ -7,7 +10,7 @@
 //! ```
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use grizzly::{generate_tpch, Database};
+use grizzly::{generate_tpch, tpch_schema, Database, JitMode};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
@@ -40,14 +43,39 @@ fn tpch(c: &mut Criterion) {
     group.sample_size(10);
     for &q in QUERIES {
         let sql = query_sql(q);
-        // Fail loudly before timing anything if the query does not run.
-        db.query(&sql).unwrap_or_else(|e| panic!("Q{q}: {e}"));
-        group.bench_function(format!("q{q:02}"), |b| {
-            b.iter(|| black_box(db.query(&sql).expect("query")).row_count())
-        });
+        for (tier, mode) in [("interpreted", JitMode::Off), ("compiled", JitMode::Always)] {
+            db.set_jit(mode);
+            // Fail loudly before timing anything if the query does not run.
+            db.query(&sql).unwrap_or_else(|e| panic!("Q{q}: {e}"));
+            group.bench_function(format!("q{q:02}_{tier}"), |b| {
+                b.iter(|| black_box(db.query(&sql).expect("query")).row_count())
+            });
+        }
     }
     group.finish();
 }
 
-criterion_group!(benches, tpch);
+/// SQL text → first row for a cached compiled Q1 over an empty table: parse, bind, optimize,
+/// fingerprint, cache lookup and the (empty) run. And the same through a prepared statement.
+fn cache_hit_overhead(c: &mut Criterion) {
+    let db = Database::in_memory();
+    for table in tpch_schema() {
+        db.execute(&grizzly::tpch::create_table_sql(&table)).expect("create table");
+    }
+    db.set_jit(JitMode::Always);
+    let sql = query_sql(1);
+    db.query(&sql).expect("Q1 compiles");
+    let mut group = c.benchmark_group("cache_hit_overhead");
+    group.bench_function("q01_sql_text", |b| {
+        b.iter(|| black_box(db.query(&sql).expect("query")).row_count())
+    });
+    let stmt = db.prepare(&sql).expect("prepare Q1");
+    stmt.compile().expect("compile Q1");
+    group.bench_function("q01_prepared", |b| {
+        b.iter(|| black_box(stmt.query(&[]).expect("query")).row_count())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tpch, cache_hit_overhead);
 criterion_main!(benches);

@@ -13,6 +13,7 @@ use crate::session::Session;
 use crate::system::{self, SystemCatalog};
 use crate::tier::{CompileInfo, JitMode, Tier};
 use grizzly_ir::sqlparser::ast;
+use grizzly_ir::statement::CopyFormat;
 use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, Value};
 use grizzly_runtime::exec::{self, ExecContext};
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
@@ -201,6 +202,85 @@ impl Database {
     }
 
     fn run_sql(&self, sql: &str) -> Result<Outcome> {
+        if crate::import::needs_rewrite(sql) {
+            let mut last = Outcome::Affected(0);
+            for piece in crate::import::split_statements(sql) {
+                last = match crate::import::recognize(piece)? {
+                    Some(crate::import::Special::Statement(statement)) => {
+                        let mut session = self.lock();
+                        let snapshot = self.read_snapshot(&session);
+                        self.run_statement(&mut session, snapshot, statement, Arc::from([]), false)?
+                    }
+                    Some(crate::import::Special::Sql(text)) => self.run_parsed(&text)?,
+                    None => self.run_parsed(piece)?,
+                };
+            }
+            return Ok(last);
+        }
+        self.run_parsed(sql)
+    }
+
+    /// Runs SQL text, first loading the files its `read_csv('path')` calls read into
+    /// temporary tables of the statement's write transaction (dropped before it ends).
+    fn run_parsed(&self, sql: &str) -> Result<Outcome> {
+        let (sql, files) = crate::import::extract_read_csv(sql)?;
+        if files.is_empty() {
+            return self.run_asts(&sql);
+        }
+        let mut loaded = Vec::with_capacity(files.len());
+        for (name, path) in &files {
+            let (columns, data) = copy::read_csv_auto(Path::new(path))?;
+            loaded.push((name.clone(), columns, data));
+        }
+        let own = {
+            let mut session = self.lock();
+            if session.txn.is_none() {
+                session.txn = Some(self.store.begin_write()?);
+                true
+            } else {
+                false
+            }
+        };
+        let names: Vec<String> = loaded.iter().map(|(n, ..)| n.clone()).collect();
+        let result = (|| {
+            let mut session = self.lock();
+            let txn = session.txn.as_mut().expect("a transaction was started");
+            for (name, columns, data) in loaded {
+                txn.create_table(grizzly_ir::TableMeta {
+                    name: name.clone(),
+                    columns,
+                    row_count: 0,
+                })?;
+                txn.append(&name, data)?;
+            }
+            drop(session);
+            self.run_asts(&sql)
+        })();
+        let mut session = self.lock();
+        let cleanup = match session.txn.as_mut() {
+            Some(txn) => {
+                let snap = txn.snapshot();
+                names
+                    .iter()
+                    .filter(|n| snap.table(n).is_some())
+                    .try_for_each(|n| txn.drop_table(n))
+            }
+            None => Ok(()),
+        };
+        if own {
+            if let Some(txn) = session.txn.take() {
+                if result.is_ok() && cleanup.is_ok() {
+                    txn.commit()?;
+                } else {
+                    txn.rollback();
+                }
+            }
+        }
+        cleanup?;
+        result
+    }
+
+    fn run_asts(&self, sql: &str) -> Result<Outcome> {
         let asts = grizzly_ir::parse(sql)?;
         let mut last = Outcome::Affected(0);
         for ast in &asts {
@@ -430,7 +510,10 @@ impl Database {
                         "table \"{table}\" does not exist"
                     ))));
                 };
-                let columns = copy::read_csv(Path::new(&path), &meta, &options)?;
+                let columns = match options.format {
+                    CopyFormat::Json => copy::read_json(Path::new(&path), &meta)?,
+                    _ => copy::read_csv(Path::new(&path), &meta, &options)?,
+                };
                 let rows = columns.first().map_or(0, Vector::len) as u64;
                 if rows > 0 {
                     self.write(session, |txn| txn.append(&table, columns))?;
@@ -444,7 +527,10 @@ impl Database {
             } => {
                 let plan = self.optimize(query, &snapshot)?;
                 let result = query::to_result(&plan, &ctx)?;
-                copy::write_csv(Path::new(&path), &result, &options)?;
+                match options.format {
+                    CopyFormat::Json => copy::write_json(Path::new(&path), &result)?,
+                    _ => copy::write_csv(Path::new(&path), &result, &options)?,
+                }
                 Ok(Outcome::Affected(result.row_count() as u64))
             }
             Statement::Begin => {
@@ -532,6 +618,104 @@ impl Database {
                     _ => {}
                 }
                 Ok(Outcome::Affected(0))
+            }
+            Statement::Vacuum => {
+                if session.txn.is_some() {
+                    return Err(Error::Usage(
+                        "VACUUM cannot run inside a transaction block".into(),
+                    ));
+                }
+                self.store.vacuum()?;
+                Ok(Outcome::Affected(0))
+            }
+            Statement::Pragma { name } => match name.to_ascii_lowercase().as_str() {
+                "clear_query_cache" => {
+                    self.clear_query_cache();
+                    Ok(Outcome::Affected(0))
+                }
+                "integrity_check" => {
+                    let mut problems = self.store.integrity_check()?;
+                    if problems.is_empty() {
+                        problems.push("ok".into());
+                    }
+                    let rows = problems.into_iter().map(Value::Varchar).collect();
+                    Ok(Outcome::Rows(text_result(&["integrity_check"], vec![rows])))
+                }
+                "database_info" => {
+                    let snap = &snapshot;
+                    let total: u64 = snap
+                        .table_names()
+                        .iter()
+                        .filter_map(|n| snap.table(n))
+                        .map(|t| t.row_groups.iter().map(|g| g.rows as u64).sum::<u64>())
+                        .sum();
+                    let info = [
+                        (
+                            "path",
+                            self.store
+                                .path()
+                                .map_or(":memory:".into(), |p| p.display().to_string()),
+                        ),
+                        ("file_size", self.store.file_len().to_string()),
+                        (
+                            "format_version",
+                            grizzly_runtime::storage::format::FORMAT_VERSION.to_string(),
+                        ),
+                        ("tables", snap.table_names().len().to_string()),
+                        ("views", snap.view_names().len().to_string()),
+                        ("total_rows", total.to_string()),
+                        ("commit_number", snap.commit_number().to_string()),
+                    ];
+                    let (keys, values) = info
+                        .into_iter()
+                        .map(|(k, v)| (Value::Varchar(k.into()), Value::Varchar(v)))
+                        .unzip();
+                    Ok(Outcome::Rows(text_result(
+                        &["key", "value"],
+                        vec![keys, values],
+                    )))
+                }
+                other => Err(Error::Unsupported(format!(
+                    "PRAGMA {other} (known: integrity_check, database_info, clear_query_cache)"
+                ))),
+            },
+            Statement::Backup { path } => {
+                // The committed state, whatever this session has pending.
+                let rows = crate::import::backup(&self.store.snapshot(), Path::new(&path))?;
+                Ok(Outcome::Affected(rows))
+            }
+            Statement::Restore { path } => {
+                let path = Path::new(&path);
+                if !path.exists() {
+                    return Err(Error::Usage(format!(
+                        "backup file {} does not exist",
+                        path.display()
+                    )));
+                }
+                if let Some(own) = self.store.path() {
+                    if std::fs::canonicalize(own).ok() == std::fs::canonicalize(path).ok() {
+                        return Err(Error::Usage(
+                            "cannot RESTORE a database from its own file".into(),
+                        ));
+                    }
+                }
+                let source = Store::open(path)?;
+                let backup = source.snapshot();
+                let rows = self.write(session, |txn| crate::import::restore(txn, &backup))?;
+                Ok(Outcome::Affected(rows))
+            }
+            Statement::ShowDatabases => {
+                let path = self
+                    .store
+                    .path()
+                    .map_or(":memory:".into(), |p| p.display().to_string());
+                Ok(Outcome::Rows(text_result(
+                    &["database_name", "path"],
+                    vec![
+                        vec![Value::Varchar("main".into())],
+                        vec![Value::Varchar(path)],
+                    ],
+                )))
             }
             other => Err(Error::Unsupported(format!("statement {other:?}"))),
         }

@@ -23,8 +23,10 @@
 //! ```
 
 mod cache;
+pub mod config;
 mod copy;
 mod database;
+mod import;
 mod jit;
 mod query;
 mod result;

@@ -387,6 +387,7 @@ fn pipeline_ends(plan: &LogicalPlan) -> Vec<(usize, &'static str)> {
                 LogicalPlan::Aggregate { .. } => "Aggregate",
                 LogicalPlan::Distinct { .. } => "Distinct",
                 LogicalPlan::Sort { .. } => "Sort",
+                LogicalPlan::Window { .. } => "Window",
                 LogicalPlan::Join { .. } => "Join",
                 LogicalPlan::SetOp { .. } => "SetOp",
                 _ if i == 0 => "Result",

@@ -33,10 +33,17 @@ impl Drop for TempDir {
     }
 }
 
+/// Where tests look for the default config file: nowhere, so the user's own config file
+/// does not change what the tests see.
+fn no_config_dir() -> PathBuf {
+    std::env::temp_dir().join("grizzly-cli-tests-no-config")
+}
+
 /// Runs the binary with `args` and `stdin`.
 fn grizzly(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
+        .env("XDG_CONFIG_HOME", no_config_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -307,6 +314,7 @@ fn interactive_shell() {
     let mut child = Command::new("/usr/bin/script")
         .args(["-qec", &format!("{BIN} -q"), "/dev/null"])
         .env("HOME", &home.0)
+        .env("XDG_CONFIG_HOME", no_config_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -334,4 +342,405 @@ fn interactive_shell() {
     assert!(out.contains("│     42 │") || out.contains("42 │"), "{out}");
     assert!(out.contains("Error: "), "{out}");
     assert!(home.path(".grizzly_history").exists());
+}
+
+#[test]
+fn jsonl_format() {
+    let expected = r#"{"id":1,"name":"a,b","price":1.50,"d":"2024-01-02"}
+{"id":2,"name":null,"price":-0.05,"d":null}
+{"id":3,"name":"say \"hi\"","price":100.00,"d":"1999-12-31"}
+"#;
+    assert_eq!(select_all("jsonl"), expected);
+    let sql = format!("{SETUP} SELECT id FROM t WHERE id > 10;");
+    assert_eq!(ok(&["--format", "jsonl", "-c", &sql], ""), "");
+}
+
+#[test]
+fn markdown_format() {
+    let expected = "\
+|  id | name     |  price | d          |
+|----:|----------|-------:|------------|
+|   1 | a,b      |   1.50 | 2024-01-02 |
+|   2 | NULL     |  -0.05 | NULL       |
+|   3 | say \"hi\" | 100.00 | 1999-12-31 |
+";
+    assert_eq!(select_all("markdown"), expected);
+    let pipes = ok(&["--format", "markdown", "-c", "SELECT 'a|b' AS x"], "");
+    assert_eq!(pipes, "| x    |\n|------|\n| a\\|b |\n");
+}
+
+#[test]
+fn mode_command_takes_the_new_formats() {
+    let out = ok(
+        &["-q"],
+        ".mode jsonl\nSELECT 1 AS a;\n.mode markdown\nSELECT 2 AS b;\n.mode\n",
+    );
+    assert_eq!(
+        out,
+        "{\"a\":1}\n|   b |\n|----:|\n|   2 |\nmode is markdown\n"
+    );
+}
+
+#[test]
+fn output_option_writes_a_file() {
+    let dir = TempDir::new();
+    let file = dir.path("out.csv");
+    let out = ok(
+        &[
+            "--format",
+            "csv",
+            "-o",
+            file.to_str().unwrap(),
+            "-c",
+            "SELECT 1 AS a; SELECT 2 AS b",
+        ],
+        "",
+    );
+    assert_eq!(out, "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "a\n1\nb\n2\n");
+    let bad = grizzly(&["-o", "/no/such/dir/out.csv", "-c", "SELECT 1"], "");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("cannot write"), "{}", stderr(&bad));
+}
+
+#[test]
+fn output_command_switches_between_file_and_stdout() {
+    let dir = TempDir::new();
+    let file = dir.path("part.txt");
+    let input = format!(
+        "SELECT 1 AS a;\n.output {}\nSELECT 2 AS b;\n.output\nSELECT 3 AS c;\n",
+        file.display()
+    );
+    assert_eq!(ok(&["-q", "--format", "csv"], &input), "a\n1\nc\n3\n");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "b\n2\n");
+}
+
+#[test]
+fn database_option() {
+    let dir = TempDir::new();
+    let db = dir.path("d.griz");
+    let db = db.to_str().unwrap();
+    ok(&["-d", db, "-c", "CREATE TABLE x (a INTEGER)"], "");
+    assert_eq!(
+        ok(
+            &["--database", db, "--format", "csv", "-c", "SHOW TABLES"],
+            ""
+        ),
+        "name\nx\n"
+    );
+    let both = grizzly(&["-d", db, db, "-c", "SELECT 1"], "");
+    assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn jit_option() {
+    let sql = format!("{SETUP} SELECT sum(id) AS s FROM t WHERE id > 1;");
+    for mode in ["off", "auto", "always", "verify"] {
+        let out = ok(&["-q", "--jit", mode, "--format", "csv", "-c", &sql], "");
+        assert_eq!(out, "s\n5\n", "--jit {mode}");
+    }
+    let out = ok(&["-q", "--jit", "always", "-c", ".settings"], "");
+    assert!(out.contains("jit                  always\n"), "{out}");
+    let bad = grizzly(&["--jit", "sometimes", "-c", "SELECT 1"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("always"), "{}", stderr(&bad));
+}
+
+#[test]
+fn timer_tells_compiled_from_interpreted() {
+    let sql = format!("{SETUP} SELECT sum(id) AS s FROM t WHERE id > 1;");
+    let compiled = ok(&["-q", "--timer", "--jit", "always", "-c", &sql], "");
+    assert!(compiled.contains("Run Time: "), "{compiled}");
+    assert!(compiled.contains(" (compiled)\n"), "{compiled}");
+    let interpreted = ok(&["-q", "--timer", "--jit", "off", "-c", &sql], "");
+    assert!(interpreted.contains(" (interpreted)\n"), "{interpreted}");
+    // Statements without a query plan get no tier.
+    let ddl = ok(&["--timer", "-c", "CREATE TABLE x (a INTEGER)"], "");
+    assert!(
+        ddl.starts_with("OK\nRun Time: ") && ddl.ends_with(" ms\n"),
+        "{ddl}"
+    );
+}
+
+#[test]
+fn threads_and_memory_limit_are_validated_and_recorded() {
+    for bad in ["0", "many", "5000", "1.5"] {
+        let output = grizzly(&["--threads", bad, "-c", "SELECT 1"], "");
+        assert_eq!(output.status.code(), Some(2), "--threads {bad}");
+        assert!(
+            stderr(&output).contains("thread count"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let bad = grizzly(&["--memory-limit", "lots", "-c", "SELECT 1"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("invalid size"), "{}", stderr(&bad));
+    let out = ok(
+        &[
+            "--threads",
+            "4",
+            "--memory-limit",
+            "4GiB",
+            "-c",
+            ".settings",
+        ],
+        "",
+    );
+    assert!(out.contains("threads              4 "), "{out}");
+    assert!(
+        out.contains("memory_limit         4 GiB (advisory)"),
+        "{out}"
+    );
+    let help = ok(&["--help"], "");
+    assert!(help.contains("one thread"), "{help}");
+    assert!(help.contains("Advisory"), "{help}");
+}
+
+#[test]
+fn verbose_reports_settings_on_stderr() {
+    let output = grizzly(
+        &[
+            "--verbose",
+            "--jit",
+            "off",
+            "--format",
+            "csv",
+            "-c",
+            "SELECT 1 AS a",
+        ],
+        "",
+    );
+    assert!(output.status.success());
+    assert_eq!(stdout(&output), "a\n1\n");
+    let err = stderr(&output);
+    assert!(err.contains("grizzly: no config file"), "{err}");
+    assert!(err.contains("grizzly: jit = off"), "{err}");
+}
+
+#[test]
+fn config_show_set_reset() {
+    let dir = TempDir::new();
+    let file = dir.path("conf/grizzly.toml");
+    let path = file.to_str().unwrap();
+    let show = ok(&["config", "--config", path], "");
+    assert!(
+        show.starts_with(&format!("# {path} (not created yet)\n")),
+        "{show}"
+    );
+    assert!(show.contains("# jit = auto (default)\n"), "{show}");
+
+    let set = ok(
+        &[
+            "config",
+            "--config",
+            path,
+            "--set",
+            "jit=always",
+            "--set",
+            "format=csv",
+            "--set",
+            "memory_limit=512MB",
+            "--set",
+            "banner=false",
+        ],
+        "",
+    );
+    assert_eq!(set, format!("Wrote {path}\n"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "jit = \"always\"\nformat = \"csv\"\nmemory_limit = \"512MB\"\nbanner = false\n"
+    );
+    let show = ok(&["config", "--config", path, "--show"], "");
+    let expected = format!(
+        "# {path}
+jit = \"always\"
+# jit_threshold = 2 (default)
+format = \"csv\"
+# timer = false (default)
+# threads = 1 (default)
+memory_limit = \"512MB\"
+# query_cache_entries = 256 (default)
+# query_cache_bytes = 64MiB (default)
+# history = true (default)
+banner = false
+"
+    );
+    assert_eq!(show, expected);
+
+    // The config applies at startup: the format, and jit through SET.
+    assert_eq!(ok(&["--config", path, "-c", "SELECT 1 AS a"], ""), "a\n1\n");
+    let settings = ok(&["--config", path, "-c", ".settings"], "");
+    assert!(
+        settings.contains("jit                  always"),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("memory_limit         488.3 MiB"),
+        "{settings}"
+    );
+    // The command line wins over the file.
+    assert_eq!(
+        ok(
+            &["--config", path, "--format", "jsonl", "-c", "SELECT 1 AS a"],
+            ""
+        ),
+        "{\"a\":1}\n"
+    );
+
+    assert_eq!(
+        ok(
+            &["config", "--config", path, "--reset", "jit", "format"],
+            ""
+        ),
+        format!("Wrote {path}\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "memory_limit = \"512MB\"\nbanner = false\n"
+    );
+    assert_eq!(
+        ok(&["config", "--config", path, "--reset"], ""),
+        format!("Removed {path}\n")
+    );
+    assert!(!file.exists());
+}
+
+#[test]
+fn config_rejects_unknown_keys_and_bad_values() {
+    let dir = TempDir::new();
+    let file = dir.path("c.toml");
+    let path = file.to_str().unwrap();
+    let cases = [
+        ("colour=red", "unknown config key \"colour\""),
+        ("jit=fast", "allowed: off, auto, always, verify"),
+        ("format=xml", "allowed: table, csv, json, jsonl, markdown"),
+        ("timer=maybe", "allowed: true, false"),
+        ("threads=0", "a whole number >= 1"),
+        ("query_cache_bytes=big", "a size such as 512MB or 4GiB"),
+        ("jit", "expected KEY=VALUE"),
+    ];
+    for (pair, message) in cases {
+        let output = grizzly(&["config", "--config", path, "--set", pair], "");
+        assert_eq!(output.status.code(), Some(1), "{pair}");
+        assert!(
+            stderr(&output).contains(message),
+            "{pair}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(!file.exists());
+
+    // A bad file stops the tool, naming the file and the key.
+    std::fs::write(&file, "jit = \"fast\"\n").unwrap();
+    let output = grizzly(&["--config", path, "-c", "SELECT 1"], "");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains(path) && err.contains("\"jit\""), "{err}");
+    std::fs::write(&file, "[section]\nx = 1\n").unwrap();
+    let output = grizzly(&["--config", path, "-c", "SELECT 1"], "");
+    assert!(stderr(&output).contains("unknown config key \"section\""));
+
+    // A --config file that does not exist is an error, unlike a missing default file.
+    let missing = dir.path("missing.toml");
+    let output = grizzly(
+        &["--config", missing.to_str().unwrap(), "-c", "SELECT 1"],
+        "",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("does not exist"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn config_engine_settings_are_applied_with_set() {
+    let dir = TempDir::new();
+    let file = dir.path("c.toml");
+    let path = file.to_str().unwrap();
+    ok(
+        &[
+            "config",
+            "--config",
+            path,
+            "--set",
+            "jit_threshold=7",
+            "--set",
+            "query_cache_entries=9",
+            "--set",
+            "query_cache_bytes=1MiB",
+        ],
+        "",
+    );
+    let out = ok(&["--config", path, "--verbose", "-c", ".settings"], "");
+    assert!(out.contains("jit_threshold        7\n"), "{out}");
+    assert!(out.contains("query_cache_entries  9\n"), "{out}");
+    assert!(out.contains("query_cache_bytes    1048576\n"), "{out}");
+}
+
+/// Runs the shell in a pseudo-terminal (util-linux `script`), typing `lines` one at a time;
+/// `None` where `script` is missing.
+fn shell(args: &str, lines: &[&str]) -> Option<String> {
+    if !Path::new("/usr/bin/script").exists() || cfg!(not(target_os = "linux")) {
+        eprintln!("skipped: no /usr/bin/script");
+        return None;
+    }
+    let home = TempDir::new();
+    let mut child = Command::new("/usr/bin/script")
+        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        .env("HOME", &home.0)
+        .env("XDG_CONFIG_HOME", no_config_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        std::thread::sleep(Duration::from_millis(300));
+        writeln!(stdin, "{line}").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stdout(&output));
+    Some(stdout(&output))
+}
+
+#[test]
+fn shell_banner() {
+    let Some(out) = shell("", &[".exit"]) else {
+        return;
+    };
+    let banner = format!("Grizzly {} (in-memory database", env!("CARGO_PKG_VERSION"));
+    assert!(out.contains(&banner), "{out}");
+    assert!(out.contains("Enter .help for help."), "{out}");
+    let Some(out) = shell("--no-banner", &[".exit"]) else {
+        return;
+    };
+    assert!(!out.contains("Grizzly"), "{out}");
+}
+
+#[test]
+fn shell_tab_completion_and_timer() {
+    let Some(out) = shell(
+        "-q --jit always",
+        &[
+            "CREATE TABLE birds (wingspan INTEGER, name VARCHAR);",
+            "INSERT INTO birds VALUES (25, 'swift');",
+            ".timer on",
+            // Tab completes the table, then (with the table now in the line) the column.
+            "SELECT sum(wing\t) FROM bi\t;",
+            "SELECT na\t FROM birds WHERE wingspan > 1;",
+            "EXIT",
+        ],
+    ) else {
+        return;
+    };
+    assert!(out.contains("SELECT sum(wingspan) FROM birds"), "{out}");
+    assert!(out.contains("│ swift   │"), "{out}");
+    assert!(out.contains("│     25 │"), "{out}");
+    assert!(out.contains("(compiled)"), "{out}");
 }

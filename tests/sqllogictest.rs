@@ -64,7 +64,7 @@ fn returns_rows(sql: &str) -> bool {
         .next()
         .unwrap_or("");
     [
-        "select", "with", "values", "show", "describe", "explain", "table",
+        "select", "with", "values", "show", "describe", "explain", "table", "pragma",
     ]
     .iter()
     .any(|k| first.eq_ignore_ascii_case(k))

@@ -380,6 +380,8 @@ impl AggPipeline {
                         VectorData::I64(v.into())
                     }
                 }
+                // Never compiled (translate reports them Unsupported).
+                _ => return Ok(None),
             };
             out.push(Vector {
                 ty: a.ty,

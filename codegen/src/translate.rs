@@ -395,6 +395,7 @@ impl<'f> Translator<'f> {
                     offset += 8;
                     offset - 8
                 }
+                f => return unsupported(format!("aggregate {f:?}")),
             };
             if let Some(t) = arg_ty {
                 if !matches!(t.physical(), PhysicalType::I32 | PhysicalType::I64) {
@@ -456,6 +457,7 @@ impl<'f> Translator<'f> {
                         b.ins().select(better, v, acc)
                     });
                 }
+                f => return unsupported(format!("aggregate {f:?}")),
             }
         }
         Ok(())

@@ -243,6 +243,43 @@ impl Printer {
                 s
             }
             LogicalPlan::Distinct { .. } => "Distinct".to_string(),
+            LogicalPlan::Window { functions, .. } => {
+                let items: Vec<String> = functions
+                    .iter()
+                    .map(|(w, f)| {
+                        let args: Vec<String> = w.args.iter().map(|e| fx.expr(e)).collect();
+                        let mut s = format!("{:?}({}) OVER (", w.func, args.join(", "));
+                        if !w.partition_by.is_empty() {
+                            let ps: Vec<String> =
+                                w.partition_by.iter().map(|e| fx.expr(e)).collect();
+                            let _ = write!(s, "PARTITION BY {}", ps.join(", "));
+                        }
+                        if !w.order_by.is_empty() {
+                            let ks: Vec<String> = w
+                                .order_by
+                                .iter()
+                                .map(|k| {
+                                    format!(
+                                        "{} {}",
+                                        fx.expr(&k.expr),
+                                        if k.ascending { "ASC" } else { "DESC" }
+                                    )
+                                })
+                                .collect();
+                            if !w.partition_by.is_empty() {
+                                s.push(' ');
+                            }
+                            let _ = write!(s, "ORDER BY {}", ks.join(", "));
+                        }
+                        if let Some(fr) = &w.frame {
+                            let _ = write!(s, " {:?} {:?} TO {:?}", fr.units, fr.start, fr.end);
+                        }
+                        let _ = write!(s, ") AS {}", f.name);
+                        s
+                    })
+                    .collect();
+                format!("Window: {}", items.join(", "))
+            }
             LogicalPlan::SetOp {
                 op, all, fields, ..
             } => {
@@ -423,8 +460,17 @@ impl<'p> ExprFmt<'_, 'p> {
             AggFunc::Avg => "avg",
             AggFunc::Min => "min",
             AggFunc::Max => "max",
+            AggFunc::VarSamp => "var_samp",
+            AggFunc::VarPop => "var_pop",
+            AggFunc::StddevSamp => "stddev_samp",
+            AggFunc::StddevPop => "stddev_pop",
+            AggFunc::StringAgg => "string_agg",
+            AggFunc::QuantileCont => "quantile_cont",
         };
-        let arg = a.arg.as_ref().map_or(String::new(), |x| self.expr(x));
+        let mut arg = a.arg.as_ref().map_or(String::new(), |x| self.expr(x));
+        for p in &a.params {
+            arg.push_str(&format!(", {p}"));
+        }
         format!("{name}({}{arg})", if a.distinct { "DISTINCT " } else { "" })
     }
 }
@@ -446,6 +492,7 @@ fn func_name(f: ScalarFunc) -> &'static str {
         ScalarFunc::Extract(_) => "extract",
         ScalarFunc::DateAddDays => "date_add_days",
         ScalarFunc::DateAddMonths => "date_add_months",
+        ScalarFunc::RegexpMatches => "regexp_matches",
     }
 }
 

@@ -194,6 +194,10 @@ pub enum ScalarFunc {
     DateAddDays,
     /// `date + n months` (args: DATE, INTEGER), clamping the day to the month's end.
     DateAddMonths,
+    /// `regexp_matches(s, pattern)` (args: VARCHAR, VARCHAR) → BOOLEAN: whether the regular
+    /// expression (Rust `regex` syntax, RE2-like) matches anywhere in `s` (DuckDB semantics).
+    /// An invalid pattern is an error.
+    RegexpMatches,
 }
 
 impl Expr {

@@ -57,6 +57,20 @@ pub enum AggFunc {
     /// `min(x)` / `max(x)`: the input type; NULL for no non-NULL input.
     Min,
     Max,
+    /// `var_samp(x)` / `variance(x)`, `var_pop(x)`, `stddev_samp(x)` / `stddev(x)`,
+    /// `stddev_pop(x)`: DOUBLE over numeric input (computed in f64); NULL for no non-NULL
+    /// input, and the sample variants are NULL for a single value.
+    VarSamp,
+    VarPop,
+    StddevSamp,
+    StddevPop,
+    /// `string_agg(x, sep)`: VARCHAR, the non-NULL values in input order separated by
+    /// `params[0]` (a VARCHAR constant); NULL for no non-NULL input.
+    StringAgg,
+    /// `quantile_cont(x, f)` / `median(x)` (f = 0.5) / `percentile_cont(f) WITHIN GROUP
+    /// (ORDER BY x)`: DOUBLE, linear interpolation between the closest ranks of the non-NULL
+    /// values; `params[0]` is `f` as a DOUBLE in [0, 1]. NULL for no non-NULL input.
+    QuantileCont,
 }
 
 /// An aggregate call: `func([DISTINCT] arg)`.
@@ -69,6 +83,8 @@ pub struct AggregateCall {
     pub distinct: bool,
     /// Result type.
     pub ty: DataType,
+    /// Constant parameters of some functions (see [`AggFunc`]); empty for most.
+    pub params: Vec<crate::types::Value>,
 }
 
 /// A logical operator. Every variant produces the fields listed by [`LogicalPlan::fields`].
@@ -140,6 +156,108 @@ pub enum LogicalPlan {
         right: Box<LogicalPlan>,
         fields: Vec<Field>,
     },
+    /// Window functions over `input`'s rows (a breaker): output is the input fields then one
+    /// field per function, for each input row (row order unspecified).
+    Window {
+        input: Box<LogicalPlan>,
+        functions: Vec<(WindowCall, Field)>,
+    },
+}
+
+/// A window function (see [`WindowCall`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WindowFunc {
+    /// `row_number()`: 1, 2, ... in partition order. BIGINT.
+    RowNumber,
+    /// `rank()`: 1 + rows before the current row's peer group. BIGINT.
+    Rank,
+    /// `dense_rank()`: 1 + peer groups before the current one. BIGINT.
+    DenseRank,
+    /// `lag(x [, offset [, default]])`: x at `offset` (default 1) rows before the current row
+    /// in the partition, else `default` (NULL if absent). Args: x, offset (BIGINT), default
+    /// (x's type).
+    Lag,
+    /// `lead(...)`: as `Lag`, after the current row.
+    Lead,
+    /// `first_value(x)` / `last_value(x)`: x at the first / last row of the frame.
+    FirstValue,
+    LastValue,
+    /// An aggregate over the frame (`args` empty for `CountStar`). Result types as for
+    /// [`AggregateCall`]; DISTINCT is not supported.
+    Agg(AggFunc),
+}
+
+/// Units of a window frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameUnits {
+    /// Offsets count rows.
+    Rows,
+    /// `CURRENT ROW` means the current row's peer group (rows with equal ORDER BY keys).
+    Range,
+}
+
+/// One end of a window frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameBound {
+    UnboundedPreceding,
+    /// `n PRECEDING`: n rows (ROWS), or rows whose ORDER BY key is within n of the current
+    /// row's (RANGE over one integer or decimal key; n in the key's scaled units).
+    Preceding(u64),
+    CurrentRow,
+    /// `n FOLLOWING`, as `Preceding`.
+    Following(u64),
+    UnboundedFollowing,
+}
+
+/// `ROWS|RANGE BETWEEN start AND end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Frame {
+    pub units: FrameUnits,
+    pub start: FrameBound,
+    pub end: FrameBound,
+}
+
+/// A window function call: `func(args) OVER (PARTITION BY ... ORDER BY ... frame)`.
+/// `frame: None` is the default frame: with ORDER BY, RANGE BETWEEN UNBOUNDED PRECEDING AND
+/// CURRENT ROW (the current row's peers included); without, the whole partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    pub func: WindowFunc,
+    pub args: Vec<Expr>,
+    pub partition_by: Vec<Expr>,
+    pub order_by: Vec<SortKey>,
+    pub frame: Option<Frame>,
+}
+
+impl WindowCall {
+    /// Every expression of the call (arguments, partition keys, order keys).
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.args
+            .iter()
+            .chain(&self.partition_by)
+            .chain(self.order_by.iter().map(|k| &k.expr))
+    }
+
+    /// Rebuilds the call with each expression replaced by `f(expr)`.
+    pub fn try_map_exprs<E>(
+        mut self,
+        f: &mut dyn FnMut(Expr) -> Result<Expr, E>,
+    ) -> Result<WindowCall, E> {
+        self.args = self
+            .args
+            .into_iter()
+            .map(&mut *f)
+            .collect::<Result<_, E>>()?;
+        self.partition_by = self
+            .partition_by
+            .into_iter()
+            .map(&mut *f)
+            .collect::<Result<_, E>>()?;
+        for k in &mut self.order_by {
+            k.expr = f(std::mem::replace(&mut k.expr, Expr::boolean(false)))?;
+        }
+        Ok(self)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,6 +280,11 @@ impl LogicalPlan {
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::Distinct { input } => input.fields(),
             LogicalPlan::Project { exprs, .. } => exprs.iter().map(|(_, f)| f.clone()).collect(),
+            LogicalPlan::Window { input, functions } => {
+                let mut fields = input.fields();
+                fields.extend(functions.iter().map(|(_, f)| f.clone()));
+                fields
+            }
             LogicalPlan::Aggregate {
                 group_by,
                 aggregates,
@@ -237,6 +360,10 @@ impl LogicalPlan {
                 offset,
             },
             LogicalPlan::Distinct { input } => LogicalPlan::Distinct { input: bx(input)? },
+            LogicalPlan::Window { input, functions } => LogicalPlan::Window {
+                input: bx(input)?,
+                functions,
+            },
             LogicalPlan::Join {
                 left,
                 right,
@@ -350,6 +477,13 @@ impl LogicalPlan {
                     })
                     .collect::<Result<_, E>>()?,
             },
+            LogicalPlan::Window { input, functions } => LogicalPlan::Window {
+                input,
+                functions: functions
+                    .into_iter()
+                    .map(|(c, fl)| Ok((c.try_map_exprs(&mut *f)?, fl)))
+                    .collect::<Result<_, E>>()?,
+            },
             other @ (LogicalPlan::Limit { .. }
             | LogicalPlan::Distinct { .. }
             | LogicalPlan::SetOp { .. }) => other,
@@ -384,6 +518,9 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Sort { keys, .. } => keys.iter().for_each(|k| f(&k.expr)),
+            LogicalPlan::Window { functions, .. } => {
+                functions.iter().flat_map(|(c, _)| c.exprs()).for_each(f)
+            }
             LogicalPlan::Limit { .. }
             | LogicalPlan::Distinct { .. }
             | LogicalPlan::SetOp { .. } => {}
@@ -413,7 +550,8 @@ impl LogicalPlan {
             | LogicalPlan::Aggregate { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
-            | LogicalPlan::Distinct { input } => vec![input],
+            | LogicalPlan::Distinct { input }
+            | LogicalPlan::Window { input, .. } => vec![input],
             LogicalPlan::Join { left, right, .. } | LogicalPlan::SetOp { left, right, .. } => {
                 vec![left, right]
             }

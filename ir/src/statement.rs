@@ -85,6 +85,22 @@ pub enum Statement {
         name: String,
         value: String,
     },
+    /// `VACUUM`: compact the file.
+    Vacuum,
+    /// `PRAGMA name` (no value): `integrity_check`, `database_info`, `clear_query_cache`.
+    Pragma {
+        name: String,
+    },
+    /// `BACKUP TO 'path'`: a consistent copy of the database in a new file.
+    Backup {
+        path: String,
+    },
+    /// `RESTORE FROM 'path'`: replace the database's contents with a backup's.
+    Restore {
+        path: String,
+    },
+    /// `SHOW DATABASES`.
+    ShowDatabases,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +109,20 @@ pub enum RewriteKind {
     Delete,
 }
 
+/// The file format of COPY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CopyFormat {
+    #[default]
+    Csv,
+    /// JSON lines (one object per line, keyed by column name); reading also accepts one JSON
+    /// array of objects.
+    Json,
+}
+
 /// Options of COPY. Defaults: CSV, no header, delimiter `,`, quote `"`, NULL written as empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CopyOptions {
+    pub format: CopyFormat,
     pub header: bool,
     pub delimiter: u8,
     pub quote: u8,
@@ -106,6 +133,7 @@ pub struct CopyOptions {
 impl Default for CopyOptions {
     fn default() -> Self {
         CopyOptions {
+            format: CopyFormat::Csv,
             header: false,
             delimiter: b',',
             quote: b'"',

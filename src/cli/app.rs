@@ -2,10 +2,11 @@
 
 use crate::cli::args::{Args, Command, Generate};
 use crate::cli::error::{Error, Result};
+use crate::cli::output::Format;
 use crate::cli::session::{guarded, Session, Settings};
-use crate::cli::{batch, demo, generate, server, shell};
+use crate::cli::{batch, config, demo, generate, server, shell};
 use clap::Parser;
-use grizzly::Database;
+use grizzly::{Database, JitMode};
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -26,37 +27,99 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Picks the mode: a subcommand (`server`, then data movement, then `config`), else batch
+/// (`-c`, `-f`, piped input), else the shell.
 fn run(args: Args) -> Result<()> {
     match &args.command {
+        Some(Command::Server(args)) => return server::run(args),
+        // Subcommands that move data (import, export) go here, before `config`.
+        Some(Command::Config(args)) => return config::run(args),
         Some(Command::Generate(Generate::Tpch(tpch))) => return generate::run(tpch),
         Some(Command::Demo(demo)) => return demo::run(demo),
-        Some(Command::Server(args)) => return server::run(args),
         None => {}
     }
-    let db = open_database(args.database.as_deref())?;
+    let verbose = |message: &str| {
+        if args.verbose {
+            eprintln!("grizzly: {message}");
+        }
+    };
+    let (config_path, config) = config::load(args.config.as_deref())?;
+    match &config_path {
+        Some(path) => verbose(&format!("config file {}", path.display())),
+        None => verbose("no config file"),
+    }
+
+    let db = open_database(args.database())?;
+    match args.database() {
+        Some(path) => verbose(&format!("database {}", path.display())),
+        None => verbose("in-memory database"),
+    }
+    // The config's engine settings, then the command line's.
+    for sql in config.sql_statements() {
+        verbose(&sql);
+        guarded(|| db.execute(&sql))?;
+    }
+    if let Some(mode) = &args.jit {
+        let mode = JitMode::parse(mode).expect("clap checked the mode");
+        verbose(&format!("jit = {mode}"));
+        db.set_jit(mode);
+    }
+    let threads = args.threads.or(config.number("threads")).unwrap_or(1);
+    if threads > 1 {
+        verbose(&format!(
+            "threads = {threads} recorded; Grizzly runs each query on one thread"
+        ));
+    }
+    let memory_limit = args.memory_limit.or(config.number("memory_limit"));
+    if let Some(bytes) = memory_limit {
+        verbose(&format!(
+            "memory limit {} recorded (advisory, not enforced)",
+            grizzly::config::format_size(bytes)
+        ));
+    }
+
     let interactive = args.sql.is_none() && args.file.is_none() && io::stdin().is_terminal();
+    let format = match args.format {
+        Some(format) => format,
+        None => config
+            .text("format")
+            .and_then(Format::parse)
+            .unwrap_or(Format::Table),
+    };
     let settings = Settings {
-        format: args.format,
-        timer: args.timer,
+        format,
+        timer: args.timer || config.bool("timer").unwrap_or(false),
         quiet: args.quiet,
         max_rows: interactive.then_some(SHELL_MAX_ROWS),
+        fit_terminal: interactive,
+        threads,
+        memory_limit,
     };
     let mut session = Session::new(db, settings);
+    if let Some(path) = &args.output {
+        session.set_output(Some(path))?;
+        verbose(&format!("results go to {}", path.display()));
+    }
     if let Some(sql) = &args.sql {
         batch::run_text(&mut session, sql)?;
     } else if let Some(file) = &args.file {
         batch::run_file(&mut session, file)?;
     } else if interactive {
-        let banner = if args.quiet {
-            String::new()
+        let show_banner = !args.quiet && !args.no_banner && config.bool("banner").unwrap_or(true);
+        let banner = if show_banner {
+            banner(args.database())
         } else {
-            banner(args.database.as_deref())
+            String::new()
         };
-        shell::run(&mut session, &banner)?;
+        shell::run(
+            &mut session,
+            &banner,
+            config.bool("history").unwrap_or(true),
+        )?;
     } else {
         batch::run_stdin(&mut session)?;
     }
-    Ok(())
+    session.flush()
 }
 
 /// Opens the database file, or an in-memory database without one.
@@ -69,12 +132,11 @@ pub fn open_database(path: Option<&Path>) -> Result<Database> {
 
 fn banner(path: Option<&Path>) -> String {
     let database = match path {
-        Some(path) => format!("Database: {}", path.display()),
-        None => "Connected to a temporary in-memory database: pass a file name to keep your data."
-            .to_string(),
+        Some(path) => path.display().to_string(),
+        None => "in-memory database: pass a file name to keep your data".to_string(),
     };
     format!(
-        "Grizzly {}: an embedded columnar SQL database.\n{database}\nEnter .help for help.",
+        "Grizzly {} ({database}). Enter .help for help.",
         env!("CARGO_PKG_VERSION")
     )
 }

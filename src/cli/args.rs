@@ -11,7 +11,10 @@ const LONG_ABOUT: &str = "\
 Grizzly: an embedded columnar SQL database whose hot queries compile to native code.
 
 Without -c or -f, grizzly opens an interactive shell when standard input is a terminal, and
-otherwise runs the SQL it reads from standard input. Enter .help in the shell for its commands.";
+otherwise runs the SQL it reads from standard input. Enter .help in the shell for its commands.
+
+Settings come from the defaults, then the config file (see `grizzly config --help`), then
+the options given here.";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -19,6 +22,8 @@ Examples:
   grizzly shop.griz                             Open (or create) shop.griz in the shell
   grizzly shop.griz -c 'SELECT count(*) FROM orders'
   grizzly shop.griz --format csv -f report.sql > report.csv
+  grizzly -d shop.griz --format markdown -o report.md -c 'SELECT * FROM orders LIMIT 5'
+  grizzly config --set jit=always --set format=jsonl
   echo 'SELECT 42;' | grizzly
   grizzly generate tpch --sf 1 tpch.griz
   grizzly server shop.griz --port 5433 --http-port 8080   Then: psql -h 127.0.0.1 -p 5433";
@@ -37,6 +42,15 @@ pub struct Args {
     #[arg(value_name = "DB")]
     pub database: Option<PathBuf>,
 
+    /// Database file (the same as giving it as DB)
+    #[arg(
+        short = 'd',
+        long = "database",
+        value_name = "FILE",
+        conflicts_with = "database"
+    )]
+    pub database_file: Option<PathBuf>,
+
     /// Run SQL (one or more statements separated by ';') and exit
     #[arg(
         short = 'c',
@@ -50,20 +64,55 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// How results are printed
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = Format::Table)]
-    pub format: Format,
+    /// How results are printed [default: table, or the config file's format]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
 
-    /// Print the run time after each statement
+    /// Write results to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the run time after each statement, and whether a query ran compiled
     #[arg(short = 't', long)]
     pub timer: bool,
 
     /// Print nothing for statements without rows, and no shell banner
-    #[arg(short = 'q', long)]
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Say on standard error which config file and settings are used
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// Config file [default: $XDG_CONFIG_HOME/grizzly/config.toml or ~/.config/grizzly/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Execution mode: off (interpreter only), auto (compile hot queries), always, verify
+    #[arg(long, value_name = "MODE", value_parser = ["off", "auto", "always", "verify"])]
+    pub jit: Option<String>,
+
+    /// Worker threads (at least 1). Recorded only: Grizzly runs each query on one thread today
+    #[arg(long, value_name = "N", value_parser = threads)]
+    pub threads: Option<u64>,
+
+    /// Memory limit such as 512MB or 4GiB. Advisory: recorded, not enforced
+    #[arg(long, value_name = "SIZE", value_parser = memory_limit)]
+    pub memory_limit: Option<u64>,
+
+    /// Do not print the shell's banner
+    #[arg(long)]
+    pub no_banner: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Args {
+    /// The database file, given as DB or with --database.
+    pub fn database(&self) -> Option<&std::path::Path> {
+        self.database.as_deref().or(self.database_file.as_deref())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +126,49 @@ pub enum Command {
 
     /// Serve a database to PostgreSQL clients (psql, drivers) and over HTTP
     Server(ServerArgs),
+
+    /// Show or change the config file
+    #[command(after_help = CONFIG_HELP)]
+    Config(ConfigArgs),
+}
+
+const CONFIG_HELP: &str = "\
+Keys:
+  jit                  off | auto | always | verify             (SET jit)
+  jit_threshold        runs before auto compiles, >= 1          (SET jit_threshold)
+  format               table | csv | json | jsonl | markdown
+  timer                true | false
+  threads              >= 1 (recorded only: queries run on one thread)
+  memory_limit         a size such as 4GiB (advisory, not enforced)
+  query_cache_entries  >= 1                                     (SET query_cache_entries)
+  query_cache_bytes    a size such as 64MiB                     (SET query_cache_bytes)
+  history              true | false (the shell's ~/.grizzly_history)
+  banner               true | false (the shell's banner)
+
+Examples:
+  grizzly config --show
+  grizzly config --set jit=always --set timer=true
+  grizzly config --reset jit
+  grizzly config --config ./grizzly.toml --set format=csv";
+
+#[derive(Debug, ClapArgs)]
+#[command(group(clap::ArgGroup::new("action").args(["show", "set", "reset"])))]
+pub struct ConfigArgs {
+    /// Print every key with its value (the default action)
+    #[arg(long)]
+    pub show: bool,
+
+    /// Set KEY to VALUE in the file, creating it (repeatable)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Remove the KEYs from the file, or every key without any
+    #[arg(long, value_name = "KEY", num_args = 0..)]
+    pub reset: Option<Vec<String>>,
+
+    /// Config file [default: $XDG_CONFIG_HOME/grizzly/config.toml or ~/.config/grizzly/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +232,21 @@ pub struct ServerArgs {
     /// Seconds running queries get to finish on SIGTERM or Ctrl-C
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub shutdown_timeout: u64,
+}
+
+/// `--threads`: a whole number from 1 to 1024.
+fn threads(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a thread count (a whole number from 1 to 1024)"
+        )),
+    }
+}
+
+/// `--memory-limit`: a size.
+fn memory_limit(text: &str) -> Result<u64, String> {
+    grizzly::config::parse_size(text)
 }
 
 /// A positive, finite scale factor.

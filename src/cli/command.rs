@@ -24,6 +24,10 @@ pub enum Command {
     Read(PathBuf),
     /// Show the query cache (`SELECT * FROM grizzly_query_cache`).
     Cache,
+    /// Send results to a file, or back to standard output when `None`.
+    Output(Option<PathBuf>),
+    /// Show the settings.
+    Settings,
 }
 
 pub const HELP: &str = "\
@@ -32,17 +36,37 @@ pub const HELP: &str = "\
 .tables                List the tables (SHOW TABLES)
 .schema [TABLE]        Show the columns of TABLE, or of every table
 .describe TABLE        Show the columns of TABLE (DESCRIBE TABLE)
-.timer on|off          Print the run time after each statement
-.mode table|csv|json   Choose how results are printed
+.timer on|off          Print the run time after each statement (and the tier of queries)
+.mode FORMAT           Print results as table, csv, json, jsonl or markdown
+.output [FILE]         Write results to FILE, or to the screen again without FILE
 .read FILE             Run the statements in FILE
 .cache                 Show the query cache (SELECT * FROM grizzly_query_cache)
+.settings              Show the settings (change the engine's with SET name = value)
 
 SQL statements end with ';' and may span several lines. In the shell, commands also work
-without their leading dot; Ctrl-C clears the current input.";
+without their leading dot, Ctrl-C clears the current input, and Tab completes keywords,
+table names and column names.";
 
 /// Names of the commands, for recognizing them without a dot in the shell.
 const NAMES: &[&str] = &[
     "help", "exit", "quit", "tables", "schema", "describe", "timer", "mode", "read", "cache",
+    "output", "settings",
+];
+
+/// Dot commands, for completion.
+pub const DOT_COMMANDS: &[&str] = &[
+    ".cache",
+    ".describe",
+    ".exit",
+    ".help",
+    ".mode",
+    ".output",
+    ".quit",
+    ".read",
+    ".schema",
+    ".settings",
+    ".tables",
+    ".timer",
 ];
 
 /// Parses a command line, with or without its leading dot. A trailing `;` is ignored.
@@ -67,6 +91,11 @@ pub fn parse(line: &str) -> Result<Command> {
         "exit" | "quit" | "q" => no_args(Command::Exit),
         "tables" => no_args(Command::Tables),
         "cache" => no_args(Command::Cache),
+        "settings" | "show" => no_args(Command::Settings),
+        "output" => match unquote(rest) {
+            "" | "stdout" => Ok(Command::Output(None)),
+            path => Ok(Command::Output(Some(PathBuf::from(path)))),
+        },
         "schema" | "describe" => match args.len() {
             0 if name == "schema" => Ok(Command::Schema(None)),
             1 => Ok(Command::Schema(Some(args[0].to_string()))),
@@ -85,9 +114,9 @@ pub fn parse(line: &str) -> Result<Command> {
             [] => Ok(Command::Mode(None)),
             [arg] => match Format::parse(arg) {
                 Some(format) => Ok(Command::Mode(Some(format))),
-                None => usage_err!("unknown mode '{arg}': use table, csv or json"),
+                None => usage_err!("unknown mode '{arg}': use table, csv, json, jsonl or markdown"),
             },
-            _ => usage_err!("usage: .mode table|csv|json"),
+            _ => usage_err!("usage: .mode table|csv|json|jsonl|markdown"),
         },
         "read" => match unquote(rest) {
             "" => usage_err!("usage: .read FILE"),
@@ -144,6 +173,20 @@ mod tests {
             parse(".read 'my file.sql'").unwrap(),
             Command::Read("my file.sql".into())
         );
+        assert_eq!(
+            parse(".mode jsonl").unwrap(),
+            Command::Mode(Some(Format::Jsonl))
+        );
+        assert_eq!(
+            parse(".mode markdown").unwrap(),
+            Command::Mode(Some(Format::Markdown))
+        );
+        assert_eq!(
+            parse(".output out.csv").unwrap(),
+            Command::Output(Some("out.csv".into()))
+        );
+        assert_eq!(parse(".output").unwrap(), Command::Output(None));
+        assert_eq!(parse(".settings").unwrap(), Command::Settings);
         assert!(parse(".mode xml").is_err());
         assert!(parse(".frobnicate").is_err());
         assert!(parse(".describe").is_err());

@@ -37,6 +37,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         timer: true,
         quiet: true,
         max_rows: Some(40),
+        ..Settings::default()
     };
     let mut session = Session::new(db.clone(), settings);
 

@@ -1,7 +1,8 @@
 //! The `grizzly` command-line tool.
 //!
 //! [`main`] (in [`app`]) parses the arguments ([`args`]) and picks a mode: the interactive
-//! [`shell`], [`batch`] (`-c`, `-f`, piped input), or a subcommand ([`generate`], [`demo`]).
+//! [`shell`], [`batch`] (`-c`, `-f`, piped input), or a subcommand ([`generate`], [`demo`],
+//! [`server`], [`config`]). [`complete`] is the shell's tab completion.
 //! Every mode runs statements through a [`session::Session`], which prints results in one of
 //! the [`output`] formats; [`split`] cuts input into statements and [`command`] parses dot
 //! commands.
@@ -10,6 +11,8 @@ mod app;
 mod args;
 mod batch;
 mod command;
+mod complete;
+mod config;
 mod demo;
 mod error;
 mod generate;

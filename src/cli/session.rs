@@ -7,8 +7,9 @@ use crate::cli::error::{usage_err, Error, Result};
 use crate::cli::output::{self, Format};
 use crate::cli::split::first_keyword;
 use grizzly::{Database, QueryResult, Value};
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// `.read` files may read files, up to this depth (a file reading itself stops here).
@@ -24,6 +25,26 @@ pub struct Settings {
     pub quiet: bool,
     /// Most rows a table shows; `None` shows all.
     pub max_rows: Option<usize>,
+    /// Narrow wide tables to the terminal's width (when results go to a terminal).
+    pub fit_terminal: bool,
+    /// `--threads`: recorded, not used (queries run on one thread).
+    pub threads: u64,
+    /// `--memory-limit` in bytes: advisory, recorded only.
+    pub memory_limit: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            format: Format::Table,
+            timer: false,
+            quiet: false,
+            max_rows: None,
+            fit_terminal: false,
+            threads: 1,
+            memory_limit: None,
+        }
+    }
 }
 
 /// Whether the caller should keep reading input.
@@ -36,7 +57,9 @@ pub enum Flow {
 pub struct Session {
     db: Database,
     pub settings: Settings,
-    out: BufWriter<Stdout>,
+    out: BufWriter<Box<dyn Write>>,
+    /// Where results go (`-o`, `.output`); `None` for standard output.
+    output: Option<PathBuf>,
     read_depth: usize,
 }
 
@@ -64,20 +87,55 @@ impl Session {
         Session {
             db,
             settings,
-            out: BufWriter::new(io::stdout()),
+            out: BufWriter::new(Box::new(io::stdout())),
+            output: None,
             read_depth: 0,
         }
     }
 
+    /// The session's database.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Sends results to the file at `path` (created or truncated), or back to standard output.
+    pub fn set_output(&mut self, path: Option<&Path>) -> Result<()> {
+        self.flush()?;
+        let sink: Box<dyn Write> = match path {
+            Some(path) => Box::new(
+                std::fs::File::create(path)
+                    .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?,
+            ),
+            None => Box::new(io::stdout()),
+        };
+        self.out = BufWriter::new(sink);
+        self.output = path.map(Path::to_path_buf);
+        Ok(())
+    }
+
     /// Runs one statement and prints its result (and run time, with the timer on).
     pub fn run_statement(&mut self, sql: &str) -> Result<()> {
+        // With the timer on, note the query cache's compiled runs of this query's shape to
+        // tell afterwards which tier ran it.
+        let tier_probe = (self.settings.timer && is_query(sql))
+            .then(|| self.compiled_runs(sql))
+            .flatten();
         let start = Instant::now();
         match kind(sql) {
             Kind::Rows => {
                 let result = guarded(|| self.db.query(sql))?;
                 let elapsed = start.elapsed();
                 self.print_result(&result)?;
-                self.print_time(elapsed)?;
+                // Not in the cache (`jit = off` skips it): interpreted.
+                let tier = tier_probe.map(|(fingerprint, before)| {
+                    let after = self.compiled_runs_of(fingerprint).unwrap_or(0);
+                    if after > before.unwrap_or(0) {
+                        "compiled"
+                    } else {
+                        "interpreted"
+                    }
+                });
+                self.print_time_tier(elapsed, tier)?;
             }
             Kind::Count => {
                 let count = guarded(|| self.db.execute(sql))?;
@@ -94,6 +152,21 @@ impl Session {
             }
         }
         self.flush()
+    }
+
+    /// The fingerprint of a query and its compiled runs so far (`None` if not cached yet);
+    /// `None` if the query has no fingerprint.
+    fn compiled_runs(&self, sql: &str) -> Option<(grizzly::Fingerprint, Option<u64>)> {
+        let (fingerprint, _) = guarded(|| self.db.fingerprint(sql)).ok()?;
+        Some((fingerprint, self.compiled_runs_of(fingerprint)))
+    }
+
+    fn compiled_runs_of(&self, fingerprint: grizzly::Fingerprint) -> Option<u64> {
+        self.db
+            .query_cache()
+            .into_iter()
+            .find(|e| e.fingerprint == fingerprint)
+            .map(|e| e.cache_hits)
     }
 
     /// Carries out a dot command.
@@ -121,6 +194,8 @@ impl Session {
             }
             Command::Mode(Some(format)) => self.settings.format = format,
             Command::Mode(None) => writeln!(self.out, "mode is {}", self.settings.format.name())?,
+            Command::Output(path) => self.set_output(path.as_deref())?,
+            Command::Settings => self.print_settings()?,
             Command::Read(path) => {
                 if self.read_depth >= MAX_READ_DEPTH {
                     return usage_err!(".read nested more than {MAX_READ_DEPTH} deep");
@@ -141,7 +216,63 @@ impl Session {
             return self.print_status("OK");
         }
         let max_rows = self.settings.max_rows;
-        output::write_result(&mut self.out, self.settings.format, result, max_rows)?;
+        let max_width = self.max_width();
+        output::write_result(
+            &mut self.out,
+            self.settings.format,
+            result,
+            max_rows,
+            max_width,
+        )?;
+        Ok(())
+    }
+
+    /// The terminal's width, when tables should fit it.
+    fn max_width(&self) -> Option<usize> {
+        if !self.settings.fit_terminal || self.output.is_some() || !io::stdout().is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size()
+            .map(|(w, _)| usize::from(w.0))
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+            .filter(|&w| w > 0)
+    }
+
+    /// `.settings`: the tool's settings and the engine's.
+    fn print_settings(&mut self) -> Result<()> {
+        let output = match &self.output {
+            Some(path) => path.display().to_string(),
+            None => "stdout".to_string(),
+        };
+        let memory = match self.settings.memory_limit {
+            Some(bytes) => format!("{} (advisory)", grizzly::config::format_size(bytes)),
+            None => "none".to_string(),
+        };
+        let engine =
+            |name: &str, default: String| -> String { self.db.setting(name).unwrap_or(default) };
+        let lines = [
+            ("format", self.settings.format.name().to_string()),
+            ("timer", on_off(self.settings.timer).to_string()),
+            ("output", output),
+            (
+                "threads",
+                format!("{} (queries run on one thread)", self.settings.threads),
+            ),
+            ("memory_limit", memory),
+            ("jit", self.db.jit().name().to_string()),
+            ("jit_threshold", engine("jit_threshold", "2".into())),
+            (
+                "query_cache_entries",
+                engine("query_cache_entries", "256".into()),
+            ),
+            (
+                "query_cache_bytes",
+                engine("query_cache_bytes", (64u64 << 20).to_string()),
+            ),
+        ];
+        for (name, value) in lines {
+            writeln!(self.out, "{name:<20} {value}")?;
+        }
         Ok(())
     }
 
@@ -154,8 +285,14 @@ impl Session {
     }
 
     fn print_time(&mut self, elapsed: Duration) -> Result<()> {
+        self.print_time_tier(elapsed, None)
+    }
+
+    /// `Run Time: 1.2 ms`, with ` (compiled)` or ` (interpreted)` when the tier is known.
+    fn print_time_tier(&mut self, elapsed: Duration, tier: Option<&str>) -> Result<()> {
         if self.settings.timer {
-            writeln!(self.out, "Run Time: {}", format_duration(elapsed))?;
+            let tier = tier.map(|t| format!(" ({t})")).unwrap_or_default();
+            writeln!(self.out, "Run Time: {}{tier}", format_duration(elapsed))?;
         }
         Ok(())
     }
@@ -169,6 +306,22 @@ impl Session {
         self.out.flush()?;
         Ok(())
     }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// Whether `sql` is a query the query cache knows (not SHOW, DESCRIBE or EXPLAIN).
+fn is_query(sql: &str) -> bool {
+    matches!(
+        first_keyword(sql).as_str(),
+        "select" | "with" | "values" | "table" | "from"
+    )
 }
 
 /// Runs a database call, turning a panic (a bug) into an error so the shell survives it.

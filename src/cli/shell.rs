@@ -1,14 +1,19 @@
 //! The interactive shell: reads lines with rustyline until a statement ends with `;`, runs
-//! the complete statements, and keeps going after errors.
+//! the complete statements, and keeps going after errors. Tab completes names
+//! ([`complete`](crate::cli::complete)).
 
-use crate::cli::command;
+use crate::cli::command::{self, Command};
+use crate::cli::complete::SqlHelper;
 use crate::cli::error::{Error, Result};
 use crate::cli::report;
 use crate::cli::session::{Flow, Session};
-use crate::cli::split::{self, Piece};
+use crate::cli::split::{self, first_keyword, Piece};
 use rustyline::error::ReadlineError;
-use rustyline::{Config, DefaultEditor};
+use rustyline::history::DefaultHistory;
+use rustyline::{CompletionType, Config, Editor};
 use std::path::PathBuf;
+
+type ShellEditor = Editor<SqlHelper, DefaultHistory>;
 
 const PROMPT: &str = "grizzly> ";
 const CONTINUATION: &str = "   ...> ";
@@ -16,22 +21,25 @@ const HISTORY_FILE: &str = ".grizzly_history";
 const HISTORY_SIZE: usize = 1000;
 
 /// Runs the shell until `.exit` or Ctrl-D. Errors in statements are printed, not returned;
-/// only a failing terminal or standard output ends the shell with an error.
-pub fn run(session: &mut Session, banner: &str) -> Result<()> {
+/// only a failing terminal or standard output ends the shell with an error. The banner (if
+/// not empty) goes to the terminal even when results go to a file; `keep_history` saves
+/// entered lines in `~/.grizzly_history`.
+pub fn run(session: &mut Session, banner: &str, keep_history: bool) -> Result<()> {
     let config = Config::builder()
         .max_history_size(HISTORY_SIZE)
         .map_err(terminal_error)?
         .auto_add_history(false)
+        .completion_type(CompletionType::List)
         .build();
-    let mut editor = DefaultEditor::with_config(config).map_err(terminal_error)?;
-    let history = history_path();
+    let mut editor: ShellEditor = Editor::with_config(config).map_err(terminal_error)?;
+    editor.set_helper(Some(SqlHelper::new(session.db().clone())));
+    let history = if keep_history { history_path() } else { None };
     if let Some(path) = &history {
         // A missing or unreadable history file just means no history.
         let _ = editor.load_history(path);
     }
     if !banner.is_empty() {
-        writeln!(session.out(), "{banner}")?;
-        session.flush()?;
+        println!("{banner}");
     }
 
     // Text of a statement still missing its `;`.
@@ -57,6 +65,9 @@ pub fn run(session: &mut Session, banner: &str) -> Result<()> {
             }
             if let Some(parsed) = command::parse_shell(&line) {
                 remember(&mut editor, history.as_ref(), &line);
+                if matches!(parsed, Ok(Command::Read(_))) {
+                    invalidate(&editor);
+                }
                 match parsed.and_then(|cmd| session.run_command(cmd)) {
                     Ok(Flow::Exit) => break,
                     Ok(Flow::Continue) => {}
@@ -77,6 +88,9 @@ pub fn run(session: &mut Session, banner: &str) -> Result<()> {
         remember(&mut editor, history.as_ref(), buffer.trim_end());
         for piece in &scanned.pieces {
             if let Piece::Statement(sql) = piece {
+                if changes_names(sql) {
+                    invalidate(&editor);
+                }
                 if let Err(e) = session.run_statement(sql) {
                     // Later statements of the same input usually depend on this one.
                     report(session, e)?;
@@ -92,8 +106,34 @@ pub fn run(session: &mut Session, banner: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a statement may change table or column names (so cached completions go).
+fn changes_names(sql: &str) -> bool {
+    !matches!(
+        first_keyword(sql).as_str(),
+        "select"
+            | "with"
+            | "values"
+            | "table"
+            | "from"
+            | "show"
+            | "describe"
+            | "desc"
+            | "explain"
+            | "insert"
+            | "update"
+            | "delete"
+            | "set"
+    )
+}
+
+fn invalidate(editor: &ShellEditor) {
+    if let Some(helper) = editor.helper() {
+        helper.invalidate();
+    }
+}
+
 /// Adds an entry to the history and appends it to the history file, if there is one.
-fn remember(editor: &mut DefaultEditor, path: Option<&PathBuf>, entry: &str) {
+fn remember(editor: &mut ShellEditor, path: Option<&PathBuf>, entry: &str) {
     // History is a convenience: a full disk or read-only home must not stop the shell.
     let _ = editor.add_history_entry(entry);
     if let Some(path) = path {

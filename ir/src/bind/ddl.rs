@@ -134,6 +134,30 @@ impl Binder<'_> {
                     .join(", ");
                 Ok(Statement::Set { name, value })
             }
+            S::Vacuum(v) => {
+                if v.table_name.is_some() || v.full || v.sort_only || v.delete_only || v.reindex {
+                    return crate::unsupported!("VACUUM options (use plain VACUUM)");
+                }
+                Ok(Statement::Vacuum)
+            }
+            S::Pragma {
+                name, value: None, ..
+            } => Ok(Statement::Pragma {
+                name: object_name(name)?,
+            }),
+            S::Pragma { name, .. } => crate::unsupported!("PRAGMA {name} with a value"),
+            S::ShowDatabases { show_options, .. } => {
+                if show_options.show_in.is_some() || show_options.filter_position.is_some() {
+                    return crate::unsupported!("SHOW DATABASES with filters");
+                }
+                Ok(Statement::ShowDatabases)
+            }
+            S::AttachDatabase { .. }
+            | S::AttachDuckDBDatabase { .. }
+            | S::DetachDuckDBDatabase { .. } => crate::unsupported!(
+                "ATTACH/DETACH DATABASE (attached databases are not supported yet; \
+                 use RESTORE FROM or open the file directly)"
+            ),
             other => crate::unsupported!("statement {}", statement_kind(other)),
         }
     }

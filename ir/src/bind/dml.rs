@@ -220,6 +220,7 @@ impl Binder<'_> {
                     arg: None,
                     distinct: false,
                     ty: DataType::Int64,
+                    params: Vec::new(),
                 },
                 count,
             )],
@@ -498,7 +499,11 @@ fn copy_options(
                 o.null = "\\N".into();
             }
         }
-        Some(f) => return crate::unsupported!("COPY format {f} (only csv and text)"),
+        Some("json") => o.format = crate::statement::CopyFormat::Json,
+        Some("parquet") => {
+            return crate::unsupported!("COPY format parquet (csv, text and json are)")
+        }
+        Some(f) => return crate::unsupported!("COPY format {f} (only csv, text and json)"),
     }
     Ok(o)
 }

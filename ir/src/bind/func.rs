@@ -6,14 +6,32 @@ use sqlparser::ast;
 use super::expr::ExprCtx;
 use super::{object_name, Binder};
 use crate::error::Result;
-use crate::expr::{Expr, ScalarFunc};
+use crate::expr::{BinaryOp, Expr, ScalarFunc};
 use crate::optimize::eval;
 use crate::plan::{AggFunc, AggregateCall};
 use crate::types::{DataType, Value, DECIMAL_MAX_PRECISION};
 
 /// Whether `name` (lower case) is an aggregate function.
 pub(crate) fn is_aggregate(name: &str) -> bool {
-    matches!(name, "count" | "sum" | "avg" | "min" | "max")
+    matches!(
+        name,
+        "count"
+            | "sum"
+            | "avg"
+            | "min"
+            | "max"
+            | "stddev"
+            | "stddev_samp"
+            | "stddev_pop"
+            | "variance"
+            | "var_samp"
+            | "var_pop"
+            | "string_agg"
+            | "median"
+            | "quantile_cont"
+            | "quantile"
+            | "percentile_cont"
+    )
 }
 
 impl Binder<'_> {
@@ -22,11 +40,17 @@ impl Binder<'_> {
         if f.over.is_some() {
             return crate::unsupported!("window functions ({name} ... OVER)");
         }
-        if f.filter.is_some() {
-            return crate::unsupported!("FILTER clause on {name}");
-        }
-        if !f.within_group.is_empty() {
-            return crate::unsupported!("WITHIN GROUP on {name}");
+        if !is_aggregate(&name) {
+            if f.filter.is_some() {
+                return crate::bind_err!(
+                    "FILTER specified, but {name} is not an aggregate function"
+                );
+            }
+            if !f.within_group.is_empty() {
+                return crate::bind_err!(
+                    "WITHIN GROUP specified, but {name} is not an aggregate function"
+                );
+            }
         }
         if f.null_treatment.is_some() {
             return crate::unsupported!("IGNORE/RESPECT NULLS on {name}");
@@ -41,7 +65,9 @@ impl Binder<'_> {
             }
             ast::FunctionArguments::List(list) => {
                 if let Some(c) = list.clauses.first() {
-                    return crate::unsupported!("{name}(... {c})");
+                    return crate::unsupported!(
+                        "{name}(... {c}) (ORDER BY inside an aggregate call)"
+                    );
                 }
                 let mut args = Vec::with_capacity(list.args.len());
                 for a in &list.args {
@@ -59,8 +85,18 @@ impl Binder<'_> {
                 )
             }
         };
+        if name == "grouping" {
+            return grouping(&args, cx);
+        }
         if is_aggregate(&name) {
-            return self.bind_aggregate(&name, distinct, &args, cx);
+            return self.bind_aggregate(
+                &name,
+                distinct,
+                &args,
+                f.filter.as_deref(),
+                &f.within_group,
+                cx,
+            );
         }
         if distinct {
             return crate::bind_err!("DISTINCT specified, but {name} is not an aggregate function");
@@ -80,23 +116,30 @@ impl Binder<'_> {
         name: &str,
         distinct: bool,
         args: &[&ast::FunctionArgExpr],
+        filter: Option<&ast::Expr>,
+        within_group: &[ast::OrderByExpr],
         cx: &mut ExprCtx,
     ) -> Result<Expr> {
         if cx.aggs.is_none() {
             return crate::bind_err!("aggregate functions are not allowed in {}", cx.clause);
         }
-        let (func, arg) = match (name, args) {
-            ("count", [ast::FunctionArgExpr::Wildcard]) => {
-                if distinct {
-                    return crate::bind_err!("count(DISTINCT *) is not allowed");
-                }
-                (AggFunc::CountStar, None)
-            }
-            (_, [ast::FunctionArgExpr::Expr(e)]) => {
-                let mut inner = ExprCtx {
-                    scope: cx.scope,
-                    aggs: None,
-                    clause: "aggregate function arguments (aggregate calls cannot be nested)",
+        let star = matches!(args, [ast::FunctionArgExpr::Wildcard]);
+        if star && name != "count" {
+            return crate::bind_err!("{name}(*) is not allowed");
+        }
+        if star && distinct {
+            return crate::bind_err!("count(DISTINCT *) is not allowed");
+        }
+        let mut bound = Vec::with_capacity(args.len());
+        let mut inner = ExprCtx {
+            scope: cx.scope,
+            aggs: None,
+            clause: "aggregate function arguments (aggregate calls cannot be nested)",
+        };
+        if !star {
+            for a in args {
+                let ast::FunctionArgExpr::Expr(e) = a else {
+                    return crate::bind_err!("{name}(*) is not allowed");
                 };
                 let arg = self.bind_expr(e, &mut inner)?;
                 let arg = self.settle(arg);
@@ -105,6 +148,23 @@ impl Binder<'_> {
                 } else {
                     arg
                 };
+                bound.push(arg);
+            }
+        }
+        if !within_group.is_empty() && name != "percentile_cont" {
+            return crate::unsupported!("WITHIN GROUP on {name}");
+        }
+        let one_arg = |bound: &mut Vec<Expr>| -> Result<Expr> {
+            if bound.len() != 1 {
+                return crate::bind_err!("function {name} takes exactly one argument");
+            }
+            Ok(bound.remove(0))
+        };
+        let mut params = Vec::new();
+        let (func, arg) = match name {
+            "count" if star => (AggFunc::CountStar, None),
+            "count" | "sum" | "avg" | "min" | "max" => {
+                let arg = one_arg(&mut bound)?;
                 let func = match name {
                     "count" => AggFunc::Count,
                     "sum" => AggFunc::Sum,
@@ -114,7 +174,101 @@ impl Binder<'_> {
                 };
                 (func, Some(arg))
             }
-            _ => return crate::bind_err!("function {name} takes exactly one argument"),
+            "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
+                let arg = one_arg(&mut bound)?;
+                let arg = self.float_agg_arg(arg, name)?;
+                let func = match name {
+                    "stddev" | "stddev_samp" => AggFunc::StddevSamp,
+                    "stddev_pop" => AggFunc::StddevPop,
+                    "variance" | "var_samp" => AggFunc::VarSamp,
+                    _ => AggFunc::VarPop,
+                };
+                (func, Some(arg))
+            }
+            "string_agg" => {
+                if bound.len() != 2 {
+                    return crate::bind_err!(
+                        "function string_agg takes 2 arguments (value, separator)"
+                    );
+                }
+                let sep = bound.pop().expect("two arguments");
+                let x = bound.pop().expect("two arguments");
+                let x = if x.data_type() == DataType::Varchar {
+                    x
+                } else {
+                    self.cast(x, DataType::Varchar)
+                };
+                let sep = match sep.as_literal() {
+                    Some(Value::Varchar(s)) => s.clone(),
+                    Some(Value::Null) => String::new(),
+                    _ => return crate::unsupported!("string_agg with a non-constant separator"),
+                };
+                params.push(Value::Varchar(sep));
+                (AggFunc::StringAgg, Some(x))
+            }
+            "median" => {
+                let arg = one_arg(&mut bound)?;
+                params.push(Value::Float64(0.5));
+                (AggFunc::QuantileCont, Some(self.float_agg_arg(arg, name)?))
+            }
+            "quantile_cont" | "quantile" => {
+                if bound.len() != 2 {
+                    return crate::bind_err!("function {name} takes 2 arguments (value, fraction)");
+                }
+                let f = bound.pop().expect("two arguments");
+                let x = bound.pop().expect("two arguments");
+                params.push(Value::Float64(quantile_fraction(&f, name)?));
+                (AggFunc::QuantileCont, Some(self.float_agg_arg(x, name)?))
+            }
+            "percentile_cont" => {
+                let [key] = within_group else {
+                    return crate::bind_err!(
+                        "percentile_cont needs WITHIN GROUP (ORDER BY x) with exactly one key"
+                    );
+                };
+                if bound.len() != 1 {
+                    return crate::bind_err!(
+                        "function percentile_cont takes 1 argument (fraction)"
+                    );
+                }
+                let mut fr = quantile_fraction(&bound[0], name)?;
+                if matches!(key.options.sort, Some(ast::OrderBySort::Desc)) {
+                    fr = 1.0 - fr;
+                }
+                let x = self.bind_expr(&key.expr, &mut inner)?;
+                let x = self.settle(x);
+                params.push(Value::Float64(fr));
+                (AggFunc::QuantileCont, Some(self.float_agg_arg(x, name)?))
+            }
+            _ => return crate::unsupported!("aggregate function {name}"),
+        };
+        let (func, arg) = match filter {
+            None => (func, arg),
+            Some(p) => {
+                let mut fcx = ExprCtx {
+                    scope: cx.scope,
+                    aggs: None,
+                    clause: "FILTER (aggregate calls cannot be nested)",
+                };
+                let pred = self.bind_condition(p, &mut fcx)?;
+                // `agg(x) FILTER (WHERE p)` is `agg(CASE WHEN p THEN x END)`: every aggregate
+                // but count(*) skips NULL inputs.
+                let (func, x) = match (func, arg) {
+                    (AggFunc::CountStar, _) => (
+                        AggFunc::Count,
+                        Expr::literal(Value::Int32(1), DataType::Int32),
+                    ),
+                    (f, Some(x)) => (f, x),
+                    (_, None) => unreachable!("only count(*) has no argument"),
+                };
+                let ty = x.data_type();
+                let case = Expr::Case {
+                    whens: vec![(pred, x)],
+                    else_: None,
+                    ty,
+                };
+                (func, Some(case))
+            }
         };
         let arg_ty = arg.as_ref().map(Expr::data_type);
         let ty = match (func, arg_ty) {
@@ -127,6 +281,15 @@ impl Binder<'_> {
             (AggFunc::Sum, Some(DataType::Float64)) => DataType::Float64,
             (AggFunc::Avg, Some(t)) if t.is_numeric() => DataType::Float64,
             (AggFunc::Min | AggFunc::Max, Some(t)) => t,
+            (
+                AggFunc::VarSamp
+                | AggFunc::VarPop
+                | AggFunc::StddevSamp
+                | AggFunc::StddevPop
+                | AggFunc::QuantileCont,
+                Some(DataType::Float64),
+            ) => DataType::Float64,
+            (AggFunc::StringAgg, Some(DataType::Varchar)) => DataType::Varchar,
             (_, t) => {
                 let t = t.map_or("*".to_string(), |t| t.to_string());
                 return crate::type_err!("function {name}({t}) does not exist");
@@ -138,6 +301,7 @@ impl Binder<'_> {
             arg,
             distinct,
             ty,
+            params,
         };
         let aggs = cx.aggs.as_deref_mut().expect("checked above");
         if let Some((_, f)) = aggs.iter().find(|(c, _)| *c == call) {
@@ -269,8 +433,174 @@ impl Binder<'_> {
                 };
                 self.extract(field, args.remove(1))
             }
+            "greatest" | "least" => {
+                arity(1..=usize::MAX, &args)?;
+                let (args, ty) = self.unify_all(args, name)?;
+                self.greatest_least(args, ty, name == "greatest")
+            }
+            "starts_with" => {
+                // substring(s, 1, length(prefix)) = prefix
+                arity(2..=2, &args)?;
+                let p = self.string_arg(args.pop().expect("two"), name)?;
+                let s = self.string_arg(args.pop().expect("two"), name)?;
+                let len = Expr::Function {
+                    func: ScalarFunc::Length,
+                    args: vec![p.clone()],
+                    ty: DataType::Int32,
+                };
+                let one = Expr::literal(Value::Int32(1), DataType::Int32);
+                let head = self.substring(s, one, Some(len))?;
+                self.bind_comparison(BinaryOp::Eq, head, p)
+            }
+            "date_trunc" => {
+                arity(2..=2, &args)?;
+                let unit = match args[0].as_literal() {
+                    Some(Value::Varchar(u)) => u.to_ascii_lowercase(),
+                    _ => return crate::unsupported!("date_trunc with a non-constant unit"),
+                };
+                let d = args.pop().expect("two");
+                let d = if self.is_unknown(&d) {
+                    self.coerce_to(d, DataType::Date)?
+                } else {
+                    d
+                };
+                if d.data_type() != DataType::Date {
+                    return crate::type_err!(
+                        "function date_trunc(varchar, {}) does not exist",
+                        d.data_type()
+                    );
+                }
+                self.date_trunc(&unit, d)
+            }
+            "current_date" => {
+                arity(0..=0, &args)?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let days = (now / 86_400) as i32;
+                Ok(Expr::literal(Value::Date(days), DataType::Date))
+            }
+            "regexp_matches" | "regexp_like" => {
+                if args.len() == 3 {
+                    return crate::unsupported!("{name} with options");
+                }
+                arity(2..=2, &args)?;
+                let p = self.string_arg(args.pop().expect("two"), name)?;
+                let s = self.string_arg(args.pop().expect("two"), name)?;
+                simple(ScalarFunc::RegexpMatches, vec![s, p], DataType::Boolean)
+            }
             _ => crate::bind_err!("function {name} does not exist"),
         }
+    }
+
+    /// `greatest(a, b, ...)` / `least(...)`, skipping NULLs (NULL only if all are NULL), as
+    /// `CASE WHEN a IS NOT NULL AND (b IS NULL OR a >= b) AND ... THEN a WHEN ... ELSE z END`.
+    fn greatest_least(&mut self, args: Vec<Expr>, ty: DataType, greatest: bool) -> Result<Expr> {
+        let n = args.len();
+        if n == 1 {
+            return Ok(args.into_iter().next().expect("one"));
+        }
+        let op = if greatest {
+            BinaryOp::GtEq
+        } else {
+            BinaryOp::LtEq
+        };
+        let mut whens = Vec::with_capacity(n - 1);
+        for i in 0..n - 1 {
+            let mut conds = vec![Expr::IsNull {
+                expr: Box::new(args[i].clone()),
+                negated: true,
+            }];
+            for (j, other) in args.iter().enumerate() {
+                if j == i {
+                    continue;
+                }
+                let cmp = self.bind_comparison(op, args[i].clone(), other.clone())?;
+                conds.push(Expr::Binary {
+                    op: BinaryOp::Or,
+                    left: Box::new(Expr::IsNull {
+                        expr: Box::new(other.clone()),
+                        negated: false,
+                    }),
+                    right: Box::new(cmp),
+                    ty: DataType::Boolean,
+                });
+            }
+            let cond = conds
+                .into_iter()
+                .reduce(|l, r| Expr::Binary {
+                    op: BinaryOp::And,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                    ty: DataType::Boolean,
+                })
+                .expect("non-empty");
+            whens.push((cond, args[i].clone()));
+        }
+        Ok(Expr::Case {
+            whens,
+            else_: Some(Box::new(args[n - 1].clone())),
+            ty,
+        })
+    }
+
+    /// `date_trunc(unit, date)` → DATE, from extract and day/month arithmetic.
+    fn date_trunc(&mut self, unit: &str, d: Expr) -> Result<Expr> {
+        use crate::date::DateField;
+        let int = |v: i32| Expr::literal(Value::Int32(v), DataType::Int32);
+        let add_days = |d: Expr, n: Expr| Expr::Function {
+            func: ScalarFunc::DateAddDays,
+            args: vec![d, n],
+            ty: DataType::Date,
+        };
+        let field = |b: &mut Self, f: DateField, d: Expr| -> Result<Expr> {
+            let x = b.extract(f, d)?;
+            Ok(b.cast(x, DataType::Int32))
+        };
+        match unit {
+            "day" | "days" => Ok(d),
+            "month" | "months" | "year" | "years" => {
+                let f = if unit.starts_with("month") {
+                    DateField::Day
+                } else {
+                    DateField::DayOfYear
+                };
+                let k = field(self, f, d.clone())?;
+                let back = self.bind_arith(BinaryOp::Sub, int(1), k)?;
+                Ok(add_days(d, back))
+            }
+            "quarter" | "quarters" => {
+                let month = self.date_trunc("month", d.clone())?;
+                let m = field(self, DateField::Month, d)?;
+                let m0 = self.bind_arith(BinaryOp::Sub, m, int(1))?;
+                let r = self.bind_arith(BinaryOp::Mod, m0, int(3))?;
+                let back = self.bind_arith(BinaryOp::Sub, int(0), r)?;
+                Ok(Expr::Function {
+                    func: ScalarFunc::DateAddMonths,
+                    args: vec![month, back],
+                    ty: DataType::Date,
+                })
+            }
+            "week" | "weeks" => {
+                // ISO weeks start on Monday; dow is 0 for Sunday.
+                let dow = field(self, DateField::DayOfWeek, d.clone())?;
+                let s = self.bind_arith(BinaryOp::Add, dow, int(6))?;
+                let r = self.bind_arith(BinaryOp::Mod, s, int(7))?;
+                let back = self.bind_arith(BinaryOp::Sub, int(0), r)?;
+                Ok(add_days(d, back))
+            }
+            u => crate::unsupported!("date_trunc unit '{u}'"),
+        }
+    }
+
+    /// A numeric aggregate argument, as DOUBLE.
+    fn float_agg_arg(&mut self, e: Expr, func: &str) -> Result<Expr> {
+        let e = self.numeric_arg(e, func)?;
+        Ok(if e.data_type() == DataType::Float64 {
+            e
+        } else {
+            self.cast(e, DataType::Float64)
+        })
     }
 
     fn numeric_arg(&mut self, e: Expr, func: &str) -> Result<Expr> {
@@ -284,4 +614,44 @@ impl Binder<'_> {
             t => crate::type_err!("function {func}({t}) does not exist"),
         }
     }
+}
+
+/// The constant fraction argument of a quantile aggregate, in [0, 1].
+fn quantile_fraction(e: &Expr, func: &str) -> Result<f64> {
+    let f = match e.as_literal() {
+        Some(Value::Int32(v)) => *v as f64,
+        Some(Value::Int64(v)) => *v as f64,
+        Some(Value::Float64(v)) => *v,
+        Some(Value::Decimal(v, s)) => *v as f64 / 10f64.powi(*s as i32),
+        Some(Value::Varchar(s)) => match s.trim().parse::<f64>() {
+            Ok(v) => v,
+            Err(_) => return crate::type_err!("{func}: invalid fraction '{s}'"),
+        },
+        _ => return crate::unsupported!("{func} with a non-constant fraction"),
+    };
+    if !(0.0..=1.0).contains(&f) {
+        return crate::bind_err!("{func}: fraction {f} is not between 0 and 1");
+    }
+    Ok(f)
+}
+
+/// `GROUPING(a, b, ...)`: INTEGER bit mask of the arguments absent from the current grouping
+/// set (the first argument is the most significant bit); 0 in a plain GROUP BY.
+fn grouping(args: &[&ast::FunctionArgExpr], cx: &ExprCtx) -> Result<Expr> {
+    if cx.aggs.is_none() {
+        return crate::bind_err!("GROUPING is not allowed in {}", cx.clause);
+    }
+    if args.is_empty() || args.len() > 31 {
+        return crate::bind_err!("GROUPING takes 1 to 31 arguments");
+    }
+    let absent = super::select::GROUPING_ABSENT.with(|g| g.borrow().clone());
+    let mut mask = 0i32;
+    for a in args {
+        let ast::FunctionArgExpr::Expr(e) = a else {
+            return crate::bind_err!("GROUPING(*) is not allowed");
+        };
+        let bit = absent.as_ref().is_some_and(|keys| keys.contains(e));
+        mask = (mask << 1) | i32::from(bit);
+    }
+    Ok(Expr::literal(Value::Int32(mask), DataType::Int32))
 }

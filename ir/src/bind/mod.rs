@@ -30,6 +30,7 @@ mod params;
 mod scope;
 mod select;
 mod unnest;
+mod window;
 
 use sqlparser::ast;
 

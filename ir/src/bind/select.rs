@@ -354,19 +354,100 @@ impl Binder<'_> {
         s: &ast::Select,
         order_by: Option<&ast::OrderBy>,
     ) -> Result<(LogicalPlan, usize)> {
+        match grouping_sets(s)? {
+            None => self.bind_select_block(s, order_by, &[]),
+            Some(sets) => self.bind_grouping_sets(s, order_by, &sets),
+        }
+    }
+
+    /// GROUP BY GROUPING SETS / ROLLUP / CUBE: the UNION ALL of one grouped SELECT per set,
+    /// each grouping by every key but with the keys absent from its set replaced by NULL.
+    fn bind_grouping_sets(
+        &mut self,
+        s: &ast::Select,
+        order_by: Option<&ast::OrderBy>,
+        sets: &[Vec<ast::Expr>],
+    ) -> Result<(LogicalPlan, usize)> {
+        if s.projection
+            .iter()
+            .any(|p| p.to_string().to_uppercase().contains(" OVER "))
+        {
+            return crate::unsupported!("window functions with GROUPING SETS / ROLLUP / CUBE");
+        }
+        let mut all_keys: Vec<ast::Expr> = Vec::new();
+        for e in sets.iter().flatten() {
+            if !all_keys.contains(e) {
+                all_keys.push(e.clone());
+            }
+        }
+        let mut flat = s.clone();
+        flat.group_by = ast::GroupByExpr::Expressions(all_keys.clone(), vec![]);
+        let distinct = matches!(flat.distinct, Some(ast::Distinct::Distinct));
+        if distinct {
+            flat.distinct = None;
+        }
+        let mut plan: Option<LogicalPlan> = None;
+        for set in sets {
+            let absent: Vec<ast::Expr> = all_keys
+                .iter()
+                .filter(|k| !set.contains(k))
+                .cloned()
+                .collect();
+            let prev = GROUPING_ABSENT.with(|g| g.replace(Some(absent.clone())));
+            let r = self.bind_select_block(&flat, None, &absent);
+            GROUPING_ABSENT.with(|g| *g.borrow_mut() = prev);
+            let (branch, visible) = r?;
+            let branch = self.drop_hidden(branch, visible);
+            plan = Some(match plan {
+                None => branch,
+                Some(l) => {
+                    self.bind_set_op(l, ast::SetOperator::Union, ast::SetQuantifier::All, branch)?
+                }
+            });
+        }
+        let Some(mut plan) = plan else {
+            return crate::internal_err!("no grouping sets");
+        };
+        if distinct {
+            plan = LogicalPlan::Distinct {
+                input: Box::new(plan),
+            };
+        }
+        if let Some(ob) = order_by {
+            plan = self.order_by_outputs(plan, ob)?;
+        }
+        let n = plan.fields().len();
+        Ok((plan, n))
+    }
+
+    /// Binds one SELECT block. `absent`: GROUP BY keys that output NULL (one grouping set of
+    /// GROUPING SETS / ROLLUP / CUBE).
+    fn bind_select_block(
+        &mut self,
+        s: &ast::Select,
+        order_by: Option<&ast::OrderBy>,
+        absent: &[ast::Expr],
+    ) -> Result<(LogicalPlan, usize)> {
         check_select_supported(s)?;
         let (mut plan, scope) = self.bind_from(&s.from)?;
+        // Window calls of the select list and ORDER BY become placeholder columns (window.rs).
+        let mut aggs: Vec<(AggregateCall, Field)> = Vec::new();
+        let (win_asts, mut windows) = self.bind_windows(s, order_by, &scope, &mut aggs)?;
+        let (order_by, wscope) = (win_asts.order_by(order_by), windows.scope(&scope));
         if let Some(w) = &s.selection {
             let pred = self.bind_condition(w, &mut ExprCtx::plain(&scope, "WHERE"))?;
             plan = self.unnest_filter(plan, pred)?;
         }
-        let items = expand_items(s, &scope)?;
+        let mut items = expand_items(s, &scope)?;
+        items
+            .iter_mut()
+            .for_each(|it| it.ast = it.ast.map(|a| win_asts.item(a)));
 
         // GROUP BY keys, bound against the FROM scope.
         let group_asts: &[ast::Expr] = match &s.group_by {
             ast::GroupByExpr::Expressions(exprs, modifiers) => {
                 if !modifiers.is_empty() {
-                    return crate::unsupported!("GROUP BY ROLLUP/CUBE/GROUPING SETS");
+                    return crate::unsupported!("GROUP BY ... WITH modifiers");
                 }
                 exprs
             }
@@ -379,16 +460,19 @@ impl Binder<'_> {
                 groups.push(bound);
             }
         }
+        let mut absent_keys: Vec<Expr> = Vec::new();
+        for g in absent {
+            absent_keys.push(self.bind_group_key(g, &items, &scope)?);
+        }
 
         // Select list, HAVING and ORDER BY may contain aggregates.
-        let mut aggs: Vec<(AggregateCall, Field)> = Vec::new();
         let mut exprs = Vec::with_capacity(items.len());
         for item in &items {
             let e = match (&item.bound, item.ast) {
                 (Some(b), _) => b.clone(),
                 (None, Some(a)) => {
                     let mut cx = ExprCtx {
-                        scope: &scope,
+                        scope: &wscope,
                         aggs: Some(&mut aggs),
                         clause: "SELECT",
                     };
@@ -416,7 +500,7 @@ impl Binder<'_> {
             };
             for o in list {
                 let (ascending, nulls_first) = sort_options(o)?;
-                let target = self.bind_sort_target(&o.expr, &items, &exprs, &scope, &mut aggs)?;
+                let target = self.bind_sort_target(&o.expr, &items, &exprs, &wscope, &mut aggs)?;
                 sort.push((target, ascending, nulls_first));
             }
         }
@@ -476,26 +560,66 @@ impl Binder<'_> {
             let fin = |e: Expr| finalize_agg_expr(e, &group_by, &out_ids, &scope);
             exprs = exprs.into_iter().map(fin).collect::<Result<_>>()?;
             having = having.map(fin).transpose()?;
+            windows.finalize(&fin)?;
             for (t, ..) in &mut sort {
                 if let SortTarget::Hidden(e) = t {
                     *e = fin(std::mem::replace(e, Expr::boolean(false)))?;
                 }
             }
             self.regroup_outer_refs(&group_by, &scope, &mut exprs, &mut having, &mut sort)?;
+            // Grouping sets: absent keys group as (and output) NULL.
+            for (g, f) in &mut group_by {
+                if absent_keys.contains(g) {
+                    *g = Expr::literal(Value::Null, f.ty);
+                    f.nullable = true;
+                }
+            }
+            let all_absent = !group_by.is_empty()
+                && group_by.iter().all(|(g, _)| {
+                    matches!(
+                        g,
+                        Expr::Literal {
+                            value: Value::Null,
+                            ..
+                        }
+                    )
+                })
+                && !absent_keys.is_empty();
             known = group_by
                 .iter()
                 .map(|(_, f)| (f.id, f.nullable))
                 .chain(aggs.iter().map(|(_, f)| (f.id, f.nullable)))
                 .collect();
-            plan = LogicalPlan::Aggregate {
-                input: Box::new(plan),
-                group_by,
-                aggregates: aggs,
-            };
+            if all_absent {
+                // The empty grouping set: one row even for empty input.
+                let mut outs: Vec<(Expr, Field)> = group_by
+                    .iter()
+                    .map(|(_, f)| (Expr::literal(Value::Null, f.ty), f.clone()))
+                    .collect();
+                outs.extend(
+                    aggs.iter()
+                        .map(|(_, f)| (Expr::column(f.id, f.ty), f.clone())),
+                );
+                plan = LogicalPlan::Project {
+                    input: Box::new(LogicalPlan::Aggregate {
+                        input: Box::new(plan),
+                        group_by: Vec::new(),
+                        aggregates: aggs,
+                    }),
+                    exprs: outs,
+                };
+            } else {
+                plan = LogicalPlan::Aggregate {
+                    input: Box::new(plan),
+                    group_by,
+                    aggregates: aggs,
+                };
+            }
             if let Some(h) = having {
                 plan = self.unnest_filter(plan, h)?;
             }
         }
+        plan = windows.plan(plan)?;
         // Correlated scalar subqueries of the select list and ORDER BY become left joins.
         if exprs.iter().any(has_correlated_subquery)
             || sort
@@ -720,6 +844,85 @@ impl Binder<'_> {
     }
 }
 
+thread_local! {
+    /// While binding one grouping set of GROUPING SETS / ROLLUP / CUBE: the GROUP BY keys
+    /// absent from it (for `GROUPING(...)`).
+    pub(crate) static GROUPING_ABSENT: std::cell::RefCell<Option<Vec<ast::Expr>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Most grouping sets one query may expand to.
+const MAX_GROUPING_SETS: usize = 256;
+
+/// The grouping sets of a GROUP BY with ROLLUP / CUBE / GROUPING SETS (None for a plain
+/// GROUP BY): the cross product of each item's sets, in PostgreSQL's order.
+fn grouping_sets(s: &ast::Select) -> Result<Option<Vec<Vec<ast::Expr>>>> {
+    let ast::GroupByExpr::Expressions(exprs, modifiers) = &s.group_by else {
+        return Ok(None);
+    };
+    let special = |e: &ast::Expr| {
+        matches!(
+            e,
+            ast::Expr::Rollup(_) | ast::Expr::Cube(_) | ast::Expr::GroupingSets(_)
+        )
+    };
+    if modifiers.is_empty() && !exprs.iter().any(special) {
+        return Ok(None);
+    }
+    let rollup = |elems: &[Vec<ast::Expr>]| -> Vec<Vec<ast::Expr>> {
+        (0..=elems.len())
+            .rev()
+            .map(|i| elems[..i].concat())
+            .collect()
+    };
+    let cube = |elems: &[Vec<ast::Expr>]| -> Result<Vec<Vec<ast::Expr>>> {
+        let n = elems.len();
+        if n > 8 {
+            return crate::unsupported!("CUBE of more than 8 elements");
+        }
+        Ok((0..1usize << n)
+            .rev()
+            .map(|mask| {
+                (0..n)
+                    .filter(|i| mask & (1 << (n - 1 - i)) != 0)
+                    .flat_map(|i| elems[i].iter().cloned())
+                    .collect()
+            })
+            .collect())
+    };
+    let mut sets: Vec<Vec<ast::Expr>> = vec![Vec::new()];
+    for e in exprs {
+        let options = match e {
+            ast::Expr::Rollup(elems) => rollup(elems),
+            ast::Expr::Cube(elems) => cube(elems)?,
+            ast::Expr::GroupingSets(g) => g.clone(),
+            other => vec![vec![other.clone()]],
+        };
+        let mut next = Vec::with_capacity(sets.len() * options.len());
+        for a in &sets {
+            for b in &options {
+                next.push([a.clone(), b.clone()].concat());
+            }
+        }
+        if next.len() > MAX_GROUPING_SETS {
+            return crate::unsupported!("more than {MAX_GROUPING_SETS} grouping sets");
+        }
+        sets = next;
+    }
+    for m in modifiers {
+        if exprs.iter().any(special) {
+            return crate::unsupported!("WITH {m} together with ROLLUP/CUBE/GROUPING SETS");
+        }
+        let elems: Vec<Vec<ast::Expr>> = exprs.iter().map(|e| vec![e.clone()]).collect();
+        sets = match m {
+            ast::GroupByWithModifier::Rollup => rollup(&elems),
+            ast::GroupByWithModifier::Cube => cube(&elems)?,
+            other => return crate::unsupported!("GROUP BY ... {other}"),
+        };
+    }
+    Ok(Some(sets))
+}
+
 fn check_select_supported(s: &ast::Select) -> Result<()> {
     let what = if s.top.is_some() {
         "TOP"
@@ -733,8 +936,6 @@ fn check_select_supported(s: &ast::Select) -> Result<()> {
         "CONNECT BY"
     } else if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
         "CLUSTER/DISTRIBUTE/SORT BY"
-    } else if !s.named_window.is_empty() {
-        "WINDOW"
     } else if s.qualify.is_some() {
         "QUALIFY"
     } else if s.value_table_mode.is_some() {

@@ -138,6 +138,10 @@ impl Canon {
                         None if a.func == AggFunc::CountStar => c.s("*"),
                         None => {}
                     }
+                    for p in &a.params {
+                        c.s(", ");
+                        c.s(&format!("{p:?}"));
+                    }
                     c.s(") AS ");
                     c.field(f);
                 });
@@ -173,6 +177,27 @@ impl Canon {
                 let _ = write!(self.text, "Limit({limit}, offset={offset}");
             }
             LogicalPlan::Distinct { .. } => self.s("Distinct("),
+            LogicalPlan::Window { functions, .. } => {
+                self.s("Window(");
+                self.list(functions, |c, (w, f)| {
+                    let _ = write!(c.text, "{:?}(", w.func);
+                    c.list(&w.args, |c, e| c.expr(e));
+                    c.s(" partition=");
+                    c.list(&w.partition_by, |c, e| c.expr(e));
+                    c.s(" order=");
+                    c.list(&w.order_by, |c, k| {
+                        c.expr(&k.expr);
+                        c.s(if k.ascending { " ASC" } else { " DESC" });
+                        c.s(if k.nulls_first {
+                            " NULLS FIRST"
+                        } else {
+                            " NULLS LAST"
+                        });
+                    });
+                    let _ = write!(c.text, " frame={:?}) AS ", w.frame);
+                    c.field(f);
+                });
+            }
             LogicalPlan::SetOp {
                 op, all, fields, ..
             } => {
@@ -476,6 +501,7 @@ fn func_name(f: ScalarFunc) -> &'static str {
         ScalarFunc::Extract(_) => "extract",
         ScalarFunc::DateAddDays => "date_add_days",
         ScalarFunc::DateAddMonths => "date_add_months",
+        ScalarFunc::RegexpMatches => "regexp_matches",
     }
 }
 
@@ -497,6 +523,12 @@ fn agg_name(f: AggFunc) -> &'static str {
         AggFunc::Avg => "avg",
         AggFunc::Min => "min",
         AggFunc::Max => "max",
+        AggFunc::VarSamp => "var_samp",
+        AggFunc::VarPop => "var_pop",
+        AggFunc::StddevSamp => "stddev_samp",
+        AggFunc::StddevPop => "stddev_pop",
+        AggFunc::StringAgg => "string_agg",
+        AggFunc::QuantileCont => "quantile_cont",
     }
 }
 

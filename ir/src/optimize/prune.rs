@@ -200,6 +200,25 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             limit,
             offset,
         },
+        LogicalPlan::Window { input, functions } => {
+            // Unused window functions go (they never change the row count).
+            let kept: Vec<_> = functions
+                .into_iter()
+                .filter(|(_, f)| required.contains(&f.id))
+                .collect();
+            let mut need = required.clone();
+            kept.iter()
+                .flat_map(|(w, _)| w.exprs())
+                .for_each(|e| add_refs(&mut need, e));
+            let input = prune(*input, &need);
+            if kept.is_empty() {
+                return input;
+            }
+            LogicalPlan::Window {
+                input: Box::new(input),
+                functions: kept,
+            }
+        }
         LogicalPlan::Distinct { input } => {
             let need = all_ids(&input);
             LogicalPlan::Distinct {

@@ -109,6 +109,43 @@ fn push(plan: LogicalPlan, preds: Vec<Expr>) -> LogicalPlan {
                 up,
             )
         }
+        LogicalPlan::Window { input, functions } => {
+            // Only conjuncts over columns every function partitions by may pass: they keep or
+            // drop whole partitions.
+            let mut keys: Option<HashSet<ColumnId>> = None;
+            for (w, _) in &functions {
+                let mine: HashSet<ColumnId> = w
+                    .partition_by
+                    .iter()
+                    .filter_map(|e| match e {
+                        Expr::Column { id, .. } => Some(*id),
+                        _ => None,
+                    })
+                    .collect();
+                keys = Some(match keys {
+                    None => mine,
+                    Some(k) => k.intersection(&mine).copied().collect(),
+                });
+            }
+            let keys = keys.unwrap_or_default();
+            let (mut down, mut up) = (Vec::new(), Vec::new());
+            for p in preds {
+                let r = refs(&p);
+                if !r.is_empty() && !p.has_subquery() && r.iter().all(|id| keys.contains(id)) {
+                    add_terms(&mut down, p);
+                } else {
+                    up.push(p);
+                }
+            }
+            let input = push(*input, down);
+            filter(
+                LogicalPlan::Window {
+                    input: Box::new(input),
+                    functions,
+                },
+                up,
+            )
+        }
         LogicalPlan::Sort { input, keys } => LogicalPlan::Sort {
             input: Box::new(push(*input, preds)),
             keys,

@@ -293,6 +293,16 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
             }
         }
         LogicalPlan::Sort { input, .. } => estimate(input, catalog),
+        LogicalPlan::Window { input, functions } => {
+            let mut e = estimate(input, catalog);
+            let rows = e.rows;
+            e.cols.extend(
+                functions
+                    .iter()
+                    .map(|(_, f)| (f.id, ColumnEstimate::unknown(rows))),
+            );
+            e
+        }
         LogicalPlan::Limit { input, limit, .. } => {
             let mut e = estimate(input, catalog);
             if let Some(l) = limit {

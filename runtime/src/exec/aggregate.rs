@@ -7,7 +7,7 @@
 use super::batch::{Batch, BATCH_SIZE};
 use super::expr::PhysExpr;
 use super::kernels;
-use super::keys::{hash_seed, hash_vector, str_at, HashIndex, KeyStore};
+use super::keys::{hash_seed, hash_vector, str_at, HashIndex, IntKeyIndex, KeyStore};
 use super::operator::{BoxOp, Operator};
 use crate::vector::{Bitmap, Vector, VectorData};
 use crate::{exec_err, Result};
@@ -20,6 +20,8 @@ pub struct AggSpec {
     pub arg: Option<PhysExpr>,
     pub distinct: bool,
     pub ty: DataType,
+    /// Constant parameters (see [`AggFunc`]).
+    pub params: Vec<grizzly_ir::Value>,
 }
 
 pub struct AggregateOp {
@@ -130,6 +132,8 @@ pub struct Groups {
     index: HashIndex,
     pub count: usize,
     hashes: Vec<u64>,
+    /// Fast path for integer keys (then `index` holds only keys with NULLs).
+    int: Option<IntKeyIndex>,
 }
 
 impl Groups {
@@ -139,6 +143,7 @@ impl Groups {
             index: HashIndex::with_capacity(1024),
             count: 0,
             hashes: Vec::new(),
+            int: None,
         }
     }
 
@@ -147,6 +152,12 @@ impl Groups {
         gids.clear();
         if let Some(radix) = dict_radix(keys) {
             return self.lookup_dict(keys, n, &radix, gids);
+        }
+        if IntKeyIndex::supports(keys) {
+            let mut int = self.int.take().unwrap_or_else(IntKeyIndex::new);
+            int.lookup(keys, n, gids, |i, null| self.int_fallback(keys, i, null));
+            self.int = Some(int);
+            return;
         }
         self.hashes.clear();
         self.hashes.extend(hash_seed(n));
@@ -158,6 +169,23 @@ impl Groups {
             let g = self.find_or_add(keys, i, h);
             gids.push(g);
         }
+    }
+
+    /// For [`IntKeyIndex::lookup`]: a new group for row `i`, or the group of a row with a
+    /// NULL key (`null`) through the general index.
+    fn int_fallback(&mut self, keys: &[Vector], i: usize, null: bool) -> u32 {
+        if null {
+            let mut one = hash_seed(1);
+            for k in keys {
+                hash_vector(k, Some(&[i as u32]), &mut one);
+            }
+            return self.find_or_add(keys, i, one[0]);
+        }
+        for (s, k) in self.stores.iter_mut().zip(keys) {
+            s.push(k, i);
+        }
+        self.count += 1;
+        (self.count - 1) as u32
     }
 
     fn find_or_add(&mut self, keys: &[Vector], i: usize, h: u64) -> u32 {
@@ -275,6 +303,23 @@ enum State {
         min: bool,
         values: KeyStoreVec,
     },
+    /// Welford's running count, mean and sum of squared deviations (DOUBLE input).
+    Var {
+        func: AggFunc,
+        n: Vec<i64>,
+        mean: Vec<f64>,
+        m2: Vec<f64>,
+    },
+    /// Concatenated non-NULL values so far (None: none yet).
+    StringAgg {
+        sep: String,
+        values: Vec<Option<String>>,
+    },
+    /// Every non-NULL DOUBLE value per group; the quantile is computed at the end.
+    Quantile {
+        fraction: f64,
+        values: Vec<Vec<f64>>,
+    },
 }
 
 /// Min/max values per group.
@@ -315,6 +360,28 @@ impl State {
                     values,
                 }
             }
+            AggFunc::VarSamp | AggFunc::VarPop | AggFunc::StddevSamp | AggFunc::StddevPop => {
+                State::Var {
+                    func: spec.func,
+                    n: Vec::new(),
+                    mean: Vec::new(),
+                    m2: Vec::new(),
+                }
+            }
+            AggFunc::StringAgg => State::StringAgg {
+                sep: match spec.params.first() {
+                    Some(grizzly_ir::Value::Varchar(s)) => s.clone(),
+                    _ => String::new(),
+                },
+                values: Vec::new(),
+            },
+            AggFunc::QuantileCont => State::Quantile {
+                fraction: match spec.params.first() {
+                    Some(grizzly_ir::Value::Float64(f)) => *f,
+                    _ => 0.5,
+                },
+                values: Vec::new(),
+            },
         }
     }
 
@@ -345,6 +412,13 @@ impl State {
                 KeyStoreVec::Bool(v, h) => grow(v, h, n),
                 KeyStoreVec::Str(v) => v.resize(n, None),
             },
+            State::Var { n: c, mean, m2, .. } => {
+                c.resize(n, 0);
+                mean.resize(n, 0.0);
+                m2.resize(n, 0.0);
+            }
+            State::StringAgg { values, .. } => values.resize(n, None),
+            State::Quantile { values, .. } => values.resize_with(n, Vec::new),
         }
     }
 
@@ -456,6 +530,45 @@ impl State {
                     _ => return exec_err!("min/max is not defined for {}", arg.ty),
                 }
             }
+            State::Var { n, mean, m2, .. } => match &arg.data {
+                VectorData::F64(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|v| v.is_valid(i)) {
+                            let g = g as usize;
+                            n[g] += 1;
+                            let d = x[i] - mean[g];
+                            mean[g] += d / n[g] as f64;
+                            m2[g] += d * (x[i] - mean[g]);
+                        }
+                    }
+                }
+                _ => return exec_err!("variance is not defined for {}", arg.ty),
+            },
+            State::StringAgg { sep, values } => {
+                for (i, &g) in gids.iter().enumerate() {
+                    if !arg.is_valid(i) {
+                        continue;
+                    }
+                    let s = String::from_utf8_lossy(str_at(arg, i));
+                    match &mut values[g as usize] {
+                        Some(acc) => {
+                            acc.push_str(sep);
+                            acc.push_str(&s);
+                        }
+                        slot @ None => *slot = Some(s.into_owned()),
+                    }
+                }
+            }
+            State::Quantile { values, .. } => match &arg.data {
+                VectorData::F64(x) => {
+                    for (i, &g) in gids.iter().enumerate() {
+                        if valid.is_none_or(|v| v.is_valid(i)) {
+                            values[g as usize].push(x[i]);
+                        }
+                    }
+                }
+                _ => return exec_err!("quantile is not defined for {}", arg.ty),
+            },
         }
         Ok(())
     }
@@ -540,6 +653,36 @@ impl State {
                     store.finish()
                 }
             },
+            State::Var {
+                func,
+                n,
+                mean: _,
+                m2,
+            } => {
+                let out: Vec<Option<f64>> = n
+                    .iter()
+                    .zip(&m2)
+                    .map(|(&n, &m2)| variance_of(func, n, m2))
+                    .collect();
+                float_column(ty, &out)
+            }
+            State::StringAgg { values, .. } => {
+                let mut store = KeyStore::new(ty);
+                for v in values {
+                    store.push_value(&match v {
+                        Some(s) => grizzly_ir::Value::Varchar(s),
+                        None => grizzly_ir::Value::Null,
+                    });
+                }
+                store.finish()
+            }
+            State::Quantile { fraction, values } => {
+                let out: Vec<Option<f64>> = values
+                    .into_iter()
+                    .map(|v| quantile_cont(v, fraction))
+                    .collect();
+                float_column(ty, &out)
+            }
         })
     }
 }
@@ -709,5 +852,74 @@ fn min_max_into<T: Copy>(
             v[g] = val;
             h[g] = true;
         }
+    }
+}
+
+/// Finishes a variance / standard deviation from Welford's count and sum of squared deviations.
+fn variance_of(func: AggFunc, n: i64, m2: f64) -> Option<f64> {
+    let sample = matches!(func, AggFunc::VarSamp | AggFunc::StddevSamp);
+    let div = if sample { n - 1 } else { n };
+    if div <= 0 {
+        return None;
+    }
+    let var = (m2 / div as f64).max(0.0);
+    Some(match func {
+        AggFunc::StddevSamp | AggFunc::StddevPop => var.sqrt(),
+        _ => var,
+    })
+}
+
+/// The continuous quantile `f` of `v` (linear interpolation between closest ranks, as
+/// PostgreSQL's percentile_cont and DuckDB's quantile_cont); None for no values.
+pub(crate) fn quantile_cont(mut v: Vec<f64>, f: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let pos = f * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    if lo == hi {
+        return Some(v[lo]);
+    }
+    Some(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
+}
+
+/// A DOUBLE column from optional values.
+fn float_column(ty: DataType, values: &[Option<f64>]) -> Vector {
+    let has: Vec<bool> = values.iter().map(Option::is_some).collect();
+    let validity = (!has.iter().all(|&x| x)).then(|| Bitmap::from_bools(has.iter().copied()));
+    Vector {
+        ty,
+        data: VectorData::F64(
+            values
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        validity,
+    }
+}
+
+#[cfg(test)]
+mod more_agg_tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate() {
+        assert_eq!(quantile_cont(vec![], 0.5), None);
+        assert_eq!(quantile_cont(vec![3.0], 0.25), Some(3.0));
+        assert_eq!(quantile_cont(vec![4.0, 1.0, 2.0, 3.0], 0.5), Some(2.5));
+        assert_eq!(quantile_cont(vec![4.0, 1.0, 2.0, 3.0], 0.25), Some(1.75));
+        assert_eq!(quantile_cont(vec![4.0, 1.0, 2.0, 3.0], 1.0), Some(4.0));
+    }
+
+    #[test]
+    fn variances() {
+        assert_eq!(variance_of(AggFunc::VarSamp, 1, 0.0), None);
+        assert_eq!(variance_of(AggFunc::VarPop, 1, 0.0), Some(0.0));
+        assert_eq!(variance_of(AggFunc::StddevPop, 2, 8.0), Some(2.0));
+        assert_eq!(variance_of(AggFunc::VarSamp, 0, 0.0), None);
     }
 }

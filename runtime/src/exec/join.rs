@@ -8,9 +8,12 @@
 use super::batch::{Batch, Selection, BATCH_SIZE};
 use super::expr::PhysExpr;
 use super::kernels;
-use super::keys::{hash_seed, hash_vector, null_vector, values_equal, HashIndex};
+use super::keys::{
+    hash_seed, hash_vector, int_packable, null_vector, pack_int_keys, values_equal, HashIndex,
+    IntMultiMap,
+};
 use super::operator::{BoxOp, Operator};
-use super::simple::collect;
+use super::simple::{collect, BatchesOp};
 use crate::vector::Vector;
 use crate::Result;
 use grizzly_ir::{DataType, JoinKind};
@@ -25,22 +28,151 @@ pub struct HashJoinOp {
     pub filter: Option<PhysExpr>,
     pub left_types: Vec<DataType>,
     pub right_types: Vec<DataType>,
+    /// Both sides' keys pack into one integer per row ([`int_packable`]).
+    int_keys: bool,
     build: Option<Build>,
     /// Output waiting to be returned (a probe batch can produce several output batches).
     pending: Vec<Batch>,
     finished_probe: bool,
 }
 
+/// A hashed side: its rows, key values and index.
 struct Build {
     columns: Vec<Vector>,
     keys: Vec<Vector>,
     rows: usize,
-    index: HashIndex,
-    /// For right/full joins: build rows that matched at least once.
+    table: Table,
+    /// For right/full joins (and semi/anti joins built on the left): rows that matched at
+    /// least once.
     matched: Vec<bool>,
 }
 
+enum Table {
+    /// No keys: a cross join.
+    Cross,
+    Hash(HashIndex),
+    Int(IntMultiMap),
+}
+
+impl Build {
+    fn new(columns: Vec<Vector>, rows: usize, key_exprs: &[PhysExpr], int: bool) -> Result<Build> {
+        let whole = Batch::new(columns.clone(), rows);
+        let keys = key_exprs
+            .iter()
+            .map(|k| k.eval(&whole))
+            .collect::<Result<Vec<_>>>()?;
+        let table = if keys.is_empty() {
+            Table::Cross
+        } else if int {
+            let (mut packed, mut valid) = (Vec::new(), Vec::new());
+            let ok = pack_int_keys(&keys, rows, &mut packed, &mut valid);
+            debug_assert!(ok, "int_packable key types pack");
+            Table::Int(IntMultiMap::build(&packed, &valid))
+        } else {
+            let mut index = HashIndex::with_capacity(rows);
+            let mut hashes = hash_seed(rows);
+            for k in &keys {
+                hash_vector(k, None, &mut hashes);
+            }
+            for (row, h) in hashes.iter().enumerate() {
+                if keys.iter().all(|k| k.is_valid(row)) {
+                    index.insert(*h, row as u32);
+                }
+            }
+            Table::Hash(index)
+        };
+        Ok(Build {
+            columns,
+            keys,
+            rows,
+            table,
+            matched: Vec::new(),
+        })
+    }
+
+    /// Appends the equal-key pairs (probe row, build row) for logical probe rows
+    /// `start..end`, whose key values are `probe_keys`. With `skip_matched`, build rows
+    /// already marked matched are left out.
+    fn pairs(
+        &self,
+        probe_keys: &[Vector],
+        n: usize,
+        start: usize,
+        end: usize,
+        skip_matched: bool,
+        probe_rows: &mut Vec<u32>,
+        build_rows: &mut Vec<u32>,
+    ) {
+        let skip = |j: u32| skip_matched && self.matched[j as usize];
+        match &self.table {
+            Table::Cross => {
+                for i in start..end {
+                    for j in 0..self.rows as u32 {
+                        if !skip(j) {
+                            probe_rows.push(i as u32);
+                            build_rows.push(j);
+                        }
+                    }
+                }
+            }
+            Table::Int(map) => {
+                let (mut packed, mut valid) = (Vec::new(), Vec::new());
+                let ok = pack_int_keys(probe_keys, n, &mut packed, &mut valid);
+                debug_assert!(ok, "int_packable key types pack");
+                const AHEAD: usize = 8;
+                for i in start..end {
+                    if i + AHEAD < end {
+                        map.prefetch(packed[i + AHEAD]);
+                    }
+                    if !valid.is_empty() && !valid[i] {
+                        continue;
+                    }
+                    let mut j = map.first(packed[i]);
+                    while j != u32::MAX {
+                        if !skip(j) {
+                            probe_rows.push(i as u32);
+                            build_rows.push(j);
+                        }
+                        j = map.next(j);
+                    }
+                }
+            }
+            Table::Hash(index) => {
+                let mut hashes = hash_seed(n);
+                for k in probe_keys {
+                    hash_vector(k, None, &mut hashes);
+                }
+                for i in start..end {
+                    if !probe_keys.iter().all(|k| k.is_valid(i)) {
+                        continue;
+                    }
+                    index.for_each_match(hashes[i], |j| {
+                        if !skip(j)
+                            && probe_keys
+                                .iter()
+                                .zip(&self.keys)
+                                .all(|(pk, bk)| values_equal(pk, i, bk, j as usize))
+                        {
+                            probe_rows.push(i as u32);
+                            build_rows.push(j);
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Rows `rows` of dense `columns` as one dense batch per BATCH_SIZE rows.
+fn gather_batches(columns: &[Vector], rows: &[u32], out: &mut Vec<Batch>) {
+    for chunk in rows.chunks(BATCH_SIZE) {
+        let cols = columns.iter().map(|c| kernels::gather(c, chunk)).collect();
+        out.push(Batch::new(cols, chunk.len()));
+    }
+}
+
 impl HashJoinOp {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         left: BoxOp,
         right: BoxOp,
@@ -51,6 +183,14 @@ impl HashJoinOp {
         left_types: Vec<DataType>,
         right_types: Vec<DataType>,
     ) -> HashJoinOp {
+        let lt: Vec<DataType> = left_keys.iter().map(PhysExpr::data_type).collect();
+        let rt: Vec<DataType> = right_keys.iter().map(PhysExpr::data_type).collect();
+        let int_keys = int_packable(&lt)
+            && int_packable(&rt)
+            && lt
+                .iter()
+                .zip(&rt)
+                .all(|(a, b)| a.physical() == b.physical());
         HashJoinOp {
             left,
             right: Some(right),
@@ -60,43 +200,171 @@ impl HashJoinOp {
             filter,
             left_types,
             right_types,
+            int_keys,
             build: None,
             pending: Vec::new(),
             finished_probe: false,
         }
     }
 
-    fn build(&mut self) -> Result<()> {
+    /// Builds the hash table. Semi and anti joins with keys first read the left side and
+    /// then as much of the right as the left has rows: if the right side turns out larger,
+    /// the table is built on the left rows instead and the right side streams through it
+    /// ([`HashJoinOp::semi_anti_build_left`]), so a big right side is never materialized.
+    fn start(&mut self) -> Result<()> {
         let right = self.right.take().expect("build runs once");
+        if matches!(self.kind, JoinKind::Semi | JoinKind::Anti) && !self.left_keys.is_empty() {
+            let mut left_batches = Vec::new();
+            let mut left_rows = 0;
+            while let Some(b) = self.left.next()? {
+                if !b.is_empty() {
+                    left_rows += b.len();
+                    left_batches.push(b);
+                }
+            }
+            if left_rows == 0 {
+                self.finished_probe = true;
+                return Ok(());
+            }
+            let mut right = right;
+            let mut right_batches = Vec::new();
+            let mut right_rows = 0;
+            let mut right_done = false;
+            while right_rows <= left_rows {
+                match right.next()? {
+                    Some(b) if !b.is_empty() => {
+                        right_rows += b.len();
+                        right_batches.push(b);
+                    }
+                    Some(_) => {}
+                    None => {
+                        right_done = true;
+                        break;
+                    }
+                }
+            }
+            if right_done {
+                self.build_right(Box::new(BatchesOp {
+                    batches: right_batches.into_iter(),
+                }))?;
+                self.left = Box::new(BatchesOp {
+                    batches: left_batches.into_iter(),
+                });
+            } else {
+                self.semi_anti_build_left(left_batches, right_batches, right)?;
+            }
+            return Ok(());
+        }
+        self.build_right(right)
+    }
+
+    fn build_right(&mut self, right: BoxOp) -> Result<()> {
         let (columns, rows) = collect(right, &self.right_types)?;
-        let whole = Batch::new(columns.clone(), rows);
+        let mut build = Build::new(columns, rows, &self.right_keys, self.int_keys)?;
+        if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
+            build.matched = vec![false; rows];
+        }
+        self.build = Some(build);
+        Ok(())
+    }
+
+    /// Semi/anti join with the table on the left rows: marks each left row that has a
+    /// right row with equal keys (passing the filter), then emits the matched (semi) or
+    /// unmatched (anti) left rows in their original order.
+    fn semi_anti_build_left(
+        &mut self,
+        left_batches: Vec<Batch>,
+        right_batches: Vec<Batch>,
+        mut right: BoxOp,
+    ) -> Result<()> {
+        let (columns, rows) = collect(
+            Box::new(BatchesOp {
+                batches: left_batches.into_iter(),
+            }),
+            &self.left_types,
+        )?;
+        let mut build = Build::new(columns, rows, &self.left_keys, self.int_keys)?;
+        build.matched = vec![false; rows];
+        // Left rows that can match at all (no NULL key): when all have matched, the rest of
+        // the right side cannot change the result.
+        let matchable = (0..rows)
+            .filter(|&r| build.keys.iter().all(|k| k.is_valid(r)))
+            .count();
+        let mut matched = 0;
+        let mut queued = right_batches.into_iter();
+        while matched < matchable {
+            let batch = match queued.next() {
+                Some(b) => b,
+                None => match right.next()? {
+                    Some(b) => b,
+                    None => break,
+                },
+            };
+            if batch.is_empty() {
+                continue;
+            }
+            matched += self.mark_left_matches(&mut build, &batch)?;
+        }
+        let want = self.kind == JoinKind::Semi;
+        let out: Vec<u32> = (0..rows as u32)
+            .filter(|&r| build.matched[r as usize] == want)
+            .collect();
+        gather_batches(&build.columns, &out, &mut self.pending);
+        self.pending.reverse();
+        self.finished_probe = true;
+        Ok(())
+    }
+
+    /// Marks the left rows of `build` matched by right rows of `batch`; returns how many
+    /// became matched.
+    fn mark_left_matches(&self, build: &mut Build, batch: &Batch) -> Result<usize> {
+        let n = batch.len();
         let keys = self
             .right_keys
             .iter()
-            .map(|k| k.eval(&whole))
+            .map(|k| k.eval(batch))
             .collect::<Result<Vec<_>>>()?;
-        let mut index = HashIndex::with_capacity(rows);
-        if !keys.is_empty() {
-            let mut hashes = hash_seed(rows);
-            for k in &keys {
-                hash_vector(k, None, &mut hashes);
+        let (mut right_rows, mut left_rows) = (Vec::new(), Vec::new());
+        let mut newly = 0;
+        // Bounded chunks keep the filter's pair batches near batch size.
+        let step = if self.filter.is_some() { 256 } else { n };
+        let mut start = 0;
+        while start < n {
+            let end = (start + step).min(n);
+            right_rows.clear();
+            left_rows.clear();
+            build.pairs(&keys, n, start, end, true, &mut right_rows, &mut left_rows);
+            start = end;
+            if left_rows.is_empty() {
+                continue;
             }
-            for (row, h) in hashes.iter().enumerate() {
-                if keys.iter().all(|k| k.is_valid(row)) {
-                    index.insert(*h, row as u32);
+            let hits: Vec<u32> = match &self.filter {
+                None => left_rows.clone(),
+                Some(filter) => {
+                    let physical: Vec<u32> = right_rows
+                        .iter()
+                        .map(|&i| batch.row(i as usize) as u32)
+                        .collect();
+                    let mut columns: Vec<Vector> = build
+                        .columns
+                        .iter()
+                        .map(|c| kernels::gather(c, &left_rows))
+                        .collect();
+                    columns.extend(batch.columns.iter().map(|c| kernels::gather(c, &physical)));
+                    let combined = Batch::new(columns, left_rows.len());
+                    let keep: Selection = filter.select(&combined)?;
+                    keep.iter().map(|&k| left_rows[k as usize]).collect()
+                }
+            };
+            for j in hits {
+                let m = &mut build.matched[j as usize];
+                if !*m {
+                    *m = true;
+                    newly += 1;
                 }
             }
         }
-        let track = matches!(self.kind, JoinKind::Right | JoinKind::Full);
-        let matched = if track { vec![false; rows] } else { Vec::new() };
-        self.build = Some(Build {
-            columns,
-            keys,
-            rows,
-            index,
-            matched,
-        });
-        Ok(())
+        Ok(newly)
     }
 
     /// Candidate pairs (logical probe row, build row) for a probe batch, before the filter.
@@ -108,41 +376,20 @@ impl HashJoinOp {
     ) -> Result<(Vec<u32>, Vec<u32>)> {
         let build = self.build.as_ref().expect("built");
         let (mut probe_rows, mut build_rows) = (Vec::new(), Vec::new());
-        if self.left_keys.is_empty() {
-            for i in start..end {
-                for j in 0..build.rows {
-                    probe_rows.push(i as u32);
-                    build_rows.push(j as u32);
-                }
-            }
-            return Ok((probe_rows, build_rows));
-        }
         let keys = self
             .left_keys
             .iter()
             .map(|k| k.eval(batch))
             .collect::<Result<Vec<_>>>()?;
-        let n = batch.len();
-        let mut hashes = hash_seed(n);
-        for k in &keys {
-            hash_vector(k, None, &mut hashes);
-        }
-        for i in start..end {
-            if !keys.iter().all(|k| k.is_valid(i)) {
-                continue;
-            }
-            build.index.for_each_match(hashes[i], |j| {
-                let j = j as usize;
-                if keys
-                    .iter()
-                    .zip(&build.keys)
-                    .all(|(pk, bk)| values_equal(pk, i, bk, j))
-                {
-                    probe_rows.push(i as u32);
-                    build_rows.push(j as u32);
-                }
-            });
-        }
+        build.pairs(
+            &keys,
+            batch.len(),
+            start,
+            end,
+            false,
+            &mut probe_rows,
+            &mut build_rows,
+        );
         Ok((probe_rows, build_rows))
     }
 
@@ -298,8 +545,8 @@ fn unmatched_rows(start: usize, end: usize, matched: &[u32]) -> Vec<u32> {
 
 impl Operator for HashJoinOp {
     fn next(&mut self) -> Result<Option<Batch>> {
-        if self.build.is_none() {
-            self.build()?;
+        if self.right.is_some() {
+            self.start()?;
         }
         loop {
             if let Some(b) = self.pending.pop() {
@@ -318,6 +565,206 @@ impl Operator for HashJoinOp {
                     self.finished_probe = true;
                     self.emit_unmatched_build();
                     self.pending.reverse();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grizzly_ir::{BinaryOp, ColumnId, Expr, Value};
+
+    type Row = Vec<Option<i64>>;
+
+    /// Batches of at most `per` rows; each has a junk first physical row hidden by a
+    /// selection, so logical and physical rows differ.
+    fn source(rows: &[Row], ty: DataType, per: usize) -> BoxOp {
+        let mut batches = Vec::new();
+        for chunk in rows.chunks(per.max(1)) {
+            let width = chunk[0].len();
+            let columns = (0..width)
+                .map(|c| {
+                    let mut vals = vec![Value::Null];
+                    vals.extend(chunk.iter().map(|r| match r[c] {
+                        Some(x) if ty == DataType::Varchar => Value::Varchar(format!("k{x}")),
+                        Some(x) => Value::Int64(x),
+                        None => Value::Null,
+                    }));
+                    Vector::from_values(ty, &vals).unwrap()
+                })
+                .collect();
+            let mut b = Batch::new(columns, chunk.len() + 1);
+            b.sel = Some((1..=chunk.len() as u32).collect());
+            batches.push(b);
+        }
+        Box::new(BatchesOp {
+            batches: batches.into_iter(),
+        })
+    }
+
+    fn value(v: Value) -> Option<i64> {
+        match v {
+            Value::Null => None,
+            Value::Int64(x) => Some(x),
+            Value::Varchar(s) => Some(s[1..].parse().unwrap()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn run(
+        kind: JoinKind,
+        left: &[Row],
+        right: &[Row],
+        ty: DataType,
+        with_filter: bool,
+        per: usize,
+    ) -> Vec<Row> {
+        let col = |i: u32| Expr::column(ColumnId(i), ty);
+        let layout = |id: ColumnId| Some(id.0 as usize);
+        let key = |i| PhysExpr::new(&col(i), &layout, &[]).unwrap();
+        // Filter over left (0, 1) then right (2, 3): left payload <> right payload.
+        let filter = with_filter.then(|| {
+            let e = Expr::binary(BinaryOp::NotEq, col(1), col(3), DataType::Boolean);
+            PhysExpr::new(&e, &layout, &[]).unwrap()
+        });
+        let (lw, rw) = (2, 2);
+        let mut op = HashJoinOp::new(
+            source(left, ty, per),
+            source(right, ty, per),
+            kind,
+            vec![key(0)],
+            vec![key(0)],
+            filter,
+            vec![ty; lw],
+            vec![ty; rw],
+        );
+        if left.is_empty() {
+            op.left = Box::new(BatchesOp {
+                batches: Vec::new().into_iter(),
+            });
+        }
+        if right.is_empty() {
+            op.right = Some(Box::new(BatchesOp {
+                batches: Vec::new().into_iter(),
+            }));
+        }
+        let mut out = Vec::new();
+        while let Some(b) = op.next().unwrap() {
+            for i in 0..b.len() {
+                let r = b.row(i);
+                out.push(b.columns.iter().map(|c| value(c.get(r))).collect());
+            }
+        }
+        out
+    }
+
+    /// Nested-loop reference.
+    fn reference(kind: JoinKind, left: &[Row], right: &[Row], with_filter: bool) -> Vec<Row> {
+        let pass = |l: &Row, r: &Row| {
+            l[0].is_some()
+                && l[0] == r[0]
+                && (!with_filter || matches!((l[1], r[1]), (Some(a), Some(b)) if a != b))
+        };
+        let mut out = Vec::new();
+        let mut right_hit = vec![false; right.len()];
+        for l in left {
+            let mut hit = false;
+            for (j, r) in right.iter().enumerate() {
+                if pass(l, r) {
+                    hit = true;
+                    right_hit[j] = true;
+                    if matches!(
+                        kind,
+                        JoinKind::Inner | JoinKind::Left | JoinKind::Right | JoinKind::Full
+                    ) {
+                        out.push(l.iter().chain(r).copied().collect());
+                    }
+                }
+            }
+            match kind {
+                JoinKind::Semi if hit => out.push(l.clone()),
+                JoinKind::Anti if !hit => out.push(l.clone()),
+                JoinKind::Left | JoinKind::Full if !hit => {
+                    out.push(l.iter().copied().chain([None, None]).collect())
+                }
+                _ => {}
+            }
+        }
+        if matches!(kind, JoinKind::Right | JoinKind::Full) {
+            for (j, r) in right.iter().enumerate() {
+                if !right_hit[j] {
+                    out.push([None, None].into_iter().chain(r.iter().copied()).collect());
+                }
+            }
+        }
+        out
+    }
+
+    fn rows(n: usize, keys: i64, seed: u64) -> Vec<Row> {
+        let mut x = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut next = move || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) as i64
+        };
+        (0..n)
+            .map(|_| {
+                let k = next() % (keys + 1);
+                let p = next() % 4;
+                vec![(k != keys).then_some(k), (p != 3).then_some(p)]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn semi_anti_match_reference_in_both_build_modes() {
+        for ty in [DataType::Int64, DataType::Varchar] {
+            for (ln, rn) in [
+                (0, 50),
+                (50, 0),
+                (0, 0),
+                (5, 400),
+                (400, 5),
+                (60, 60),
+                (300, 2000),
+            ] {
+                for filter in [false, true] {
+                    for kind in [JoinKind::Semi, JoinKind::Anti] {
+                        let l = rows(ln, 20, ln as u64 + 1);
+                        let r = rows(rn, 20, rn as u64 + 7);
+                        let got = run(kind, &l, &r, ty, filter, 37);
+                        let want = reference(kind, &l, &r, filter);
+                        assert_eq!(got, want, "{kind:?} {ty:?} filter={filter} {ln}x{rn}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_joins_match_reference() {
+        for ty in [DataType::Int64, DataType::Varchar] {
+            for (ln, rn) in [(0, 30), (30, 0), (40, 300), (300, 40)] {
+                for filter in [false, true] {
+                    for kind in [
+                        JoinKind::Inner,
+                        JoinKind::Left,
+                        JoinKind::Right,
+                        JoinKind::Full,
+                    ] {
+                        let l = rows(ln, 15, ln as u64 + 3);
+                        let r = rows(rn, 15, rn as u64 + 5);
+                        let mut got = run(kind, &l, &r, ty, filter, 50);
+                        let mut want = reference(kind, &l, &r, filter);
+                        got.sort();
+                        want.sort();
+                        assert_eq!(got, want, "{kind:?} {ty:?} filter={filter} {ln}x{rn}");
+                    }
                 }
             }
         }

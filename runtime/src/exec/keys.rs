@@ -437,6 +437,237 @@ impl HashIndex {
     }
 }
 
+/// True if key columns of these types can be packed losslessly into one `i64` per row by
+/// [`pack_int_keys`]: one integer key (I32 or I64 physical type), or two I32 keys.
+pub fn int_packable(types: &[DataType]) -> bool {
+    use grizzly_ir::PhysicalType as P;
+    match types {
+        [t] => matches!(t.physical(), P::I32 | P::I64),
+        [a, b] => a.physical() == P::I32 && b.physical() == P::I32,
+        _ => false,
+    }
+}
+
+/// Packs rows `0..n` of key vectors whose types pass [`int_packable`] into one `i64` each
+/// (single keys by value, so I32 and I64 keys agree; pairs of I32 as high/low halves).
+/// `valid` gets whether every key of the row is non-NULL, or stays empty if no key has
+/// NULLs. Returns false if the vectors are not packable.
+pub fn pack_int_keys(keys: &[Vector], n: usize, out: &mut Vec<i64>, valid: &mut Vec<bool>) -> bool {
+    out.clear();
+    valid.clear();
+    match keys {
+        [k] => match &k.data {
+            VectorData::I32(d) => out.extend(d[..n].iter().map(|&x| x as i64)),
+            VectorData::I64(d) => out.extend_from_slice(&d[..n]),
+            _ => return false,
+        },
+        [a, b] => match (&a.data, &b.data) {
+            (VectorData::I32(x), VectorData::I32(y)) => out.extend(
+                x[..n]
+                    .iter()
+                    .zip(&y[..n])
+                    .map(|(&x, &y)| (((x as u32 as u64) << 32) | y as u32 as u64) as i64),
+            ),
+            _ => return false,
+        },
+        _ => return false,
+    }
+    if keys.iter().any(|k| k.validity.is_some()) {
+        valid.extend((0..n).map(|i| keys.iter().all(|k| k.is_valid(i))));
+    }
+    true
+}
+
+#[inline]
+fn int_slot(k: i64, shift: u32) -> usize {
+    ((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+}
+
+#[inline]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint and never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+/// Hash table from packed integer keys (see [`pack_int_keys`]) to rows, for hash joins: the
+/// rows of each distinct key form a chain (in ascending row order). Rows with a NULL key are
+/// left out.
+pub struct IntMultiMap {
+    /// (key, first row) per slot; `EMPTY` row for an empty slot.
+    slots: Vec<(i64, u32)>,
+    shift: u32,
+    mask: usize,
+    next: Vec<u32>,
+}
+
+impl IntMultiMap {
+    /// Indexes rows `0..keys.len()`; `valid` is empty (all valid) or one flag per row.
+    pub fn build(keys: &[i64], valid: &[bool]) -> IntMultiMap {
+        let n = keys.len();
+        let cap = (n.max(8) * 2).next_power_of_two();
+        let mut map = IntMultiMap {
+            slots: vec![(0, EMPTY); cap],
+            shift: 64 - cap.trailing_zeros(),
+            mask: cap - 1,
+            next: vec![EMPTY; n],
+        };
+        // Backwards, so that each chain lists its rows in ascending order.
+        for row in (0..n).rev() {
+            if !valid.is_empty() && !valid[row] {
+                continue;
+            }
+            let k = keys[row];
+            let mut pos = int_slot(k, map.shift);
+            loop {
+                let (sk, head) = map.slots[pos];
+                if head == EMPTY {
+                    map.slots[pos] = (k, row as u32);
+                    break;
+                }
+                if sk == k {
+                    map.next[row] = head;
+                    map.slots[pos].1 = row as u32;
+                    break;
+                }
+                pos = (pos + 1) & map.mask;
+            }
+        }
+        map
+    }
+
+    /// The first row with key `k`, or `u32::MAX`.
+    #[inline]
+    pub fn first(&self, k: i64) -> u32 {
+        let mut pos = int_slot(k, self.shift);
+        loop {
+            let (sk, head) = self.slots[pos];
+            if head == EMPTY || sk == k {
+                return head;
+            }
+            pos = (pos + 1) & self.mask;
+        }
+    }
+
+    /// The row after `row` with the same key, or `u32::MAX`.
+    #[inline]
+    pub fn next(&self, row: u32) -> u32 {
+        self.next[row as usize]
+    }
+
+    /// Prefetches the slot of key `k`.
+    #[inline]
+    pub fn prefetch(&self, k: i64) {
+        prefetch(self.slots.as_ptr().wrapping_add(int_slot(k, self.shift)));
+    }
+}
+
+/// Grouping index for integer keys (types passing [`int_packable`]): maps packed key values
+/// of rows without NULLs to dense group ids without going through [`KeyStore`] comparisons.
+/// Rows with a NULL in some key are left to the caller (they never equal a row without).
+#[derive(Default)]
+pub struct IntKeyIndex {
+    slots: Vec<(i64, u32)>,
+    shift: u32,
+    mask: usize,
+    len: usize,
+    keys: Vec<i64>,
+    valid: Vec<bool>,
+}
+
+impl IntKeyIndex {
+    pub fn new() -> IntKeyIndex {
+        let mut index = IntKeyIndex::default();
+        index.grow(512);
+        index
+    }
+
+    /// True if these key vectors can use this index.
+    pub fn supports(keys: &[Vector]) -> bool {
+        int_packable(&keys.iter().map(|k| k.ty).collect::<Vec<_>>())
+    }
+
+    /// Appends to `gids` the group of each row `0..n` of `keys`. Calls `resolve(i, false)`
+    /// for a row whose key is seen for the first time (it returns the new group's id) and
+    /// `resolve(i, true)` for a row with a NULL key (it returns the row's group).
+    pub fn lookup(
+        &mut self,
+        keys: &[Vector],
+        n: usize,
+        gids: &mut Vec<u32>,
+        mut resolve: impl FnMut(usize, bool) -> u32,
+    ) {
+        let (mut packed, mut valid) = (
+            std::mem::take(&mut self.keys),
+            std::mem::take(&mut self.valid),
+        );
+        let ok = pack_int_keys(keys, n, &mut packed, &mut valid);
+        assert!(ok, "IntKeyIndex::supports checked the key types");
+        if (self.len + n) * 2 > self.slots.len() {
+            self.grow(self.len + n);
+        }
+        const AHEAD: usize = 16;
+        let mut last: Option<(i64, u32)> = None;
+        for i in 0..n {
+            if i + AHEAD < n {
+                prefetch(
+                    self.slots
+                        .as_ptr()
+                        .wrapping_add(int_slot(packed[i + AHEAD], self.shift)),
+                );
+            }
+            if !valid.is_empty() && !valid[i] {
+                gids.push(resolve(i, true));
+                continue;
+            }
+            let k = packed[i];
+            // Sorted or clustered keys: the same key as the previous row.
+            if let Some((lk, lg)) = last {
+                if lk == k {
+                    gids.push(lg);
+                    continue;
+                }
+            }
+            let mut pos = int_slot(k, self.shift);
+            let g = loop {
+                let (sk, g) = self.slots[pos];
+                if g == EMPTY {
+                    let g = resolve(i, false);
+                    self.slots[pos] = (k, g);
+                    self.len += 1;
+                    break g;
+                }
+                if sk == k {
+                    break g;
+                }
+                pos = (pos + 1) & self.mask;
+            };
+            last = Some((k, g));
+            gids.push(g);
+        }
+        self.keys = packed;
+        self.valid = valid;
+    }
+
+    fn grow(&mut self, need: usize) {
+        let cap = (need * 2).next_power_of_two();
+        let old = std::mem::replace(&mut self.slots, vec![(0, EMPTY); cap]);
+        self.shift = 64 - cap.trailing_zeros();
+        self.mask = cap - 1;
+        for (k, g) in old.into_iter().filter(|s| s.1 != EMPTY) {
+            let mut pos = int_slot(k, self.shift);
+            while self.slots[pos].1 != EMPTY {
+                pos = (pos + 1) & self.mask;
+            }
+            self.slots[pos] = (k, g);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,5 +711,95 @@ mod tests {
             assert_eq!(ids[id as usize], k);
         }
         assert_eq!(ids.len(), 100);
+    }
+
+    #[test]
+    fn int_key_index_groups_with_nulls() {
+        let v = Vector::from_values(
+            DataType::Int64,
+            &[5, -1, 5, 0, -1, 7].map(|x| if x == 0 { Value::Null } else { Value::Int64(x) }),
+        )
+        .unwrap();
+        let mut idx = IntKeyIndex::new();
+        let mut gids = Vec::new();
+        let (mut next, mut nulls) = (0u32, 0);
+        idx.lookup(std::slice::from_ref(&v), 6, &mut gids, |i, null| {
+            if null {
+                assert_eq!(i, 3);
+                nulls += 1;
+                return 99;
+            }
+            next += 1;
+            next - 1
+        });
+        assert_eq!(gids, vec![0, 1, 0, 99, 1, 2]);
+        assert_eq!(nulls, 1);
+        // Two I32 keys, many groups across growth, looked up twice.
+        let a = Vector {
+            ty: DataType::Int32,
+            data: VectorData::I32(
+                (0..5000)
+                    .map(|x| (x * 7919) % 3001)
+                    .collect::<Vec<i32>>()
+                    .into(),
+            ),
+            validity: None,
+        };
+        let b = Vector {
+            ty: DataType::Int32,
+            data: VectorData::I32((0..5000).map(|x| x % 2).collect::<Vec<i32>>().into()),
+            validity: None,
+        };
+        let keys = [a, b];
+        let mut idx = IntKeyIndex::new();
+        let (mut g1, mut g2) = (Vec::new(), Vec::new());
+        let mut next = 0u32;
+        idx.lookup(&keys, 5000, &mut g1, |_, _| {
+            next += 1;
+            next - 1
+        });
+        idx.lookup(&keys, 5000, &mut g2, |_, _| panic!("all keys known"));
+        assert_eq!(g1, g2);
+        let mut distinct = std::collections::HashMap::new();
+        for i in 0..5000 {
+            let k = ((i * 7919) % 3001, i % 2);
+            assert_eq!(*distinct.entry(k).or_insert(g1[i]), g1[i]);
+        }
+        assert_eq!(next as usize, distinct.len());
+    }
+
+    #[test]
+    fn int_multimap_chains_rows_in_order() {
+        let keys = vec![3i64, 1, 3, 3, 2, 1];
+        let valid = vec![true, true, true, false, true, true];
+        let m = IntMultiMap::build(&keys, &valid);
+        let chain = |k: i64| {
+            let mut out = Vec::new();
+            let mut r = m.first(k);
+            while r != u32::MAX {
+                out.push(r);
+                r = m.next(r);
+            }
+            out
+        };
+        assert_eq!(chain(3), vec![0, 2]);
+        assert_eq!(chain(1), vec![1, 5]);
+        assert_eq!(chain(2), vec![4]);
+        assert!(chain(9).is_empty());
+    }
+
+    #[test]
+    fn packs_two_int32_keys() {
+        let a = Vector::from_values(DataType::Int32, &[Value::Int32(1), Value::Int32(-1)]).unwrap();
+        let b = Vector::from_values(DataType::Int32, &[Value::Int32(-1), Value::Null]).unwrap();
+        let (mut out, mut valid) = (Vec::new(), Vec::new());
+        assert!(pack_int_keys(&[a.clone(), b], 2, &mut out, &mut valid));
+        assert_eq!(out[0], (1i64 << 32) | 0xFFFF_FFFF);
+        assert_eq!(valid, vec![true, false]);
+        assert!(int_packable(&[DataType::Int32, DataType::Int32]));
+        assert!(!int_packable(&[DataType::Int64, DataType::Int32]));
+        assert!(pack_int_keys(&[a], 2, &mut out, &mut valid));
+        assert_eq!(out, vec![1, -1]);
+        assert!(valid.is_empty());
     }
 }

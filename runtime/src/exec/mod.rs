@@ -18,6 +18,7 @@ pub mod scan;
 pub mod setop;
 pub mod simple;
 pub mod sort;
+pub mod window;
 
 pub use batch::{Batch, Selection, BATCH_SIZE};
 pub use builder::VectorBuilder;

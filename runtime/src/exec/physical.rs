@@ -115,6 +115,7 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                         arg,
                         distinct: call.distinct,
                         ty: call.ty,
+                        params: call.params.clone(),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -226,6 +227,19 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             } else {
                 Box::new(SetOpOp::new(l, r, *op, *all, types))
             }
+        }
+        LogicalPlan::Window { input, functions } => {
+            let layout = layout_of(input);
+            let phys = |e: &Expr| {
+                PhysExpr::new(
+                    &resolve_subqueries(e, ctx)?,
+                    &|id| position(&layout, id),
+                    params,
+                )
+            };
+            let types = input.fields().iter().map(|f| f.ty).collect();
+            let op = build(input, ctx)?;
+            Box::new(super::window::WindowOp::new(op, types, functions, &phys)?)
         }
         other => return exec_err!("the interpreter cannot run this plan node: {other:?}"),
     })

@@ -82,7 +82,13 @@ impl SortOp {
 }
 
 /// Order of rows `a` and `b` of one key vector.
-fn compare_rows(v: &Vector, a: usize, b: usize, ascending: bool, nulls_first: bool) -> Ordering {
+pub fn compare_rows(
+    v: &Vector,
+    a: usize,
+    b: usize,
+    ascending: bool,
+    nulls_first: bool,
+) -> Ordering {
     match (v.is_valid(a), v.is_valid(b)) {
         (false, false) => return Ordering::Equal,
         (false, true) => {

@@ -15,22 +15,40 @@ pub fn write(out: &mut dyn Write, result: &QueryResult) -> io::Result<()> {
     let mut line = String::new();
     for (index, row) in result.rows().enumerate() {
         line.clear();
-        line.push_str("  {");
-        for (col, value) in row.values().into_iter().enumerate() {
-            if col > 0 {
-                line.push(',');
-            }
-            line.push_str(&keys[col]);
-            line.push(':');
-            line.push_str(&json_value(&value));
-        }
-        line.push('}');
+        line.push_str("  ");
+        object(&mut line, &keys, row.values());
         if index + 1 < result.row_count() {
             line.push(',');
         }
         writeln!(out, "{line}")?;
     }
     writeln!(out, "]")
+}
+
+/// JSON Lines: one object per row, one per line, nothing for no rows.
+pub fn write_lines(out: &mut dyn Write, result: &QueryResult) -> io::Result<()> {
+    let keys: Vec<String> = result.columns().iter().map(|c| string(&c.name)).collect();
+    let mut line = String::new();
+    for row in result.rows() {
+        line.clear();
+        object(&mut line, &keys, row.values());
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+/// Appends `{"key":value,...}` to `line`.
+fn object(line: &mut String, keys: &[String], values: Vec<Value>) {
+    line.push('{');
+    for (col, value) in values.into_iter().enumerate() {
+        if col > 0 {
+            line.push(',');
+        }
+        line.push_str(&keys[col]);
+        line.push(':');
+        line.push_str(&json_value(&value));
+    }
+    line.push('}');
 }
 
 fn json_value(value: &Value) -> String {

@@ -2,6 +2,7 @@
 
 mod csv;
 mod json;
+mod markdown;
 mod table;
 
 pub use table::{Grid, Header};
@@ -18,6 +19,10 @@ pub enum Format {
     Csv,
     /// A JSON array with one object per row.
     Json,
+    /// JSON Lines: one JSON object per row, one per line.
+    Jsonl,
+    /// A GitHub-flavored Markdown table.
+    Markdown,
 }
 
 impl Format {
@@ -27,6 +32,8 @@ impl Format {
             "table" | "box" => Some(Format::Table),
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "markdown" | "md" => Some(Format::Markdown),
             _ => None,
         }
     }
@@ -36,21 +43,27 @@ impl Format {
             Format::Table => "table",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Markdown => "markdown",
         }
     }
 }
 
 /// Writes `result` in `format`. In table format at most `max_rows` rows are shown (the first
-/// and last halves), all of them when `None`.
+/// and last halves), all of them when `None`, and the table is at most `max_width`
+/// characters wide when it can be (long cells are cut with `…`).
 pub fn write_result(
     out: &mut dyn Write,
     format: Format,
     result: &QueryResult,
     max_rows: Option<usize>,
+    max_width: Option<usize>,
 ) -> io::Result<()> {
     match format {
-        Format::Table => table::write(out, result, max_rows),
+        Format::Table => table::write(out, result, max_rows, max_width),
         Format::Csv => csv::write(out, result),
         Format::Json => json::write(out, result),
+        Format::Jsonl => json::write_lines(out, result),
+        Format::Markdown => markdown::write(out, result),
     }
 }

@@ -13,7 +13,8 @@
 //!
 //! Names and types are centered, numbers right-aligned, everything else left-aligned.
 //! Control characters in text are shown escaped (`\n`) so rows stay one line high. Widths
-//! count characters, so wide (CJK) characters misalign.
+//! count characters, so wide (CJK) characters misalign. Given a width (the terminal's), the
+//! widest columns are narrowed until the table fits, their long cells cut with `…`.
 
 use grizzly::{QueryResult, Value};
 use std::io::{self, Write};
@@ -34,8 +35,17 @@ pub struct Grid {
     pub total_rows: usize,
 }
 
-/// Writes a query result as a table of at most `max_rows` rows.
-pub fn write(out: &mut dyn Write, result: &QueryResult, max_rows: Option<usize>) -> io::Result<()> {
+/// Columns are not narrowed below this many characters to fit a width.
+const MIN_COLUMN_WIDTH: usize = 5;
+
+/// Writes a query result as a table of at most `max_rows` rows, at most `max_width`
+/// characters wide when the columns can be narrowed that far.
+pub fn write(
+    out: &mut dyn Write,
+    result: &QueryResult,
+    max_rows: Option<usize>,
+    max_width: Option<usize>,
+) -> io::Result<()> {
     let headers = result
         .columns()
         .iter()
@@ -66,7 +76,7 @@ pub fn write(out: &mut dyn Write, result: &QueryResult, max_rows: Option<usize>)
         rows,
         total_rows: total,
     }
-    .write(out)
+    .write_within(out, max_width)
 }
 
 /// How a value reads in a table cell.
@@ -96,6 +106,11 @@ fn escape_controls(text: &str) -> String {
 
 impl Grid {
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        self.write_within(out, None)
+    }
+
+    /// Writes the table, narrowing columns to fit `max_width` characters if given.
+    pub fn write_within(&self, out: &mut dyn Write, max_width: Option<usize>) -> io::Result<()> {
         if self.headers.is_empty() {
             return writeln!(out, "(no columns)");
         }
@@ -115,13 +130,16 @@ impl Grid {
                 *w = (*w).max(1);
             }
         }
+        if let Some(max_width) = max_width {
+            fit(&mut widths, max_width);
+        }
 
         rule(out, &widths, '┌', '┬', '┐')?;
         let names: Vec<String> = self
             .headers
             .iter()
             .zip(&widths)
-            .map(|(h, &w)| center(&h.name, w))
+            .map(|(h, &w)| center(&cut(&h.name, w), w))
             .collect();
         line(out, &names)?;
         if self.headers.iter().any(|h| h.ty.is_some()) {
@@ -129,7 +147,7 @@ impl Grid {
                 .headers
                 .iter()
                 .zip(&widths)
-                .map(|(h, &w)| center(h.ty.as_deref().unwrap_or(""), w))
+                .map(|(h, &w)| center(&cut(h.ty.as_deref().unwrap_or(""), w), w))
                 .collect();
             line(out, &types)?;
         }
@@ -151,10 +169,11 @@ impl Grid {
                 .zip(&self.headers)
                 .zip(&widths)
                 .map(|((c, h), &w)| {
+                    let c = cut(c, w);
                     if h.right_align {
-                        pad_left(c, w)
+                        pad_left(&c, w)
                     } else {
-                        pad_right(c, w)
+                        pad_right(&c, w)
                     }
                 })
                 .collect();
@@ -177,6 +196,45 @@ impl Grid {
 
 fn width(text: &str) -> usize {
     text.chars().count()
+}
+
+/// Narrows the widest columns (not below [`MIN_COLUMN_WIDTH`]) until the table, borders
+/// included, is at most `max_width` wide: every column wider than some cap gets the cap, the
+/// largest cap that fits.
+fn fit(widths: &mut [usize], max_width: usize) {
+    let total = |cap: usize| -> usize { widths.iter().map(|&w| w.min(cap)).sum() };
+    // `│ a │ b │`: three characters per column and one more.
+    let budget = max_width.saturating_sub(3 * widths.len() + 1);
+    let widest = widths.iter().copied().max().unwrap_or(0);
+    if total(widest) <= budget {
+        return;
+    }
+    let (mut low, mut high) = (MIN_COLUMN_WIDTH, widest);
+    if total(low) > budget {
+        high = low;
+    }
+    // The largest cap in [low, high] whose total fits (low if none does).
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if total(mid) <= budget {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    for w in widths {
+        *w = (*w).min(low);
+    }
+}
+
+/// `text` cut to `w` characters, its last one `…` if anything was cut.
+fn cut(text: &str, w: usize) -> std::borrow::Cow<'_, str> {
+    if width(text) <= w {
+        return text.into();
+    }
+    let mut s: String = text.chars().take(w.saturating_sub(1)).collect();
+    s.push('…');
+    s.into()
 }
 
 fn rule(
@@ -212,6 +270,10 @@ mod tests {
     use super::*;
 
     fn grid(rows: Vec<Vec<&str>>, total_rows: usize) -> String {
+        grid_within(rows, total_rows, None)
+    }
+
+    fn grid_within(rows: Vec<Vec<&str>>, total_rows: usize, max_width: Option<usize>) -> String {
         let headers = vec![
             Header {
                 name: "id".into(),
@@ -234,7 +296,7 @@ mod tests {
             rows,
             total_rows,
         }
-        .write(&mut out)
+        .write_within(&mut out, max_width)
         .unwrap();
         String::from_utf8(out).unwrap()
     }
@@ -267,6 +329,33 @@ mod tests {
         let out = grid(vec![vec!["1", "a"], vec!["9", "z"]], 9);
         assert!(out.contains("│    …    │    …    │\n"), "{out}");
         assert!(out.ends_with("(9 rows, 2 shown)\n"), "{out}");
+    }
+
+    #[test]
+    fn wide_tables_fit_the_width() {
+        let long = "a very long name that does not fit";
+        let out = grid_within(vec![vec!["1", long]], 1, Some(30));
+        for line in out.lines() {
+            assert!(width(line) <= 30, "{line:?} in\n{out}");
+        }
+        assert!(out.contains("│       1 │ a very long nam… │"), "{out}");
+        // Narrow enough, nothing changes.
+        assert_eq!(
+            grid_within(vec![vec!["1", "a"]], 1, Some(80)),
+            grid(vec![vec!["1", "a"]], 1)
+        );
+        // Too narrow for even the smallest columns: they stop at the minimum.
+        let out = grid_within(vec![vec!["12345678", long]], 1, Some(5));
+        assert!(out.contains("│ 1234… │ a ve… │"), "{out}");
+    }
+
+    #[test]
+    fn cutting() {
+        assert_eq!(cut("abcdef", 4), "abc…");
+        assert_eq!(cut("abc", 4), "abc");
+        let mut widths = vec![7, 40, 3];
+        fit(&mut widths, 40);
+        assert_eq!(widths, vec![7, 20, 3]);
     }
 
     #[test]

@@ -37,12 +37,16 @@ pub(crate) enum Func {
     Extract(DateField),
     DateAddDays,
     DateAddMonths,
+    /// `regexp_matches(s, pattern)`.
+    RegexpMatches,
 }
 
 pub(crate) struct FuncNode {
     pub func: Func,
     pub args: Vec<Node>,
     pub ty: DataType,
+    /// `RegexpMatches` with a constant pattern: the pattern, compiled once.
+    pub regex: Option<regex::Regex>,
 }
 
 /// Builds a call of `func`.
@@ -62,6 +66,7 @@ pub(crate) fn build(func: ScalarFunc, args: Vec<Node>, ty: DataType) -> Result<N
         ScalarFunc::Extract(field) => Func::Extract(field),
         ScalarFunc::DateAddDays => Func::DateAddDays,
         ScalarFunc::DateAddMonths => Func::DateAddMonths,
+        ScalarFunc::RegexpMatches => Func::RegexpMatches,
         ScalarFunc::Coalesce => {
             if args.is_empty() {
                 return Err(Error::Internal("coalesce without arguments".into()));
@@ -84,7 +89,11 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
         Func::Substring => (2, 3),
         Func::Round => (1, 2),
         Func::Concat => (0, usize::MAX),
-        Func::ConcatOp | Func::NullIf | Func::DateAddDays | Func::DateAddMonths => (2, 2),
+        Func::ConcatOp
+        | Func::NullIf
+        | Func::DateAddDays
+        | Func::DateAddMonths
+        | Func::RegexpMatches => (2, 2),
         _ => (1, 1),
     };
     if args.len() < min || args.len() > max {
@@ -100,7 +109,7 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             (Func::Substring, 0)
             | (Func::Length | Func::Upper | Func::Lower, _)
             | (Func::Trim | Func::LTrim | Func::RTrim, _)
-            | (Func::Concat | Func::ConcatOp, _) => Some(Varchar),
+            | (Func::Concat | Func::ConcatOp | Func::RegexpMatches, _) => Some(Varchar),
             (Func::Substring, _) => Some(Int64),
             (Func::NullIf, 1) => first_ty,
             (Func::Abs, _) => Some(ty),
@@ -114,10 +123,18 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             None => a,
         });
     }
+    let regex = match (func, out.get(1).and_then(Node::as_const)) {
+        (Func::RegexpMatches, Some(c)) => match &c.value {
+            grizzly_ir::Value::Varchar(p) => Some(compile_regex(p)?),
+            _ => None,
+        },
+        _ => None,
+    };
     Ok(fold(Node::Func(Box::new(FuncNode {
         func,
         args: out,
         ty,
+        regex,
     }))))
 }
 
@@ -161,6 +178,7 @@ pub(crate) fn eval(node: &FuncNode, batch: &Batch, rows: Rows<'_>) -> Result<Vec
         Func::DateAddMonths => binary(&ops, DataType::Date, n, valid, |d: i32, k: i32| {
             add_months(d, k).map_or((0, OVERFLOW), |r| (r, 0))
         })?,
+        Func::RegexpMatches => regexp_matches(&ops, node.regex.as_ref(), n, valid)?,
         Func::Concat | Func::NullIf => return Err(Error::Internal("handled above".into())),
     };
     convert(out, node.ty, n)
@@ -318,4 +336,57 @@ fn nullif(ops: &[Operand<'_>], arg_ty: DataType, ty: DataType, n: usize) -> Resu
     }
     let validity = normalize(bitmap_from_fn(n, |i| base.is_valid(i) && !null[i]));
     convert(Vector { validity, ..base }, ty, n)
+}
+
+/// Compiles a `regexp_matches` pattern.
+fn compile_regex(pattern: &str) -> Result<regex::Regex> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let e = e.to_string();
+        let why = e
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim_start_matches("error: ");
+        Error::Execution(format!("invalid regular expression '{pattern}': {why}"))
+    })
+}
+
+/// `regexp_matches(s, pattern)`: `fixed` is the compiled constant pattern, if any; other
+/// patterns are compiled per distinct consecutive value.
+fn regexp_matches(
+    ops: &[Operand<'_>],
+    fixed: Option<&regex::Regex>,
+    n: usize,
+    valid: Option<Bitmap>,
+) -> Result<Vector> {
+    let (s, p) = (&ops[0], &ops[1]);
+    let mut out = vec![0u8; n];
+    let mut cached: Option<(String, regex::Regex)> = None;
+    for (i, o) in out.iter_mut().enumerate() {
+        if !valid.as_ref().is_none_or(|v| v.is_valid(i)) {
+            continue;
+        }
+        let grizzly_ir::Value::Varchar(text) = s.value(i) else {
+            continue;
+        };
+        let re = match fixed {
+            Some(re) => re,
+            None => {
+                let grizzly_ir::Value::Varchar(pat) = p.value(i) else {
+                    continue;
+                };
+                if cached.as_ref().is_none_or(|(q, _)| *q != pat) {
+                    let re = compile_regex(&pat)?;
+                    cached = Some((pat, re));
+                }
+                &cached.as_ref().expect("just set").1
+            }
+        };
+        *o = re.is_match(&text) as u8;
+    }
+    Ok(Vector {
+        ty: DataType::Boolean,
+        data: crate::vector::VectorData::Bool(out.into()),
+        validity: valid,
+    })
 }
