@@ -21,6 +21,25 @@
 //! let result = stmt.query(&[Value::Int32(0)]).unwrap();
 //! assert_eq!(result.value(0, 0), Value::Int64(2));
 //! ```
+//!
+//! Compiled queries: a prepared statement binds once, compiles on demand (or on its own once
+//! hot under the tiering policy) and runs with new constants without re-parsing or re-binding.
+//!
+//! ```
+//! use grizzly::{Database, Tier, Value};
+//! let db = Database::in_memory();
+//! db.execute("CREATE TABLE t (k INTEGER NOT NULL, v DECIMAL(15,2) NOT NULL)")?;
+//! db.execute("INSERT INTO t VALUES (1, 2.50), (2, 4.00), (1, 1.25)")?;
+//! let q = db.prepare("SELECT k, sum(v) FROM t WHERE v > $1 GROUP BY k ORDER BY k")?;
+//! let info = q.compile()?;
+//! assert!(info.code_bytes > 0);
+//! assert_eq!(q.tier(), Tier::Compiled);
+//! let rows = q.query(&[Value::Decimal(200, 2)])?; // v > 2.00
+//! assert_eq!(rows.row_count(), 2);
+//! assert_eq!(rows.value(0, 1), Value::Decimal(250, 2));
+//! assert!(q.explain().contains("compiled"));
+//! # Ok::<(), grizzly::Error>(())
+//! ```
 
 mod cache;
 pub mod config;

@@ -244,15 +244,37 @@ impl Printer {
             }
             LogicalPlan::Distinct { .. } => "Distinct".to_string(),
             LogicalPlan::Window { functions, .. } => {
+                use crate::plan::{FrameBound, FrameUnits, WindowFunc};
                 let items: Vec<String> = functions
                     .iter()
                     .map(|(w, f)| {
                         let args: Vec<String> = w.args.iter().map(|e| fx.expr(e)).collect();
-                        let mut s = format!("{:?}({}) OVER (", w.func, args.join(", "));
+                        let name = match w.func {
+                            WindowFunc::RowNumber => "row_number",
+                            WindowFunc::Rank => "rank",
+                            WindowFunc::DenseRank => "dense_rank",
+                            WindowFunc::Lag => "lag",
+                            WindowFunc::Lead => "lead",
+                            WindowFunc::FirstValue => "first_value",
+                            WindowFunc::LastValue => "last_value",
+                            WindowFunc::Agg(AggFunc::CountStar) => "count",
+                            WindowFunc::Agg(AggFunc::Count) => "count",
+                            WindowFunc::Agg(AggFunc::Sum) => "sum",
+                            WindowFunc::Agg(AggFunc::Avg) => "avg",
+                            WindowFunc::Agg(AggFunc::Min) => "min",
+                            WindowFunc::Agg(AggFunc::Max) => "max",
+                            WindowFunc::Agg(_) => "aggregate",
+                        };
+                        let args = match w.func {
+                            WindowFunc::Agg(AggFunc::CountStar) => "*".to_string(),
+                            _ => args.join(", "),
+                        };
+                        let mut s = format!("{name}({args}) OVER (");
+                        let mut parts = Vec::new();
                         if !w.partition_by.is_empty() {
                             let ps: Vec<String> =
                                 w.partition_by.iter().map(|e| fx.expr(e)).collect();
-                            let _ = write!(s, "PARTITION BY {}", ps.join(", "));
+                            parts.push(format!("PARTITION BY {}", ps.join(", ")));
                         }
                         if !w.order_by.is_empty() {
                             let ks: Vec<String> = w
@@ -260,20 +282,38 @@ impl Printer {
                                 .iter()
                                 .map(|k| {
                                     format!(
-                                        "{} {}",
+                                        "{}{}{}",
                                         fx.expr(&k.expr),
-                                        if k.ascending { "ASC" } else { "DESC" }
+                                        if k.ascending { "" } else { " DESC" },
+                                        match (k.ascending, k.nulls_first) {
+                                            (true, true) => " NULLS FIRST",
+                                            (false, false) => " NULLS LAST",
+                                            _ => "",
+                                        }
                                     )
                                 })
                                 .collect();
-                            if !w.partition_by.is_empty() {
-                                s.push(' ');
-                            }
-                            let _ = write!(s, "ORDER BY {}", ks.join(", "));
+                            parts.push(format!("ORDER BY {}", ks.join(", ")));
                         }
                         if let Some(fr) = &w.frame {
-                            let _ = write!(s, " {:?} {:?} TO {:?}", fr.units, fr.start, fr.end);
+                            let bound = |b: FrameBound| match b {
+                                FrameBound::UnboundedPreceding => "UNBOUNDED PRECEDING".into(),
+                                FrameBound::Preceding(n) => format!("{n} PRECEDING"),
+                                FrameBound::CurrentRow => "CURRENT ROW".into(),
+                                FrameBound::Following(n) => format!("{n} FOLLOWING"),
+                                FrameBound::UnboundedFollowing => "UNBOUNDED FOLLOWING".into(),
+                            };
+                            parts.push(format!(
+                                "{} BETWEEN {} AND {}",
+                                match fr.units {
+                                    FrameUnits::Rows => "ROWS",
+                                    FrameUnits::Range => "RANGE",
+                                },
+                                bound(fr.start),
+                                bound(fr.end)
+                            ));
                         }
+                        s.push_str(&parts.join(" "));
                         let _ = write!(s, ") AS {}", f.name);
                         s
                     })

@@ -105,39 +105,33 @@ impl Windows {
 
 /// Whether `e` contains a window function call (in the expression forms the binder walks).
 pub(crate) fn has_window(e: &ast::Expr) -> bool {
-    let mut found = false;
-    let mut e = e.clone();
-    let _ = walk(&mut e, &mut |f| {
-        found |= f.over.is_some();
-        Ok(None)
-    });
-    found
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if matches!(e, ast::Expr::Function(f) if f.over.is_some()) {
+            return true;
+        }
+        children(e, &mut stack);
+    }
+    false
 }
 
-/// Calls `on_call` for every function call in `e` (outermost first; arguments of calls it
-/// replaces are not visited) and replaces the call by its result if `Some`.
-fn walk(
-    e: &mut ast::Expr,
-    on_call: &mut dyn FnMut(&ast::Function) -> Result<Option<ast::Expr>>,
-) -> Result<()> {
+/// The direct subexpressions of `e` that may hold window calls (iteratively walked, so long
+/// operator chains cannot overflow the stack).
+fn children<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Expr>) {
     use ast::Expr as A;
     match e {
         A::Function(f) => {
-            if let Some(r) = on_call(f)? {
-                *e = r;
-                return Ok(());
-            }
-            if let ast::FunctionArguments::List(list) = &mut f.args {
-                for a in &mut list.args {
+            if let ast::FunctionArguments::List(list) = &f.args {
+                for a in &list.args {
                     if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
-                        walk(x, on_call)?;
+                        out.push(x);
                     }
                 }
             }
         }
         A::BinaryOp { left, right, .. } => {
-            walk(left, on_call)?;
-            walk(right, on_call)?;
+            out.push(left);
+            out.push(right);
         }
         A::UnaryOp { expr, .. }
         | A::Nested(expr)
@@ -147,33 +141,99 @@ fn walk(
         | A::IsTrue(expr)
         | A::IsFalse(expr)
         | A::IsNotTrue(expr)
-        | A::IsNotFalse(expr) => walk(expr, on_call)?,
+        | A::IsNotFalse(expr)
+        | A::In { expr, .. } => out.push(expr),
         A::Between {
             expr, low, high, ..
         } => {
-            walk(expr, on_call)?;
-            walk(low, on_call)?;
-            walk(high, on_call)?;
+            out.push(expr);
+            out.push(low);
+            out.push(high);
         }
-        A::In { expr, .. } => walk(expr, on_call)?,
         A::Case {
             operand,
             conditions,
             else_result,
             ..
         } => {
-            if let Some(o) = operand {
-                walk(o, on_call)?;
-            }
+            out.extend(operand.as_deref());
             for c in conditions {
-                walk(&mut c.condition, on_call)?;
-                walk(&mut c.result, on_call)?;
+                out.push(&c.condition);
+                out.push(&c.result);
             }
-            if let Some(x) = else_result {
-                walk(x, on_call)?;
-            }
+            out.extend(else_result.as_deref());
         }
         _ => {}
+    }
+}
+
+/// `children` for a mutable walk.
+fn children_mut<'a>(e: &'a mut ast::Expr, out: &mut Vec<&'a mut ast::Expr>) {
+    use ast::Expr as A;
+    match e {
+        A::Function(f) => {
+            if let ast::FunctionArguments::List(list) = &mut f.args {
+                for a in &mut list.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        out.push(x);
+                    }
+                }
+            }
+        }
+        A::BinaryOp { left, right, .. } => {
+            out.push(left);
+            out.push(right);
+        }
+        A::UnaryOp { expr, .. }
+        | A::Nested(expr)
+        | A::Cast { expr, .. }
+        | A::IsNull(expr)
+        | A::IsNotNull(expr)
+        | A::IsTrue(expr)
+        | A::IsFalse(expr)
+        | A::IsNotTrue(expr)
+        | A::IsNotFalse(expr)
+        | A::In { expr, .. } => out.push(expr),
+        A::Between {
+            expr, low, high, ..
+        } => {
+            out.push(expr);
+            out.push(low);
+            out.push(high);
+        }
+        A::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            out.extend(operand.as_deref_mut());
+            for c in conditions {
+                out.push(&mut c.condition);
+                out.push(&mut c.result);
+            }
+            out.extend(else_result.as_deref_mut());
+        }
+        _ => {}
+    }
+}
+
+/// Calls `on_call` for every function call in `e` (outer calls first; arguments of calls it
+/// replaces are not visited) and replaces the call by its result if `Some`.
+fn walk(
+    e: &mut ast::Expr,
+    on_call: &mut dyn FnMut(&ast::Function) -> Result<Option<ast::Expr>>,
+) -> Result<()> {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        let replacement = match &*e {
+            ast::Expr::Function(f) => on_call(f)?,
+            _ => None,
+        };
+        match replacement {
+            Some(r) => *e = r,
+            None => children_mut(e, &mut stack),
+        }
     }
     Ok(())
 }

@@ -280,7 +280,7 @@ impl Sorted {
         } else {
             ps
         };
-        let nn_e = if at(pe - 1).is_none() && pe - 1 >= nn_s {
+        let nn_e = if at(pe - 1).is_none() && pe > nn_s {
             self.peer_start[pe - 1] as usize
         } else {
             pe
