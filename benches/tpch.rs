@@ -60,7 +60,8 @@ fn tpch(c: &mut Criterion) {
 fn cache_hit_overhead(c: &mut Criterion) {
     let db = Database::in_memory();
     for table in tpch_schema() {
-        db.execute(&grizzly::tpch::create_table_sql(&table)).expect("create table");
+        db.execute(&grizzly::tpch::create_table_sql(&table))
+            .expect("create table");
     }
     db.set_jit(JitMode::Always);
     let sql = query_sql(1);
