@@ -15,10 +15,10 @@ use crate::translate::physical;
 use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
 use grizzly_runtime::abi::STATUS_OK;
 use grizzly_runtime::exec::expr::cast_value;
+use grizzly_runtime::exec::scan::ZoneFilter;
 use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext};
 use grizzly_runtime::storage::{Encoding, RowGroup};
 use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
-use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
@@ -392,52 +392,16 @@ impl AggPipeline {
         Ok(Some((out, live.len())))
     }
 
-    /// The scan's pushed filters of the form `column op constant`, as the interpreter's scan
-    /// uses them to skip row groups (the same rule, so both tiers see the same rows).
+    /// The scan's pushed filters of the form `column op constant`, exactly as the
+    /// interpreter's scan uses them to skip row groups (so both tiers see the same rows).
     fn zone_filters(&self, params: &[Value]) -> Vec<ZoneFilter> {
-        self.scan_filters
-            .iter()
-            .filter_map(|f| {
-                let Expr::Binary {
-                    op, left, right, ..
-                } = f
-                else {
-                    return None;
-                };
-                if !op.is_comparison() || *op == BinaryOp::NotEq {
-                    return None;
-                }
-                let constant = |e: &Expr| match e {
-                    Expr::Literal { value, .. } if !value.is_null() => Some(value.clone()),
-                    Expr::Param { index, ty } => {
-                        let v = params.get(*index)?;
-                        cast_value(v, *ty).ok().filter(|v| !v.is_null())
-                    }
-                    _ => None,
-                };
-                let column = |e: &Expr| match e {
-                    Expr::Column { id, .. } => {
-                        self.scan_ids.iter().find(|(_, i)| i == id).map(|(c, _)| *c)
-                    }
-                    _ => None,
-                };
-                if let (Some(column), Some(value)) = (column(left), constant(right)) {
-                    return Some(ZoneFilter {
-                        column,
-                        op: *op,
-                        value,
-                    });
-                }
-                if let (Some(value), Some(column)) = (constant(left), column(right)) {
-                    return Some(ZoneFilter {
-                        column,
-                        op: op.flip(),
-                        value,
-                    });
-                }
-                None
-            })
-            .collect()
+        let table_column = |id: ColumnId| {
+            self.scan_ids
+                .iter()
+                .find(|(_, i)| *i == id)
+                .map(|(c, _)| *c)
+        };
+        ZoneFilter::from_filters(&self.scan_filters, &table_column, params)
     }
 }
 
@@ -446,35 +410,6 @@ impl CompiledPipeline for AggPipeline {
         match self.try_run(ctx)? {
             Some(out) => Ok(out),
             None => self.interpret(ctx),
-        }
-    }
-}
-
-struct ZoneFilter {
-    column: usize,
-    op: BinaryOp,
-    value: Value,
-}
-
-impl ZoneFilter {
-    /// False only if the zone map proves no row of `g` passes.
-    fn may_match(&self, g: &RowGroup) -> bool {
-        let zone = &g.columns[self.column].zone;
-        if zone.null_count as usize >= g.rows {
-            return false;
-        }
-        let (Some(lo), Some(hi)) = (zone.min.sql_cmp(&self.value), zone.max.sql_cmp(&self.value))
-        else {
-            return true;
-        };
-        use Ordering::*;
-        match self.op {
-            BinaryOp::Eq => lo != Greater && hi != Less,
-            BinaryOp::Lt => lo == Less,
-            BinaryOp::LtEq => lo != Greater,
-            BinaryOp::Gt => hi == Greater,
-            BinaryOp::GtEq => hi != Less,
-            _ => true,
         }
     }
 }

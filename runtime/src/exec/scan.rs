@@ -11,12 +11,50 @@ use grizzly_ir::{BinaryOp, ColumnId, Expr, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-/// A pushed filter of the form `column <op> constant`, checked against zone maps.
-struct ZoneFilter {
+/// A pushed filter of the form `column <op> constant`, checked against zone maps. Both tiers
+/// skip row groups with it (the compiled driver too), so they see the same rows.
+pub struct ZoneFilter {
     /// Index of the column in the table.
     column: usize,
     op: BinaryOp,
     value: Value,
+}
+
+impl ZoneFilter {
+    /// The zone filters among a scan's pushed `filters`; `table_column(id)` gives the table
+    /// column index of a scanned column.
+    pub fn from_filters(
+        filters: &[Expr],
+        table_column: &dyn Fn(ColumnId) -> Option<usize>,
+        params: &[Value],
+    ) -> Vec<ZoneFilter> {
+        filters
+            .iter()
+            .filter_map(|f| zone_filter(f, table_column, params))
+            .collect()
+    }
+
+    /// False only if the zone map proves no row of `group` passes.
+    pub fn may_match(&self, group: &RowGroup) -> bool {
+        let zone = &group.columns[self.column].zone;
+        if zone.null_count as usize >= group.rows {
+            return false; // all NULL: a comparison is never true
+        }
+        let (Some(min_cmp), Some(max_cmp)) =
+            (zone.min.sql_cmp(&self.value), zone.max.sql_cmp(&self.value))
+        else {
+            return true; // unknown bounds
+        };
+        use Ordering::*;
+        match self.op {
+            BinaryOp::Eq => min_cmp != Greater && max_cmp != Less,
+            BinaryOp::Lt => min_cmp == Less,
+            BinaryOp::LtEq => min_cmp != Greater,
+            BinaryOp::Gt => max_cmp == Greater,
+            BinaryOp::GtEq => max_cmp != Less,
+            _ => true,
+        }
+    }
 }
 
 pub struct ScanOp {
@@ -41,10 +79,9 @@ impl ScanOp {
         params: &[Value],
     ) -> Result<ScanOp> {
         let layout = |id: ColumnId| output_ids.iter().position(|c| *c == id);
-        let zone_filters = filters
-            .iter()
-            .filter_map(|f| zone_filter(f, &columns, output_ids, params))
-            .collect();
+        let table_column =
+            |id: ColumnId| output_ids.iter().position(|c| *c == id).map(|p| columns[p]);
+        let zone_filters = ZoneFilter::from_filters(filters, &table_column, params);
         let filters = filters
             .iter()
             .map(|f| PhysExpr::new(f, &layout, params))
@@ -62,26 +99,7 @@ impl ScanOp {
     }
 
     fn group_may_match(&self, group: &RowGroup) -> bool {
-        self.zone_filters.iter().all(|zf| {
-            let zone = &group.columns[zf.column].zone;
-            if zone.null_count as usize >= group.rows {
-                return false; // all NULL: a comparison is never true
-            }
-            let (Some(min_cmp), Some(max_cmp)) =
-                (zone.min.sql_cmp(&zf.value), zone.max.sql_cmp(&zf.value))
-            else {
-                return true; // unknown bounds
-            };
-            use Ordering::*;
-            match zf.op {
-                BinaryOp::Eq => min_cmp != Greater && max_cmp != Less,
-                BinaryOp::Lt => min_cmp == Less,
-                BinaryOp::LtEq => min_cmp != Greater,
-                BinaryOp::Gt => max_cmp == Greater,
-                BinaryOp::GtEq => max_cmp != Less,
-                _ => true,
-            }
-        })
+        self.zone_filters.iter().all(|zf| zf.may_match(group))
     }
 
     fn load_next_group(&mut self) -> Result<bool> {
@@ -107,8 +125,7 @@ impl ScanOp {
 /// Recognizes `column op constant` (either side) over a scanned column.
 fn zone_filter(
     expr: &Expr,
-    columns: &[usize],
-    output_ids: &[ColumnId],
+    table_column: &dyn Fn(ColumnId) -> Option<usize>,
     params: &[Value],
 ) -> Option<ZoneFilter> {
     let Expr::Binary {
@@ -131,7 +148,7 @@ fn zone_filter(
         _ => None,
     };
     let column = |e: &Expr| match e {
-        Expr::Column { id, .. } => output_ids.iter().position(|c| c == id).map(|p| columns[p]),
+        Expr::Column { id, .. } => table_column(*id),
         _ => None,
     };
     if let (Some(column), Some(value)) = (column(left), constant(right)) {
