@@ -412,7 +412,6 @@ pub fn read_json(path: &Path, meta: &TableMeta) -> Result<Vec<Vector>> {
             push_object(n + 1, fields)?;
         }
     }
-    drop(push_object);
     Ok(builders.into_iter().map(ColumnParser::finish).collect())
 }
 

@@ -131,7 +131,7 @@ impl<T: Pod> Buffer<T> {
         len: usize,
     ) -> Result<Self, RegionError> {
         let bytes = backing.bytes();
-        let size = len.checked_mul(size_of::<T>()).unwrap_or(usize::MAX);
+        let size = len.saturating_mul(size_of::<T>());
         if offset.checked_add(size).is_none_or(|end| end > bytes.len()) {
             return Err(RegionError::OutOfBounds {
                 offset,

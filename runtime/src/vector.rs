@@ -68,7 +68,7 @@ impl Bitmap {
             .iter()
             .map(|w| w.count_ones() as usize)
             .sum();
-        if self.len % 64 != 0 {
+        if !self.len.is_multiple_of(64) {
             let mask = (1u64 << (self.len % 64)) - 1;
             valid += (self.words[full] & mask).count_ones() as usize;
         }

@@ -154,6 +154,8 @@ impl Groups {
             return self.lookup_dict(keys, n, &radix, gids);
         }
         if IntKeyIndex::supports(keys) {
+            // `new` (not `default`) pre-sizes the table.
+            #[allow(clippy::unwrap_or_default)]
             let mut int = self.int.take().unwrap_or_else(IntKeyIndex::new);
             int.lookup(keys, n, gids, |i, null| self.int_fallback(keys, i, null));
             self.int = Some(int);
