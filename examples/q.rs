@@ -44,6 +44,10 @@ fn main() {
             continue;
         }
         times.sort_by(f64::total_cmp);
-        println!("q{q}: median {:.1} ms min {:.1} ms", times[times.len() / 2], times[0]);
+        println!(
+            "q{q}: median {:.1} ms min {:.1} ms",
+            times[times.len() / 2],
+            times[0]
+        );
     }
 }
