@@ -287,6 +287,36 @@ fn generate_tpch() {
 }
 
 #[test]
+fn bench_times_both_tiers() {
+    let out = ok(
+        &["bench", "--sf", "0.01", "--queries", "1,6", "--runs", "1"],
+        "",
+    );
+    assert!(
+        out.contains("interpreted ms") && out.contains("compiled ms"),
+        "{out}"
+    );
+    for q in ["Q1", "Q6"] {
+        let line = out.lines().find(|l| l.trim_start().starts_with(q));
+        let line = line.unwrap_or_else(|| panic!("{q} missing from {out}"));
+        let numbers: Vec<f64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.trim_end_matches('x').parse().expect("a number"))
+            .collect();
+        assert_eq!(numbers.len(), 4, "{line}");
+        assert!(numbers[0] > 0.0 && numbers[1] > 0.0, "{line}");
+    }
+    let bad = grizzly(&["bench", "--queries", "23"], "");
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("not a TPC-H query number"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 fn demo_generates_then_reuses_its_data() {
     let dir = TempDir::new();
     let db = dir.path("demo.griz");

@@ -4,7 +4,7 @@ use crate::cli::args::{Args, Command, Generate};
 use crate::cli::error::{Error, Result};
 use crate::cli::output::Format;
 use crate::cli::session::{guarded, Session, Settings};
-use crate::cli::{batch, config, demo, generate, server, shell};
+use crate::cli::{batch, bench, config, demo, generate, server, shell};
 use clap::Parser;
 use grizzly::{Database, JitMode};
 use std::io::{self, IsTerminal, Write};
@@ -36,6 +36,7 @@ fn run(args: Args) -> Result<()> {
         Some(Command::Config(args)) => return config::run(args),
         Some(Command::Generate(Generate::Tpch(tpch))) => return generate::run(tpch),
         Some(Command::Demo(demo)) => return demo::run(demo),
+        Some(Command::Bench(bench)) => return bench::run(bench),
         None => {}
     }
     let verbose = |message: &str| {

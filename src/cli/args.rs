@@ -124,6 +124,9 @@ pub enum Command {
     /// Generate TPC-H data (or reuse it) and run a few TPC-H queries, timing each
     Demo(DemoArgs),
 
+    /// Time TPC-H queries interpreted against compiled, in one run
+    Bench(BenchArgs),
+
     /// Serve a database to PostgreSQL clients (psql, drivers) and over HTTP
     Server(ServerArgs),
 
@@ -197,6 +200,25 @@ pub struct DemoArgs {
     /// Database file for the data (reused if it already holds the TPC-H tables)
     #[arg(value_name = "DB", default_value = "./grizzly-demo.griz")]
     pub database: PathBuf,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct BenchArgs {
+    /// Scale factor of the TPC-H data generated in memory (ignored when DB is given)
+    #[arg(long = "sf", value_name = "SF", default_value_t = 0.1, value_parser = scale_factor)]
+    pub scale_factor: f64,
+
+    /// Queries to run, e.g. 1,6 or all
+    #[arg(long, value_name = "LIST", default_value = "1,6")]
+    pub queries: String,
+
+    /// Timed runs per query and tier (the median is reported)
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: usize,
+
+    /// A database file that already holds the TPC-H tables (e.g. from `generate tpch`)
+    #[arg(value_name = "DB")]
+    pub database: Option<PathBuf>,
 }
 
 #[derive(Debug, ClapArgs)]

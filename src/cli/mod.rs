@@ -10,6 +10,7 @@
 mod app;
 mod args;
 mod batch;
+mod bench;
 mod command;
 mod complete;
 mod config;
