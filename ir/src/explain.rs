@@ -466,7 +466,7 @@ impl<'p> ExprFmt<'_, 'p> {
                             a.join(", ")
                         )
                     }
-                    other => format!("{}({})", func_name(*other), a.join(", ")),
+                    other => format!("{}({})", other.name(), a.join(", ")),
                 }
             }
             Expr::ScalarSubquery { plan, .. } => self.sub(plan),
@@ -493,46 +493,15 @@ impl<'p> ExprFmt<'_, 'p> {
     }
 
     fn agg(&mut self, a: &'p AggregateCall) -> String {
-        let name = match a.func {
-            AggFunc::CountStar => return "count(*)".to_string(),
-            AggFunc::Count => "count",
-            AggFunc::Sum => "sum",
-            AggFunc::Avg => "avg",
-            AggFunc::Min => "min",
-            AggFunc::Max => "max",
-            AggFunc::VarSamp => "var_samp",
-            AggFunc::VarPop => "var_pop",
-            AggFunc::StddevSamp => "stddev_samp",
-            AggFunc::StddevPop => "stddev_pop",
-            AggFunc::StringAgg => "string_agg",
-            AggFunc::QuantileCont => "quantile_cont",
-        };
+        if a.func == AggFunc::CountStar {
+            return "count(*)".to_string();
+        }
+        let name = a.func.name();
         let mut arg = a.arg.as_ref().map_or(String::new(), |x| self.expr(x));
         for p in &a.params {
             arg.push_str(&format!(", {p}"));
         }
         format!("{name}({}{arg})", if a.distinct { "DISTINCT " } else { "" })
-    }
-}
-
-fn func_name(f: ScalarFunc) -> &'static str {
-    match f {
-        ScalarFunc::Substring => "substring",
-        ScalarFunc::Length => "length",
-        ScalarFunc::Upper => "upper",
-        ScalarFunc::Lower => "lower",
-        ScalarFunc::Trim => "trim",
-        ScalarFunc::LTrim => "ltrim",
-        ScalarFunc::RTrim => "rtrim",
-        ScalarFunc::Concat => "concat",
-        ScalarFunc::Coalesce => "coalesce",
-        ScalarFunc::NullIf => "nullif",
-        ScalarFunc::Abs => "abs",
-        ScalarFunc::Round => "round",
-        ScalarFunc::Extract(_) => "extract",
-        ScalarFunc::DateAddDays => "date_add_days",
-        ScalarFunc::DateAddMonths => "date_add_months",
-        ScalarFunc::RegexpMatches => "regexp_matches",
     }
 }
 

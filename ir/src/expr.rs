@@ -200,6 +200,30 @@ pub enum ScalarFunc {
     RegexpMatches,
 }
 
+impl ScalarFunc {
+    /// The function's SQL name, as EXPLAIN and fingerprints print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalarFunc::Substring => "substring",
+            ScalarFunc::Length => "length",
+            ScalarFunc::Upper => "upper",
+            ScalarFunc::Lower => "lower",
+            ScalarFunc::Trim => "trim",
+            ScalarFunc::LTrim => "ltrim",
+            ScalarFunc::RTrim => "rtrim",
+            ScalarFunc::Concat => "concat",
+            ScalarFunc::Coalesce => "coalesce",
+            ScalarFunc::NullIf => "nullif",
+            ScalarFunc::Abs => "abs",
+            ScalarFunc::Round => "round",
+            ScalarFunc::Extract(_) => "extract",
+            ScalarFunc::DateAddDays => "date_add_days",
+            ScalarFunc::DateAddMonths => "date_add_months",
+            ScalarFunc::RegexpMatches => "regexp_matches",
+        }
+    }
+}
+
 impl Expr {
     /// The SQL type of the expression's result.
     pub fn data_type(&self) -> DataType {

@@ -73,6 +73,25 @@ pub enum AggFunc {
     QuantileCont,
 }
 
+impl AggFunc {
+    /// The aggregate's SQL name (`count` for both COUNT forms).
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::CountStar | AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::VarSamp => "var_samp",
+            AggFunc::VarPop => "var_pop",
+            AggFunc::StddevSamp => "stddev_samp",
+            AggFunc::StddevPop => "stddev_pop",
+            AggFunc::StringAgg => "string_agg",
+            AggFunc::QuantileCont => "quantile_cont",
+        }
+    }
+}
+
 /// An aggregate call: `func([DISTINCT] arg)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateCall {

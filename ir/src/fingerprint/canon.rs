@@ -28,7 +28,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::date::{format_date, DateField};
-use crate::expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
+use crate::expr::{ColumnId, Expr, ScalarFunc};
 use crate::plan::{AggFunc, Field, JoinKind, LogicalPlan, SetOpKind};
 use crate::types::{format_decimal, DataType, Value};
 
@@ -128,7 +128,7 @@ impl Canon {
                 self.s(", aggs=");
                 self.list(aggregates, |c, (a, f)| {
                     c.ty(a.ty);
-                    c.s(agg_name(a.func));
+                    c.s(a.func.name());
                     c.s("(");
                     if a.distinct {
                         c.s("DISTINCT ");
@@ -259,7 +259,7 @@ impl Canon {
             } => {
                 self.s("(");
                 self.expr(left);
-                let _ = write!(self.text, " {} ", op_symbol(*op));
+                let _ = write!(self.text, " {} ", op.symbol());
                 self.expr(right);
                 self.s(")");
             }
@@ -326,7 +326,7 @@ impl Canon {
                         let _ = write!(self.text, "extract({} FROM ", field_name(*field));
                     }
                     other => {
-                        let _ = write!(self.text, "{}(", func_name(*other));
+                        let _ = write!(self.text, "{}(", other.name());
                     }
                 }
                 for (i, a) in args.iter().enumerate() {
@@ -465,46 +465,6 @@ fn ident(name: &str) -> String {
     }
 }
 
-fn op_symbol(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Add => "+",
-        BinaryOp::Sub => "-",
-        BinaryOp::Mul => "*",
-        BinaryOp::Div => "/",
-        BinaryOp::Mod => "%",
-        BinaryOp::Eq => "=",
-        BinaryOp::NotEq => "<>",
-        BinaryOp::Lt => "<",
-        BinaryOp::LtEq => "<=",
-        BinaryOp::Gt => ">",
-        BinaryOp::GtEq => ">=",
-        BinaryOp::And => "AND",
-        BinaryOp::Or => "OR",
-        BinaryOp::Concat => "||",
-    }
-}
-
-fn func_name(f: ScalarFunc) -> &'static str {
-    match f {
-        ScalarFunc::Substring => "substring",
-        ScalarFunc::Length => "length",
-        ScalarFunc::Upper => "upper",
-        ScalarFunc::Lower => "lower",
-        ScalarFunc::Trim => "trim",
-        ScalarFunc::LTrim => "ltrim",
-        ScalarFunc::RTrim => "rtrim",
-        ScalarFunc::Concat => "concat",
-        ScalarFunc::Coalesce => "coalesce",
-        ScalarFunc::NullIf => "nullif",
-        ScalarFunc::Abs => "abs",
-        ScalarFunc::Round => "round",
-        ScalarFunc::Extract(_) => "extract",
-        ScalarFunc::DateAddDays => "date_add_days",
-        ScalarFunc::DateAddMonths => "date_add_months",
-        ScalarFunc::RegexpMatches => "regexp_matches",
-    }
-}
-
 fn field_name(f: DateField) -> &'static str {
     match f {
         DateField::Year => "year",
@@ -513,22 +473,6 @@ fn field_name(f: DateField) -> &'static str {
         DateField::Day => "day",
         DateField::DayOfWeek => "dow",
         DateField::DayOfYear => "doy",
-    }
-}
-
-fn agg_name(f: AggFunc) -> &'static str {
-    match f {
-        AggFunc::CountStar | AggFunc::Count => "count",
-        AggFunc::Sum => "sum",
-        AggFunc::Avg => "avg",
-        AggFunc::Min => "min",
-        AggFunc::Max => "max",
-        AggFunc::VarSamp => "var_samp",
-        AggFunc::VarPop => "var_pop",
-        AggFunc::StddevSamp => "stddev_samp",
-        AggFunc::StddevPop => "stddev_pop",
-        AggFunc::StringAgg => "string_agg",
-        AggFunc::QuantileCont => "quantile_cont",
     }
 }
 
