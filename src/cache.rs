@@ -21,7 +21,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct CacheKey {
     pub fingerprint: u64,
-    /// (table, schema version) of every table the plan reads, sorted by name.
+    /// (table, schema version) of every table the plan reads, sorted by name. Tables of
+    /// attached databases are named `alias.table@id` (`Snapshot::cache_name`): the id is
+    /// new for each ATTACH, so DETACH + ATTACH of another file under the same alias never
+    /// finds the old entries, and `t` and `a.t` never share one.
     pub tables: Vec<(String, u64)>,
     pub codegen_version: u32,
     pub isa: &'static str,

@@ -108,6 +108,13 @@ pub const KEYS: &[Key] = &[
         help: "most bytes of compiled code in the query cache",
     },
     Key {
+        name: "server_auth",
+        kind: Kind::OneOf(&["scram-sha-256", "md5"]),
+        default: "scram-sha-256",
+        sql: false,
+        help: "how `grizzly server` checks the passwords of --user users",
+    },
+    Key {
         name: "history",
         kind: Kind::Bool,
         default: "true",

@@ -4,8 +4,11 @@
 //! commit on their own (autocommit); `BEGIN` holds the store's single write transaction until
 //! `COMMIT` or `ROLLBACK`, and the session's reads see its own uncommitted changes.
 
+use crate::attach::{self, AttachedTxn, Attachments, Target};
 use crate::cache::{CacheEntryInfo, CacheStats};
 use crate::copy;
+use crate::explain_analyze;
+use crate::interrupt::{InterruptHandle, Running};
 use crate::jit::{self, Fingerprint};
 use crate::query::{self, CachedPlan, Shared, TierSettings};
 use crate::result::{Column, QueryResult};
@@ -13,9 +16,8 @@ use crate::session::Session;
 use crate::system::{self, SystemCatalog};
 use crate::tier::{CompileInfo, JitMode, Tier};
 use grizzly_ir::sqlparser::ast;
-use grizzly_ir::statement::CopyFormat;
 use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, Value};
-use grizzly_runtime::exec::{self, ExecContext};
+use grizzly_runtime::exec;
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
 use grizzly_runtime::{Error, Result, Vector};
 use std::path::Path;
@@ -31,6 +33,10 @@ pub struct Database {
     store: Arc<Store>,
     session: Arc<Mutex<Session>>,
     shared: Arc<Shared>,
+    /// Databases attached to this handle, shared by its sessions (see `attach`).
+    attached: Arc<Attachments>,
+    /// The session's running API calls, for [`Database::interrupt_handle`].
+    running: Arc<Running>,
 }
 
 /// What running one statement produced.
@@ -85,6 +91,8 @@ impl Database {
             store: Arc::new(store),
             session: Arc::new(Mutex::new(Session::default())),
             shared: Arc::new(Shared::new(Box::new(jit::generator))),
+            attached: Arc::default(),
+            running: Arc::default(),
         }
     }
 
@@ -94,7 +102,17 @@ impl Database {
             store: self.store.clone(),
             session: Arc::new(Mutex::new(Session::default())),
             shared: self.shared.clone(),
+            attached: self.attached.clone(),
+            running: Arc::default(),
         }
+    }
+
+    /// A handle that cancels this session's running statements from another thread (the
+    /// session's clones share it; [`Database::connect`] sessions have their own). A cancelled
+    /// statement returns [`Error::Cancelled`] within a batch or a row group of work and
+    /// leaves no effects; statements started after the call run normally.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle::new(self.running.clone())
     }
 
     /// The underlying store (snapshots, integrity checks).
@@ -158,6 +176,7 @@ impl Database {
     /// Drops every cached query and its compiled code (`PRAGMA clear_query_cache`).
     pub fn clear_query_cache(&self) {
         self.shared.cache.clear();
+        self.shared.texts.clear();
     }
 
     /// Sets this session's execution mode (as `SET jit = '<mode>'`).
@@ -193,15 +212,21 @@ impl Database {
         self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What reads see: the open transaction's view, or the last committed state.
+    /// What reads see: the open transaction's view, or the last committed state; with the
+    /// attached databases' (see `attach::with_attached`).
     fn read_snapshot(&self, session: &Session) -> Arc<Snapshot> {
-        match &session.txn {
+        let main = match &session.txn {
             Some(txn) => txn.snapshot(),
             None => self.store.snapshot(),
-        }
+        };
+        attach::with_attached(main, &self.attached, session)
     }
 
     fn run_sql(&self, sql: &str) -> Result<Outcome> {
+        let _call = self.running.enter();
+        if let Some(result) = self.run_cached_text(sql) {
+            return result.map(Outcome::Rows);
+        }
         if crate::import::needs_rewrite(sql) {
             let mut last = Outcome::Affected(0);
             for piece in crate::import::split_statements(sql) {
@@ -220,17 +245,18 @@ impl Database {
         self.run_parsed(sql)
     }
 
-    /// Runs SQL text, first loading the files its `read_csv('path')` calls read into
+    /// Runs SQL text, first loading the files its table functions (`read_csv('path')`,
+    /// `read_parquet('path')`, `read_json('path')`) read into
     /// temporary tables of the statement's write transaction (dropped before it ends).
     fn run_parsed(&self, sql: &str) -> Result<Outcome> {
-        let (sql, files) = crate::import::extract_read_csv(sql)?;
+        let (sql, files) = crate::import::extract_table_functions(sql)?;
         if files.is_empty() {
-            return self.run_asts(&sql);
+            return self.run_asts(&sql, true);
         }
         let mut loaded = Vec::with_capacity(files.len());
-        for (name, path) in &files {
-            let (columns, data) = copy::read_csv_auto(Path::new(path))?;
-            loaded.push((name.clone(), columns, data));
+        for file in &files {
+            let (columns, data) = file.load()?;
+            loaded.push((file.name.clone(), columns, data));
         }
         let own = {
             let mut session = self.lock();
@@ -254,7 +280,7 @@ impl Database {
                 txn.append(&name, data)?;
             }
             drop(session);
-            self.run_asts(&sql)
+            self.run_asts(&sql, false)
         })();
         let mut session = self.lock();
         let cleanup = match session.txn.as_mut() {
@@ -268,8 +294,10 @@ impl Database {
             None => Ok(()),
         };
         if own {
+            let attached = std::mem::take(&mut session.attached);
             if let Some(txn) = session.txn.take() {
                 if result.is_ok() && cleanup.is_ok() {
+                    attached.commit()?;
                     txn.commit()?;
                 } else {
                     txn.rollback();
@@ -280,8 +308,22 @@ impl Database {
         result
     }
 
-    fn run_asts(&self, sql: &str) -> Result<Outcome> {
+    /// Runs a query whose text the text cache knows (bound against the current catalog)
+    /// without parsing, binding or optimizing it; `None` if it does not know it.
+    fn run_cached_text(&self, sql: &str) -> Option<Result<QueryResult>> {
+        let session = self.lock();
+        let snapshot = self.read_snapshot(&session);
+        let cached = self.shared.texts.get(sql, &snapshot)?;
+        let tiers = TierSettings::of(&session.settings);
+        drop(session);
+        Some(query::run(&self.shared, tiers, &cached, snapshot, &[]))
+    }
+
+    /// Runs the statements of `sql`; when `cache_text`, a lone query's plan is kept in the
+    /// text cache under `sql`.
+    fn run_asts(&self, sql: &str, cache_text: bool) -> Result<Outcome> {
         let asts = grizzly_ir::parse(sql)?;
+        let cache_text = cache_text.then_some(sql).filter(|_| asts.len() == 1);
         let mut last = Outcome::Affected(0);
         for ast in &asts {
             if is_pragma(ast, "clear_query_cache") {
@@ -297,7 +339,13 @@ impl Database {
                     // Queries only need the snapshot: let the session's other users go on.
                     let tiers = TierSettings::of(&session.settings);
                     drop(session);
-                    Outcome::Rows(self.run_query(plan, snapshot, tiers, Arc::from([]))?)
+                    Outcome::Rows(self.run_query(
+                        plan,
+                        snapshot,
+                        tiers,
+                        Arc::from([]),
+                        cache_text,
+                    )?)
                 }
                 statement => self.run_statement(
                     &mut session,
@@ -312,30 +360,35 @@ impl Database {
     }
 
     /// Runs a bound query: system tables are read interpreted; other queries go through the
-    /// query cache and the tiers.
+    /// query cache and the tiers. With `cache_text`, the plan is kept in the text cache under
+    /// that text.
     fn run_query(
         &self,
         plan: LogicalPlan,
         snapshot: Arc<Snapshot>,
         tiers: TierSettings,
         params: Arc<[Value]>,
+        cache_text: Option<&str>,
     ) -> Result<QueryResult> {
         if system::reads_system_table(&plan, &snapshot) {
             let plan = self.optimize(plan, &snapshot)?;
             return query::run_interpreted(&plan, snapshot, params);
         }
         let plan = grizzly_ir::optimize(plan, &*snapshot)?;
-        if tiers.mode == JitMode::Off {
+        if tiers.mode == JitMode::Off && cache_text.is_none() {
             return query::run_interpreted(&plan, snapshot, params);
         }
-        let cached = CachedPlan::new(&plan, params.len(), &snapshot);
+        let cached = Arc::new(CachedPlan::new(&plan, params.len(), &snapshot));
+        if let Some(text) = cache_text {
+            self.shared.texts.insert(text, &snapshot, cached.clone());
+        }
         query::run(&self.shared, tiers, &cached, snapshot, &params)
     }
 
     /// Optimizes a bound plan, first filling in the rows of any system table it reads.
     fn optimize(&self, plan: LogicalPlan, snapshot: &Snapshot) -> Result<LogicalPlan> {
         let plan = if system::reads_system_table(&plan, snapshot) {
-            system::materialize(plan, &self.shared.cache.entries())
+            system::materialize(plan, &self.shared.cache.entries(), snapshot)
         } else {
             plan
         };
@@ -349,13 +402,29 @@ impl Database {
         f: impl FnOnce(&mut WriteTxn) -> Result<T>,
     ) -> Result<T> {
         match &mut session.txn {
-            Some(txn) => f(txn),
+            Some(txn) => {
+                session.attached.note_main_write()?;
+                f(txn)
+            }
             None => {
                 let mut txn = self.store.begin_write()?;
                 let out = f(&mut txn)?;
                 txn.commit()?;
                 Ok(out)
             }
+        }
+    }
+
+    /// [`Database::write`] in the database `target` names (main or an attached one).
+    fn write_to<T>(
+        &self,
+        session: &mut Session,
+        target: &Target,
+        f: impl FnOnce(&mut WriteTxn) -> Result<T>,
+    ) -> Result<T> {
+        match target {
+            Target::Main => self.write(session, f),
+            Target::Attached(db) => attach::write(db, session, f),
         }
     }
 
@@ -367,12 +436,12 @@ impl Database {
         params: Arc<[Value]>,
         explain_jit: bool,
     ) -> Result<Outcome> {
-        let ctx = ExecContext::new(snapshot.clone(), params.clone());
+        let ctx = query::context(snapshot.clone(), params.clone());
         match statement {
             Statement::Query(plan) => {
                 let tiers = TierSettings::of(&session.settings);
                 Ok(Outcome::Rows(
-                    self.run_query(plan, snapshot, tiers, params)?,
+                    self.run_query(plan, snapshot, tiers, params, None)?,
                 ))
             }
             Statement::CreateTable {
@@ -383,15 +452,17 @@ impl Database {
                 if if_not_exists && snapshot.table(&name).is_some() {
                     return Ok(Outcome::Affected(0));
                 }
+                let (target, name) = self.attached.target(&snapshot, &name)?;
                 let meta = grizzly_ir::TableMeta {
                     name,
                     columns,
                     row_count: 0,
                 };
-                self.write(session, |txn| txn.create_table(meta))?;
+                self.write_to(session, &target, |txn| txn.create_table(meta))?;
                 Ok(Outcome::Affected(0))
             }
             Statement::CreateTableAs { name, query } => {
+                let (target, name) = self.attached.target(&snapshot, &name)?;
                 let plan = self.optimize(query, &snapshot)?;
                 let result = query::to_result(&plan, &ctx)?;
                 let columns = result
@@ -410,16 +481,17 @@ impl Database {
                 };
                 let rows = result.row_count() as u64;
                 let data = result.into_columns();
-                self.write(session, |txn| {
+                self.write_to(session, &target, |txn| {
                     txn.create_table(meta)?;
                     txn.append(&name, data)
                 })?;
                 Ok(Outcome::Affected(rows))
             }
             Statement::DropTable { names, if_exists } => {
-                self.write(session, |txn| {
-                    for name in &names {
-                        if txn.snapshot().table(name).is_none() {
+                let (target, locals) = self.attached.targets(&snapshot, &names)?;
+                self.write_to(session, &target, |txn| {
+                    for (name, local) in names.iter().zip(&locals) {
+                        if txn.snapshot().table(local).is_none() {
                             if if_exists {
                                 continue;
                             }
@@ -427,7 +499,7 @@ impl Database {
                                 "table \"{name}\" does not exist"
                             ))));
                         }
-                        txn.drop_table(name)?;
+                        txn.drop_table(local)?;
                     }
                     Ok(())
                 })?;
@@ -474,10 +546,11 @@ impl Database {
                 Ok(Outcome::Affected(0))
             }
             Statement::Insert { table, query } => {
+                let (target, table) = self.attached.target(&snapshot, &table)?;
                 let plan = self.optimize(query, &snapshot)?;
                 let (columns, rows) = exec::execute(&plan, &ctx)?;
                 if rows > 0 {
-                    self.write(session, |txn| txn.append(&table, columns))?;
+                    self.write_to(session, &target, |txn| txn.append(&table, columns))?;
                 }
                 Ok(Outcome::Affected(rows as u64))
             }
@@ -487,6 +560,7 @@ impl Database {
                 affected,
                 ..
             } => {
+                let (target, table) = self.attached.target(&snapshot, &table)?;
                 let affected = self.optimize(affected, &snapshot)?;
                 let (count, _) = exec::execute(&affected, &ctx)?;
                 let n = match count.first().map(|c| c.get(0)) {
@@ -496,7 +570,7 @@ impl Database {
                 if n > 0 {
                     let plan = self.optimize(new_contents, &snapshot)?;
                     let (columns, _) = exec::execute(&plan, &ctx)?;
-                    self.write(session, |txn| txn.replace(&table, columns))?;
+                    self.write_to(session, &target, |txn| txn.replace(&table, columns))?;
                 }
                 Ok(Outcome::Affected(n))
             }
@@ -510,13 +584,11 @@ impl Database {
                         "table \"{table}\" does not exist"
                     ))));
                 };
-                let columns = match options.format {
-                    CopyFormat::Json => copy::read_json(Path::new(&path), &meta)?,
-                    _ => copy::read_csv(Path::new(&path), &meta, &options)?,
-                };
+                let (target, table) = self.attached.target(&snapshot, &table)?;
+                let columns = copy::read_table_file(Path::new(&path), &meta, &options)?;
                 let rows = columns.first().map_or(0, Vector::len) as u64;
                 if rows > 0 {
-                    self.write(session, |txn| txn.append(&table, columns))?;
+                    self.write_to(session, &target, |txn| txn.append(&table, columns))?;
                 }
                 Ok(Outcome::Affected(rows))
             }
@@ -527,10 +599,7 @@ impl Database {
             } => {
                 let plan = self.optimize(query, &snapshot)?;
                 let result = query::to_result(&plan, &ctx)?;
-                match options.format {
-                    CopyFormat::Json => copy::write_json(Path::new(&path), &result)?,
-                    _ => copy::write_csv(Path::new(&path), &result, &options)?,
-                }
+                copy::write_result(Path::new(&path), &result, &options)?;
                 Ok(Outcome::Affected(result.row_count() as u64))
             }
             Statement::Begin => {
@@ -538,10 +607,12 @@ impl Database {
                     return Err(Error::Usage("a transaction is already in progress".into()));
                 }
                 session.txn = Some(self.store.begin_write()?);
+                session.attached = AttachedTxn::begin(&self.attached);
                 Ok(Outcome::Affected(0))
             }
             Statement::Commit => match session.txn.take() {
                 Some(txn) => {
+                    std::mem::take(&mut session.attached).commit()?;
                     txn.commit()?;
                     Ok(Outcome::Affected(0))
                 }
@@ -551,6 +622,7 @@ impl Database {
             },
             Statement::Rollback => match session.txn.take() {
                 Some(txn) => {
+                    session.attached = AttachedTxn::default();
                     txn.rollback();
                     Ok(Outcome::Affected(0))
                 }
@@ -594,6 +666,25 @@ impl Database {
                         query::explain(&self.shared, tiers, &cached, explain_jit)
                     }
                     other => format!("{other:?}"),
+                };
+                let lines = text
+                    .lines()
+                    .map(|l| Value::Varchar(l.to_string()))
+                    .collect();
+                Ok(Outcome::Rows(text_result(&["plan"], vec![lines])))
+            }
+            Statement::ExplainAnalyze { statement } => {
+                let Statement::Query(plan) = *statement else {
+                    return Err(Error::Unsupported("EXPLAIN ANALYZE of a non-query".into()));
+                };
+                let text = if system::reads_system_table(&plan, &snapshot) {
+                    let plan = self.optimize(plan, &snapshot)?;
+                    explain_analyze::interpreted(&plan, snapshot, params)?
+                } else {
+                    let plan = grizzly_ir::optimize(plan, &*snapshot)?;
+                    let cached = CachedPlan::new(&plan, params.len(), &snapshot);
+                    let tiers = TierSettings::of(&session.settings);
+                    explain_analyze::cached(&self.shared, tiers, &cached, snapshot, &params)?
                 };
                 let lines = text
                     .lines()
@@ -704,18 +795,49 @@ impl Database {
                 let rows = self.write(session, |txn| crate::import::restore(txn, &backup))?;
                 Ok(Outcome::Affected(rows))
             }
-            Statement::ShowDatabases => {
-                let path = self
-                    .store
-                    .path()
-                    .map_or(":memory:".into(), |p| p.display().to_string());
-                Ok(Outcome::Rows(text_result(
-                    &["database_name", "path"],
-                    vec![
-                        vec![Value::Varchar("main".into())],
-                        vec![Value::Varchar(path)],
-                    ],
-                )))
+            Statement::ShowDatabases => Ok(Outcome::Rows(self.attached.show(&self.store))),
+            Statement::ShowTablesIn { database } => {
+                let Some(db) = snapshot.attached_database(&database) else {
+                    return Err(Error::Usage(format!(
+                        "database \"{database}\" is not attached"
+                    )));
+                };
+                let mut names = db.snapshot.table_names();
+                names.extend(db.snapshot.view_names());
+                names.sort();
+                let names: Vec<Value> = names.into_iter().map(Value::Varchar).collect();
+                Ok(Outcome::Rows(text_result(&["name"], vec![names])))
+            }
+            Statement::Attach {
+                path,
+                alias,
+                read_only,
+                if_not_exists,
+            } => {
+                if session.txn.is_some() {
+                    return Err(Error::Usage(
+                        "ATTACH cannot run inside a transaction block".into(),
+                    ));
+                }
+                let path = Path::new(&path);
+                self.attached.attach(
+                    &self.store,
+                    &snapshot,
+                    path,
+                    &alias,
+                    read_only,
+                    if_not_exists,
+                )?;
+                Ok(Outcome::Affected(0))
+            }
+            Statement::Detach { alias, if_exists } => {
+                if session.txn.is_some() {
+                    return Err(Error::Usage(
+                        "DETACH cannot run inside a transaction block".into(),
+                    ));
+                }
+                self.attached.detach(&alias, if_exists)?;
+                Ok(Outcome::Affected(0))
             }
             other => Err(Error::Unsupported(format!("statement {other:?}"))),
         }
@@ -755,8 +877,8 @@ struct Prepared {
     /// For queries (but those reading system tables), the optimized and lifted plan, so runs
     /// skip binding, optimizing and fingerprinting.
     cached: Option<Arc<CachedPlan>>,
-    /// (table, schema version) of every table: a change means re-bind.
-    depends_on: Vec<(String, u64)>,
+    /// The catalog it was bound against (`Snapshot::catalog_id`): a change means re-bind.
+    catalog_id: u64,
 }
 
 impl Prepared {
@@ -775,17 +897,9 @@ impl Prepared {
             statement: bound.statement,
             param_types: bound.param_types,
             cached,
-            depends_on: schema_versions(snapshot),
+            catalog_id: snapshot.catalog_id(),
         })
     }
-}
-
-fn schema_versions(snapshot: &Snapshot) -> Vec<(String, u64)> {
-    snapshot
-        .table_names()
-        .into_iter()
-        .filter_map(|n| snapshot.table(&n).map(|t| (n, t.schema_version)))
-        .collect()
 }
 
 impl PreparedStatement {
@@ -871,13 +985,14 @@ impl PreparedStatement {
 
     fn current_for(&self, snapshot: &Snapshot) -> Result<Arc<Prepared>> {
         let mut prepared = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
-        if prepared.depends_on != schema_versions(snapshot) {
+        if prepared.catalog_id != snapshot.catalog_id() {
             *prepared = Arc::new(Prepared::bind(prepared.ast.clone(), snapshot)?);
         }
         Ok(prepared.clone())
     }
 
     fn run(&self, params: &[Value]) -> Result<Outcome> {
+        let _call = self.db.running.enter();
         let mut session = self.db.lock();
         let snapshot = self.db.read_snapshot(&session);
         let prepared = self.current_for(&snapshot)?;

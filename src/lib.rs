@@ -41,17 +41,21 @@
 //! # Ok::<(), grizzly::Error>(())
 //! ```
 
+mod attach;
 mod cache;
 pub mod config;
 mod copy;
 mod database;
+mod explain_analyze;
 mod import;
+mod interrupt;
 mod jit;
 mod query;
 mod result;
 pub mod server;
 mod session;
 mod system;
+mod text_cache;
 mod tier;
 pub mod tpch;
 
@@ -59,6 +63,8 @@ pub use cache::{CacheEntryInfo, CacheStats};
 pub use database::{Database, PreparedStatement};
 pub use grizzly_ir::{DataType, Value};
 pub use grizzly_runtime::{Error, Result};
+pub use import::progress::set_progress_bars;
+pub use interrupt::InterruptHandle;
 pub use jit::Fingerprint;
 pub use result::{Column, QueryResult, Row};
 pub use session::Settings;

@@ -10,6 +10,7 @@ use crate::jit::{self, Fingerprint};
 use crate::result::{Column, QueryResult};
 use crate::session::Settings;
 use crate::system;
+use crate::text_cache::TextCache;
 use crate::tier::{self, CompiledCode, Compiler, JitMode};
 use grizzly_ir::{LogicalPlan, Value};
 use grizzly_runtime::exec::{self, ExecContext};
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct Shared {
     pub cache: Arc<QueryCache>,
     pub compiler: Compiler,
+    /// Query texts seen before → their plans (skips the front end).
+    pub texts: TextCache,
 }
 
 impl Shared {
@@ -32,7 +35,11 @@ impl Shared {
             crate::session::DEFAULT_CACHE_BYTES,
         ));
         let compiler = Compiler::new(factory, Arc::downgrade(&cache));
-        Shared { cache, compiler }
+        Shared {
+            cache,
+            compiler,
+            texts: TextCache::new(crate::text_cache::TEXT_CACHE_ENTRIES),
+        }
     }
 }
 
@@ -77,7 +84,7 @@ impl CachedPlan {
             .into_iter()
             .map(|name| {
                 let version = snapshot.table(&name).map_or(0, |t| t.schema_version);
-                (name, version)
+                (snapshot.cache_name(&name).into_owned(), version)
             })
             .collect();
         let key = CacheKey {
@@ -97,7 +104,7 @@ impl CachedPlan {
     }
 
     /// The user's parameters followed by the lifted literals.
-    fn params(&self, user: &[Value]) -> Arc<[Value]> {
+    pub(crate) fn params(&self, user: &[Value]) -> Arc<[Value]> {
         user.iter().chain(&self.lifted).cloned().collect()
     }
 
@@ -134,7 +141,12 @@ pub(crate) fn run_interpreted(
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
 ) -> Result<QueryResult> {
-    to_result(plan, &ExecContext::new(snapshot, params))
+    to_result(plan, &context(snapshot, params))
+}
+
+/// A context for running a statement of the API call on this thread (with its cancel flag).
+pub(crate) fn context(snapshot: Arc<Snapshot>, params: Arc<[Value]>) -> ExecContext {
+    ExecContext::new(snapshot, params).with_cancel(crate::interrupt::current())
 }
 
 /// Runs a cached plan under the tiering policy of `tiers`.
@@ -201,7 +213,7 @@ fn run_compiled(
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
 ) -> Result<QueryResult> {
-    let ctx = ExecContext::new(snapshot, params).with_compiled(plan, code.clone().plan());
+    let ctx = context(snapshot, params).with_compiled(plan, code.clone().plan());
     to_result(plan, &ctx)
 }
 
@@ -318,7 +330,29 @@ pub(crate) fn explain(
     if !out.ends_with('\n') {
         out.push('\n');
     }
-    out.push_str(&format!("Fingerprint: {}\n", cached.fingerprint));
+    let (code, failure) = explain_code(shared, tiers, cached, clif);
+    out.push_str(&tier_text(tiers, cached, code.as_ref(), failure.as_deref()));
+    if clif {
+        match &code {
+            Some(c) => {
+                out.push_str("Cranelift IR:\n");
+                out.push_str(&c.clif());
+            }
+            None => out.push_str("Cranelift IR: none (not compiled)\n"),
+        }
+    }
+    out
+}
+
+/// The code EXPLAIN describes (and EXPLAIN ANALYZE runs) under `tiers`: compiled now in
+/// `always` and `verify` (or for `clif`), what the cache holds in `auto`, none in `off`;
+/// with the reason compiling failed, if it did.
+pub(crate) fn explain_code(
+    shared: &Shared,
+    tiers: TierSettings,
+    cached: &CachedPlan,
+    clif: bool,
+) -> (Option<Arc<dyn CompiledCode>>, Option<String>) {
     let mut code = None;
     let mut failure = None;
     if tiers.mode != JitMode::Off || clif {
@@ -344,13 +378,24 @@ pub(crate) fn explain(
             };
         }
     }
-    let tier = match (&code, &failure) {
+    (code, failure)
+}
+
+/// The fingerprint and tier lines of EXPLAIN: overall, then per pipeline.
+pub(crate) fn tier_text(
+    tiers: TierSettings,
+    cached: &CachedPlan,
+    code: Option<&Arc<dyn CompiledCode>>,
+    failure: Option<&str>,
+) -> String {
+    let mut out = format!("Fingerprint: {}\n", cached.fingerprint);
+    let tier = match (code, failure) {
         (Some(_), _) => "compiled".to_string(),
         (None, Some(reason)) => format!("interpreted (compile failed: {reason})"),
         (None, None) => "interpreted".to_string(),
     };
     out.push_str(&format!("JIT: {} (mode {})\n", tier, tiers.mode));
-    let compiled: Vec<(usize, String)> = code.as_ref().map(|c| c.pipelines()).unwrap_or_default();
+    let compiled: Vec<(usize, String)> = code.map(|c| c.pipelines()).unwrap_or_default();
     for (id, node) in pipeline_ends(&cached.plan) {
         match compiled.iter().find(|(c, _)| *c == id) {
             Some((_, what)) => {
@@ -362,15 +407,6 @@ pub(crate) fn explain(
     for (id, what) in &compiled {
         if !pipeline_ends(&cached.plan).iter().any(|(p, _)| p == id) {
             out.push_str(&format!("  pipeline #{id}: compiled ({what})\n"));
-        }
-    }
-    if clif {
-        match &code {
-            Some(c) => {
-                out.push_str("Cranelift IR:\n");
-                out.push_str(&c.clif());
-            }
-            None => out.push_str("Cranelift IR: none (not compiled)\n"),
         }
     }
     out

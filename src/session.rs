@@ -10,6 +10,7 @@
 //! | `query_cache_entries`  | most cached queries (database-wide, ≥ 1) | 256               |
 //! | `query_cache_bytes`    | most bytes of compiled code (database-wide) | 64 MiB         |
 
+use crate::attach::AttachedTxn;
 use crate::tier::JitMode;
 use grizzly_runtime::storage::WriteTxn;
 use grizzly_runtime::{Error, Result};
@@ -18,8 +19,11 @@ use std::sync::OnceLock;
 
 #[derive(Default)]
 pub(crate) struct Session {
+    /// The main database's write transaction, held from `BEGIN` to `COMMIT`/`ROLLBACK`.
     pub txn: Option<WriteTxn>,
     pub settings: Settings,
+    /// What the open transaction reads and writes of attached databases (empty outside one).
+    pub attached: AttachedTxn,
 }
 
 /// Settings changed with `SET name = value`.

@@ -1,9 +1,11 @@
-//! System tables: `grizzly_query_cache`, the query cache's entries, readable from SQL.
+//! System tables: `grizzly_query_cache`, the query cache's entries, readable from SQL, and
+//! PostgreSQL's catalog tables (`pg_class`, `pg_attribute`, ...: [`pg_catalog`]) for clients
+//! that list and describe tables.
 //!
 //! The binder sees the table through [`SystemCatalog`], a catalog over the snapshot that also
 //! answers for system tables (a user table of the same name hides it). Before a plan runs,
 //! [`materialize`] replaces each scan of a system table by constant rows taken from the cache
-//! at that moment (plus the scan's pushed-down filters), so the interpreter needs no storage
+//! at that moment or the snapshot's catalog (plus the scan's pushed-down filters), so the interpreter needs no storage
 //! for it. Plans that read system tables are never cached.
 
 use crate::cache::CacheEntryInfo;
@@ -11,11 +13,13 @@ use grizzly_ir::catalog::ColumnStats;
 use grizzly_ir::{Catalog, ColumnMeta, DataType, Expr, LogicalPlan, TableMeta, Value, ViewMeta};
 use grizzly_runtime::storage::Snapshot;
 
+mod pg_catalog;
+
 /// The query cache's system table.
 pub(crate) const QUERY_CACHE_TABLE: &str = "grizzly_query_cache";
 
 /// The columns of `grizzly_query_cache`.
-const COLUMNS: &[(&str, DataType)] = &[
+pub(crate) const COLUMNS: &[(&str, DataType)] = &[
     ("fingerprint", DataType::Varchar),
     ("query", DataType::Varchar),
     ("state", DataType::Varchar),
@@ -33,12 +37,17 @@ pub(crate) struct SystemCatalog<'a>(pub &'a Snapshot);
 
 impl Catalog for SystemCatalog<'_> {
     fn table(&self, name: &str) -> Option<TableMeta> {
-        if let Some(t) = self.0.table(name) {
-            return Some(t.meta.clone());
+        if let Some(t) = Catalog::table(self.0, name) {
+            return Some(t);
         }
-        (name == QUERY_CACHE_TABLE).then(|| TableMeta {
-            name: QUERY_CACHE_TABLE.into(),
-            columns: COLUMNS
+        let columns = match pg_catalog::table(name) {
+            Some(t) => t.columns,
+            None if name == QUERY_CACHE_TABLE => COLUMNS,
+            None => return None,
+        };
+        Some(TableMeta {
+            name: name.into(),
+            columns: columns
                 .iter()
                 .map(|(name, ty)| ColumnMeta {
                     name: (*name).into(),
@@ -57,15 +66,25 @@ impl Catalog for SystemCatalog<'_> {
     fn column_stats(&self, table: &str) -> Option<Vec<ColumnStats>> {
         self.0.column_stats(table)
     }
+
+    fn has_database(&self, name: &str) -> bool {
+        self.0.has_database(name)
+    }
 }
 
 /// True if `plan` (or a subquery in it) reads a system table that `snapshot` does not hide.
 pub(crate) fn reads_system_table(plan: &LogicalPlan, snapshot: &Snapshot) -> bool {
     let mut found = false;
     visit_scans(plan, &mut |table| {
-        found |= table == QUERY_CACHE_TABLE && snapshot.table(table).is_none();
+        found |= is_system_table(table, snapshot);
     });
     found
+}
+
+/// True if `table` names a system table that no user table of `snapshot` hides.
+fn is_system_table(table: &str, snapshot: &Snapshot) -> bool {
+    (table == QUERY_CACHE_TABLE || pg_catalog::table(table).is_some())
+        && snapshot.table(table).is_none()
 }
 
 fn visit_scans(plan: &LogicalPlan, f: &mut dyn FnMut(&str)) {
@@ -86,26 +105,39 @@ pub(crate) fn tables_read(plan: &LogicalPlan) -> Vec<String> {
     names
 }
 
-/// Replaces scans of `grizzly_query_cache` in `plan` by the rows of `entries`.
-pub(crate) fn materialize(plan: LogicalPlan, entries: &[CacheEntryInfo]) -> LogicalPlan {
-    let result: Result<LogicalPlan, std::convert::Infallible> = rewrite(plan, entries);
+/// Replaces scans of system tables in `plan` by their rows: `grizzly_query_cache`'s from
+/// `entries`, the PostgreSQL catalog's from `snapshot`.
+pub(crate) fn materialize(
+    plan: LogicalPlan,
+    entries: &[CacheEntryInfo],
+    snapshot: &Snapshot,
+) -> LogicalPlan {
+    let result: Result<LogicalPlan, std::convert::Infallible> = rewrite(plan, entries, snapshot);
     match result {
         Ok(plan) => plan,
         Err(never) => match never {},
     }
 }
 
-fn rewrite<E>(plan: LogicalPlan, entries: &[CacheEntryInfo]) -> Result<LogicalPlan, E> {
+fn rewrite<E>(
+    plan: LogicalPlan,
+    entries: &[CacheEntryInfo],
+    snapshot: &Snapshot,
+) -> Result<LogicalPlan, E> {
     let plan = match plan {
         LogicalPlan::Scan {
             table,
             columns,
             filters,
-        } if table == QUERY_CACHE_TABLE => {
-            let rows = entries
+        } if is_system_table(&table, snapshot) => {
+            let table_rows = if table == QUERY_CACHE_TABLE {
+                entries.iter().map(row).collect()
+            } else {
+                pg_catalog::rows(&table, snapshot)
+            };
+            let rows = table_rows
                 .iter()
-                .map(|e| {
-                    let values = row(e);
+                .map(|values| {
                     columns
                         .iter()
                         .map(|(i, f)| Expr::literal(values[*i].clone(), f.ty))
@@ -126,8 +158,8 @@ fn rewrite<E>(plan: LogicalPlan, entries: &[CacheEntryInfo]) -> Result<LogicalPl
         }
         other => other,
     };
-    plan.try_map_exprs(&mut |e| e.try_map_subqueries(&mut |p| rewrite(p, entries)))?
-        .try_map_inputs(&mut |p| rewrite(p, entries))
+    plan.try_map_exprs(&mut |e| e.try_map_subqueries(&mut |p| rewrite(p, entries, snapshot)))?
+        .try_map_inputs(&mut |p| rewrite(p, entries, snapshot))
 }
 
 /// One entry as a row of `grizzly_query_cache`, in [`COLUMNS`] order.

@@ -592,6 +592,7 @@ format = \"csv\"
 memory_limit = \"512MB\"
 # query_cache_entries = 256 (default)
 # query_cache_bytes = 64MiB (default)
+# server_auth = scram-sha-256 (default)
 # history = true (default)
 banner = false
 "

@@ -232,3 +232,250 @@ fn database_info_and_vacuum_on_a_file() {
     drop(db);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+// ---- Attached databases (ATTACH / DETACH) ----
+
+fn int(db: &Database, sql: &str) -> i64 {
+    match db.query(sql).unwrap().value(0, 0) {
+        Value::Int64(n) => n,
+        other => panic!("{sql}: {other:?}"),
+    }
+}
+
+fn error(db: &Database, sql: &str) -> String {
+    match db.execute(sql) {
+        Ok(n) => panic!("{sql} succeeded ({n}) but should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn attached_database_joins_inserts_and_persists_across_reopen() {
+    let dir = scratch("attach-persist");
+    let main = dir.join("main.griz");
+    let other = dir.join("other.griz");
+    {
+        let db = Database::open(&main).unwrap();
+        db.execute("CREATE TABLE customers (id INTEGER, name VARCHAR)")
+            .unwrap();
+        db.execute("INSERT INTO customers VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')")
+            .unwrap();
+        db.execute(&format!("ATTACH DATABASE '{}' AS o", sql_path(&other)))
+            .unwrap();
+        assert!(other.exists(), "ATTACH creates a missing file");
+        db.execute("CREATE TABLE o.orders (customer INTEGER, amount BIGINT)")
+            .unwrap();
+        assert_eq!(
+            db.execute("INSERT INTO o.orders VALUES (1, 10), (1, 5), (3, 7), (4, 1)")
+                .unwrap(),
+            4
+        );
+        // Another session of the same handle sees the attachment.
+        let other_session = db.connect();
+        let r = other_session
+            .query(
+                "SELECT c.name, sum(o.amount) FROM customers c JOIN o.orders o \
+                 ON c.id = o.customer GROUP BY c.name ORDER BY c.name",
+            )
+            .unwrap();
+        assert_eq!(
+            column(&r, 0),
+            vec![Value::Varchar("ann".into()), Value::Varchar("cy".into())]
+        );
+        assert_eq!(column(&r, 1), vec![Value::Int64(15), Value::Int64(7)]);
+        let r = db.query("SHOW DATABASES").unwrap();
+        assert_eq!(
+            column(&r, 0),
+            vec![Value::Varchar("main".into()), Value::Varchar("o".into())]
+        );
+        assert_eq!(r.value(1, 1), Value::Varchar(other.display().to_string()));
+        assert_eq!(
+            column(&r, 2),
+            vec![Value::Boolean(false), Value::Boolean(false)]
+        );
+        // Attaching a file that is open already is refused, whoever holds it.
+        assert!(
+            error(&db, &format!("ATTACH '{}' AS again", sql_path(&other)))
+                .contains("already attached as \"o\"")
+        );
+        assert!(error(&db, &format!("ATTACH '{}' AS self", sql_path(&main)))
+            .contains("main database's file"));
+    }
+    // Dropping the handles detached the file: it opens on its own, with its data.
+    {
+        let direct = Database::open(&other).unwrap();
+        assert_eq!(count(&direct, "orders"), 4);
+        assert_eq!(int(&direct, "SELECT sum(amount) FROM orders"), 23);
+    }
+    // Reopened main and attached again: the join gives the same answer.
+    let db = Database::open(&main).unwrap();
+    assert!(error(&db, "SELECT * FROM o.orders").contains("database \"o\" is not attached"));
+    db.execute(&format!("ATTACH '{}' AS o", sql_path(&other)))
+        .unwrap();
+    assert_eq!(
+        int(
+            &db,
+            "SELECT count(*) FROM customers WHERE id IN (SELECT customer FROM o.orders)"
+        ),
+        2
+    );
+    // A file held by another handle cannot be attached (its lock is taken).
+    let holder = Database::open(dir.join("held.griz")).unwrap();
+    let held = dir.join("held.griz");
+    assert!(error(&db, &format!("ATTACH '{}' AS h", sql_path(&held))).contains("locked"));
+    drop(holder);
+    drop(db);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn detach_then_query_names_the_database() {
+    let dir = scratch("attach-detach");
+    let db = Database::in_memory();
+    db.execute(&format!("ATTACH '{}' AS a", sql_path(&dir.join("a.griz"))))
+        .unwrap();
+    db.execute("CREATE TABLE a.t (x INTEGER)").unwrap();
+    db.execute("INSERT INTO a.t VALUES (1)").unwrap();
+    let stmt = db.prepare("SELECT count(*) FROM a.t").unwrap();
+    assert_eq!(stmt.query(&[]).unwrap().value(0, 0), Value::Int64(1));
+    db.execute("DETACH DATABASE a").unwrap();
+    for e in [
+        error(&db, "SELECT * FROM a.t"),
+        error(&db, "INSERT INTO a.t VALUES (2)"),
+        stmt.query(&[]).unwrap_err().to_string(),
+    ] {
+        assert!(e.contains("database \"a\" is not attached"), "{e}");
+    }
+    assert!(error(&db, "DETACH a").contains("database \"a\" is not attached"));
+    assert!(error(&db, "DETACH main").contains("cannot detach the main database"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_transaction_writes_to_one_database() {
+    let dir = scratch("attach-txn");
+    let db = Database::in_memory();
+    db.execute("CREATE TABLE t (x INTEGER)").unwrap();
+    db.execute(&format!("ATTACH '{}' AS a", sql_path(&dir.join("a.griz"))))
+        .unwrap();
+    db.execute("CREATE TABLE a.t (x INTEGER)").unwrap();
+    db.execute("BEGIN").unwrap();
+    db.execute("INSERT INTO a.t VALUES (1)").unwrap();
+    // The transaction reads its own write and main's table.
+    assert_eq!(int(&db, "SELECT count(*) FROM a.t AS x, t"), 0);
+    assert_eq!(int(&db, "SELECT count(*) FROM a.t"), 1);
+    let e = error(&db, "INSERT INTO t VALUES (1)");
+    assert!(e.contains("\"main\"") && e.contains("\"a\""), "{e}");
+    // Other sessions do not see the uncommitted write.
+    let other = db.connect();
+    assert_eq!(int(&other, "SELECT count(*) FROM a.t"), 0);
+    db.execute("COMMIT").unwrap();
+    assert_eq!(int(&other, "SELECT count(*) FROM a.t"), 1);
+    assert_eq!(int(&db, "SELECT count(*) FROM t"), 0);
+
+    // Rolled back: nothing of it stays.
+    db.execute("BEGIN").unwrap();
+    db.execute("DELETE FROM a.t").unwrap();
+    db.execute("ROLLBACK").unwrap();
+    assert_eq!(int(&db, "SELECT count(*) FROM a.t"), 1);
+
+    // A database changed by another session since BEGIN cannot be written.
+    db.execute("BEGIN").unwrap();
+    assert_eq!(int(&db, "SELECT count(*) FROM a.t"), 1);
+    other.execute("INSERT INTO a.t VALUES (2)").unwrap();
+    assert_eq!(
+        int(&db, "SELECT count(*) FROM a.t"),
+        1,
+        "the transaction's snapshot"
+    );
+    assert!(error(&db, "INSERT INTO a.t VALUES (3)").contains("changed by another session"));
+    db.execute("ROLLBACK").unwrap();
+    assert_eq!(int(&db, "SELECT count(*) FROM a.t"), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn read_only_attach_refuses_writes_and_missing_files() {
+    let dir = scratch("attach-ro");
+    let file = dir.join("ro.griz");
+    {
+        let db = Database::open(&file).unwrap();
+        db.execute("CREATE TABLE t (x INTEGER)").unwrap();
+        db.execute("INSERT INTO t VALUES (1), (2)").unwrap();
+    }
+    let db = Database::in_memory();
+    let missing = dir.join("missing.griz");
+    assert!(error(
+        &db,
+        &format!("ATTACH '{}' AS m (READ_ONLY)", sql_path(&missing))
+    )
+    .contains("does not exist"));
+    assert!(!missing.exists(), "a read-only attach creates nothing");
+    let corrupt = dir.join("corrupt.griz");
+    std::fs::write(&corrupt, vec![0xab; 20_000]).unwrap();
+    let e = error(
+        &db,
+        &format!("ATTACH '{}' AS c (READ_ONLY)", sql_path(&corrupt)),
+    );
+    assert!(e.contains("corrupt.griz"), "{e}");
+    db.execute(&format!("ATTACH '{}' AS r (READ_ONLY)", sql_path(&file)))
+        .unwrap();
+    assert_eq!(int(&db, "SELECT sum(x) FROM r.t"), 3);
+    for sql in [
+        "INSERT INTO r.t VALUES (3)",
+        "UPDATE r.t SET x = 0",
+        "DELETE FROM r.t",
+        "CREATE TABLE r.u (y INTEGER)",
+        "DROP TABLE r.t",
+    ] {
+        let e = error(&db, sql);
+        assert!(e.contains("attached READ_ONLY"), "{sql}: {e}");
+    }
+    let r = db.query("SHOW DATABASES").unwrap();
+    assert_eq!(r.value(1, 2), Value::Boolean(true));
+    assert_eq!(int(&db, "SELECT sum(x) FROM r.t"), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn query_cache_never_confuses_t_and_attached_t() {
+    let dir = scratch("attach-cache");
+    let db = Database::in_memory();
+    db.set_jit(grizzly::JitMode::Always);
+    db.execute("CREATE TABLE t (x BIGINT NOT NULL)").unwrap();
+    db.execute("INSERT INTO t VALUES (1), (2)").unwrap();
+    db.execute(&format!("ATTACH '{}' AS a", sql_path(&dir.join("a.griz"))))
+        .unwrap();
+    db.execute("CREATE TABLE a.t (x BIGINT NOT NULL)").unwrap();
+    db.execute("INSERT INTO a.t VALUES (100), (200), (300)")
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(int(&db, "SELECT sum(x) FROM t"), 3);
+        assert_eq!(int(&db, "SELECT sum(x) FROM a.t"), 600);
+        assert_eq!(int(&db, "SELECT sum(x) FROM main.t"), 3);
+    }
+    let shapes = |db: &Database| {
+        db.query_cache()
+            .iter()
+            .filter(|e| e.query.contains("sum("))
+            .count()
+    };
+    assert_eq!(shapes(&db), 2, "{:#?}", db.query_cache());
+
+    // Another file under the same alias, with the same schema: new entries, its own data.
+    db.execute("DETACH a").unwrap();
+    db.execute(&format!("ATTACH '{}' AS a", sql_path(&dir.join("b.griz"))))
+        .unwrap();
+    db.execute("CREATE TABLE a.t (x BIGINT NOT NULL)").unwrap();
+    db.execute("INSERT INTO a.t VALUES (7)").unwrap();
+    let misses = db.cache_stats().misses;
+    assert_eq!(int(&db, "SELECT sum(x) FROM a.t"), 7);
+    assert!(
+        db.cache_stats().misses > misses,
+        "re-attached a.t found an old entry"
+    );
+    assert_eq!(int(&db, "SELECT sum(x) FROM t"), 3);
+    assert_eq!(shapes(&db), 3, "{:#?}", db.query_cache());
+    drop(db);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

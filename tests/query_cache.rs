@@ -508,3 +508,57 @@ fn grizzly_jit_sets_the_default_mode() {
         .unwrap_or_else(|| panic!("no cache row in {stdout}"));
     assert!(row.contains(",compiled,1,1,"), "{row}");
 }
+
+/// A text sent again skips the front end (the text cache); it must never see a catalog it
+/// was not bound against. Each step changes the catalog under one unchanged text.
+#[test]
+fn repeated_text_follows_catalog_changes() {
+    for mode in ["off", "always"] {
+        let db = Database::in_memory();
+        db.execute(&format!("SET jit = '{mode}'")).unwrap();
+        db.execute("CREATE TABLE u (x INTEGER)").unwrap();
+        db.execute("INSERT INTO u VALUES (1), (2)").unwrap();
+        let sql = "SELECT sum(x) FROM u";
+        assert_eq!(single(&db, sql), Value::Int64(3));
+        assert_eq!(single(&db, sql), Value::Int64(3));
+        // Data changes: the same plan, new rows.
+        db.execute("INSERT INTO u VALUES (4)").unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(7), "{mode}: after INSERT");
+        // Same name, other type: re-bound (sum of DECIMAL is DECIMAL).
+        db.execute("DROP TABLE u").unwrap();
+        db.execute("CREATE TABLE u (x DECIMAL(10,2))").unwrap();
+        db.execute("INSERT INTO u VALUES (1.25)").unwrap();
+        assert_eq!(
+            single(&db, sql),
+            Value::Decimal(125, 2),
+            "{mode}: after re-create"
+        );
+        // A table replaced by a view of the same name.
+        db.execute("DROP TABLE u").unwrap();
+        assert!(
+            db.query(sql).is_err(),
+            "{mode}: dropped table still answers"
+        );
+        db.execute("CREATE VIEW u AS SELECT 40 AS x UNION ALL SELECT 2")
+            .unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(42), "{mode}: view");
+        // A catalog made in a rolled-back transaction never serves a later one.
+        db.execute("DROP VIEW u").unwrap();
+        db.execute("BEGIN").unwrap();
+        db.execute("CREATE TABLE u (x BIGINT)").unwrap();
+        db.execute("INSERT INTO u VALUES (5)").unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(5));
+        db.execute("ROLLBACK").unwrap();
+        db.execute("BEGIN").unwrap();
+        db.execute("CREATE TABLE u (x DOUBLE)").unwrap();
+        db.execute("INSERT INTO u VALUES (0.5)").unwrap();
+        assert_eq!(
+            single(&db, sql),
+            Value::Float64(0.5),
+            "{mode}: after rollback"
+        );
+        db.execute("COMMIT").unwrap();
+        // Other sessions see the committed catalog through the same text.
+        assert_eq!(single(&db.connect(), sql), Value::Float64(0.5));
+    }
+}

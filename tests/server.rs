@@ -1,8 +1,9 @@
 //! `grizzly::server` end to end: real `psql` and `curl` processes and the `tokio-postgres`
 //! client against a server started in-process on 127.0.0.1 with ephemeral ports. Tests that
-//! need `psql` (or `curl`, `openssl`) print a notice and pass when it is missing.
+//! need `psql` (or `curl`, `openssl`) print a notice and pass when it is missing, unless the
+//! environment sets `GRIZZLY_REQUIRE_CLIENTS` (as CI does): then a missing client fails them.
 
-use grizzly::server::{Server, ServerConfig, TlsFiles, User};
+use grizzly::server::{PasswordAuth, Server, ServerConfig, TlsFiles, User};
 use grizzly::Database;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -123,15 +124,26 @@ fn psql_at(addr: SocketAddr) -> Command {
     cmd
 }
 
-/// Whether `tool` runs here; if not, says the test is skipped.
+/// Whether `tool` runs here; if not, says the test is skipped (or fails it when
+/// `GRIZZLY_REQUIRE_CLIENTS` is set).
 fn have(tool: &str, test: &str) -> bool {
+    // `openssl` takes `version`, not `--version`.
+    let version = if tool == "openssl" {
+        "version"
+    } else {
+        "--version"
+    };
     let ok = Command::new(tool)
-        .arg("--version")
+        .arg(version)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
+        assert!(
+            std::env::var_os("GRIZZLY_REQUIRE_CLIENTS").is_none(),
+            "{tool} is not installed and GRIZZLY_REQUIRE_CLIENTS is set ({test})"
+        );
         println!("NOTICE: {tool} is not installed: skipping {test}");
     }
     ok
@@ -557,11 +569,80 @@ fn abrupt_disconnects_leave_the_server_healthy() {
     }
 }
 
+/// The server's first answer to a startup message from `user`: the authentication request
+/// code (0 ok, 5 MD5, 10 SASL) and the rest of the message (SASL: the mechanism names).
+fn auth_request(addr: SocketAddr, user: &str) -> (i32, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut body = 196_608i32.to_be_bytes().to_vec(); // protocol 3.0
+    for part in ["user", user, "database", "grizzly"] {
+        body.extend_from_slice(part.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut message = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    message.extend(body);
+    socket.write_all(&message).unwrap();
+    let mut head = [0u8; 5];
+    socket.read_exact(&mut head).unwrap();
+    assert_eq!(head[0], b'R', "an authentication request");
+    let len = i32::from_be_bytes(head[1..5].try_into().unwrap()) as usize;
+    let mut rest = vec![0u8; len - 4];
+    socket.read_exact(&mut rest).unwrap();
+    let code = i32::from_be_bytes(rest[..4].try_into().unwrap());
+    (code, rest[4..].to_vec())
+}
+
 #[test]
-fn password_authentication() {
+fn trust_without_users_and_scram_by_default_with_them() {
+    let trusting = TestServer::start(Database::in_memory());
+    assert_eq!(auth_request(trusting.pg, "anyone").0, 0);
     let server = TestServer::with(Database::in_memory(), |c| {
         c.users = vec!["alice:s3cret".parse::<User>().unwrap()];
     });
+    // Unknown users are asked the same way, so probing cannot tell them apart.
+    for user in ["alice", "mallory"] {
+        let (code, mechanisms) = auth_request(server.pg, user);
+        assert_eq!(code, 10, "SASL");
+        assert_eq!(mechanisms, b"SCRAM-SHA-256\0\0");
+    }
+    let md5 = TestServer::with(Database::in_memory(), |c| {
+        c.users = vec!["alice:s3cret".parse::<User>().unwrap()];
+        c.auth = PasswordAuth::Md5;
+    });
+    assert_eq!(auth_request(md5.pg, "alice").0, 5);
+}
+
+#[test]
+fn password_authentication_md5() {
+    let server = TestServer::with(Database::in_memory(), |c| {
+        c.users = vec!["alice:s3cret".parse::<User>().unwrap()];
+        c.auth = PasswordAuth::Md5;
+    });
+    check_passwords(&server);
+}
+
+#[test]
+fn password_authentication() {
+    let server = TestServer::with(Database::in_memory(), |c| {
+        c.users = vec![
+            "alice:s3cret".parse::<User>().unwrap(),
+            "bob:pa:ss wörd".parse::<User>().unwrap(),
+        ];
+    });
+    check_passwords(&server);
+    // Passwords with colons, spaces and non-ASCII letters (SASLprep-normalized).
+    let bob = server.client("bob", Some("pa:ss wörd")).unwrap();
+    let one = server.runtime.block_on(bob.query("SELECT 1", &[])).unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(server.client("bob", Some("pa:ss word")).is_err());
+}
+
+/// Right and wrong passwords of user alice (password `s3cret`), with tokio-postgres and psql.
+fn check_passwords(server: &TestServer) {
     let client = server.client("alice", Some("s3cret")).unwrap();
     let one = server
         .runtime
@@ -666,4 +747,79 @@ fn tls_connections() {
         .args(["-c", "SELECT 'secure'"]);
     assert_eq!(ok(cmd, "").trim(), "secure");
     let _ = std::fs::remove_dir_all(Path::new(&dir));
+}
+
+#[test]
+fn psql_meta_commands_describe_the_catalog() {
+    if !have("psql", "psql_meta_commands_describe_the_catalog") {
+        return;
+    }
+    let server = TestServer::start(Database::in_memory());
+    sql(
+        &server,
+        "CREATE TABLE items (id INTEGER NOT NULL, name VARCHAR, price DECIMAL(10,2), \
+         added DATE, ok BOOLEAN, ratio DOUBLE, big BIGINT)",
+    );
+    sql(&server, "CREATE TABLE other (x INTEGER)");
+    sql(
+        &server,
+        "CREATE VIEW cheap AS SELECT id, name FROM items WHERE price < 10",
+    );
+    let meta = |command: &str| {
+        let mut cmd = server.psql();
+        cmd.args(["-F", "|", "-c", command]);
+        ok(cmd, "")
+    };
+    assert_eq!(
+        meta("\\dt"),
+        "public|items|table|grizzly\npublic|other|table|grizzly\n"
+    );
+    assert_eq!(
+        meta("\\d"),
+        "public|cheap|view|grizzly\npublic|items|table|grizzly\npublic|other|table|grizzly\n"
+    );
+    // Name, type, collation, nullable, default.
+    assert_eq!(
+        meta("\\d items"),
+        "id|integer||not null|\n\
+         name|character varying|||\n\
+         price|numeric(10,2)|||\n\
+         added|date|||\n\
+         ok|boolean|||\n\
+         ratio|double precision|||\n\
+         big|bigint|||\n"
+    );
+    assert_eq!(
+        meta("\\d cheap"),
+        "id|integer|||\nname|character varying|||\n"
+    );
+    assert_eq!(meta("\\dn"), "public|grizzly\n");
+    assert!(
+        meta("\\l").starts_with("grizzly|grizzly|UTF8|C|C||libc|"),
+        "{}",
+        meta("\\l")
+    );
+    // Patterns are regular expressions over the catalog.
+    assert_eq!(meta("\\dt o*"), "public|other|table|grizzly\n");
+    let mut cmd = server.psql();
+    cmd.args(["-c", "\\d nothing"]);
+    let output = run(cmd, "");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Did not find any relation"));
+    // The system catalog describes itself.
+    assert!(meta("\\dS pg_class").contains("relname|character varying|||\n"));
+    // What drivers ask on connecting.
+    assert_eq!(
+        sql(&server, "SELECT current_database(), current_schema()").trim(),
+        "grizzly|public"
+    );
+    assert!(sql(&server, "SELECT version()").starts_with("PostgreSQL 16.0 (Grizzly "));
+    assert!(sql(&server, "SHOW server_version").starts_with("16.0 (Grizzly "));
+    assert_eq!(
+        sql(
+            &server,
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'items'::regclass AND attnum = 3"
+        )
+        .trim(),
+        "price"
+    );
 }

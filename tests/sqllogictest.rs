@@ -12,7 +12,8 @@
 //! How values are printed: NULL as `NULL`, booleans `true`/`false`, decimals with all their
 //! scale digits (`1.50`), DOUBLE in Rust's shortest round-trip form (`0.5`, `2`, `NaN`,
 //! `Infinity`), dates ISO `YYYY-MM-DD`, the empty string as `(empty)`. `__TEST_DIR__` in SQL
-//! becomes a scratch directory private to the file and mode.
+//! becomes a scratch directory private to the file and mode (and that directory in results
+//! prints as `__TEST_DIR__`).
 
 use grizzly::{DataType, Database, Value};
 use sqllogictest::harness::{Arguments, Failed, Trial};
@@ -44,9 +45,15 @@ impl DB for Grizzly {
         }
         let result = self.db.query(&sql)?;
         let types = result.columns().iter().map(|c| column_type(c.ty)).collect();
+        // Results naming the scratch directory (SHOW DATABASES) print it as `__TEST_DIR__`.
         let rows = result
             .rows()
-            .map(|row| row.values().iter().map(format_value).collect())
+            .map(|row| {
+                row.values()
+                    .iter()
+                    .map(|v| format_value(v).replace(&self.test_dir, "__TEST_DIR__"))
+                    .collect()
+            })
             .collect();
         Ok(DBOutput::Rows { types, rows })
     }

@@ -72,10 +72,11 @@ impl AggPipeline {
 
     fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
         self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
-        execute(
-            &self.plan,
-            &ExecContext::new(ctx.snapshot.clone(), ctx.params.clone()),
-        )
+        // The plan is this pipeline's own copy: no compiled code or profile applies to it,
+        // but the statement's cancel flag does.
+        let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
+            .with_cancel(ctx.cancel.clone());
+        execute(&self.plan, &interpreted)
     }
 
     /// The compiled run, or `None` where the interpreter has to do it.
@@ -200,6 +201,8 @@ impl AggPipeline {
         }
 
         for (gi, g) in groups.iter().enumerate() {
+            // One row group is one morsel: the statement may be cancelled between them.
+            ctx.cancel.check()?;
             let vectors = l
                 .slots
                 .iter()
@@ -407,9 +410,16 @@ impl AggPipeline {
 
 impl CompiledPipeline for AggPipeline {
     fn run(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+        self.run_reporting(ctx)
+            .map(|(columns, rows, _)| (columns, rows))
+    }
+
+    fn run_reporting(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize, bool)> {
         match self.try_run(ctx)? {
-            Some(out) => Ok(out),
-            None => self.interpret(ctx),
+            Some((columns, rows)) => Ok((columns, rows, true)),
+            None => self
+                .interpret(ctx)
+                .map(|(columns, rows)| (columns, rows, false)),
         }
     }
 }

@@ -14,22 +14,34 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
-use crate::plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind};
+use crate::plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};
 use crate::types::{DataType, Value};
 
 /// Renders a plan as an indented tree.
 pub fn explain(plan: &LogicalPlan) -> String {
+    explain_annotated(plan, &|_| None)
+}
+
+/// Renders a plan as [`explain`] does, appending `annotate(node)` (when it gives text) to the
+/// line of every operator, subquery plans' operators included: EXPLAIN ANALYZE's rows and
+/// times. Nodes are passed by reference into `plan`, so callers may key on their addresses.
+pub fn explain_annotated(
+    plan: &LogicalPlan,
+    annotate: &dyn Fn(&LogicalPlan) -> Option<String>,
+) -> String {
     let mut p = Printer {
         out: String::new(),
         next_subquery: 1,
+        annotate,
     };
     p.node(plan, 0);
     p.out
 }
 
-struct Printer {
+struct Printer<'a> {
     out: String,
     next_subquery: usize,
+    annotate: &'a dyn Fn(&LogicalPlan) -> Option<String>,
 }
 
 /// How the columns visible to one operator print.
@@ -97,7 +109,7 @@ impl Names {
     }
 }
 
-impl Printer {
+impl Printer<'_> {
     fn line(&mut self, depth: usize, text: &str) {
         let _ = writeln!(self.out, "{}{}", "  ".repeat(depth), text);
     }
@@ -118,8 +130,12 @@ impl Printer {
                 subs: &mut subs,
                 next: self.next_subquery,
             };
-            let t = self.describe(plan, &mut fx);
+            let mut t = self.describe(plan, &mut fx);
             self.next_subquery = fx.next;
+            if let Some(note) = (self.annotate)(plan) {
+                t.push(' ');
+                t.push_str(&note);
+            }
             t
         };
         self.line(depth, &text);
@@ -218,20 +234,7 @@ impl Printer {
                 }
                 s
             }
-            LogicalPlan::Sort { keys, .. } => {
-                let ks: Vec<String> = keys
-                    .iter()
-                    .map(|k| {
-                        format!(
-                            "{} {} NULLS {}",
-                            fx.expr(&k.expr),
-                            if k.ascending { "ASC" } else { "DESC" },
-                            if k.nulls_first { "FIRST" } else { "LAST" }
-                        )
-                    })
-                    .collect();
-                format!("Sort: {}", ks.join(", "))
-            }
+            LogicalPlan::Sort { keys, .. } => format!("Sort: {}", fx.sort_keys(keys)),
             LogicalPlan::Limit { limit, offset, .. } => {
                 let mut s = match limit {
                     Some(l) => format!("Limit: {l}"),
@@ -242,6 +245,19 @@ impl Printer {
                 }
                 s
             }
+            LogicalPlan::LimitWithTies {
+                keys,
+                limit,
+                offset,
+                ..
+            } => {
+                let mut s = format!("Limit: {limit} WITH TIES");
+                if *offset > 0 {
+                    let _ = write!(s, " offset={offset}");
+                }
+                let _ = write!(s, " by {}", fx.sort_keys(keys));
+                s
+            }
             LogicalPlan::Distinct { .. } => "Distinct".to_string(),
             LogicalPlan::Window { functions, .. } => {
                 use crate::plan::{FrameBound, FrameUnits, WindowFunc};
@@ -249,22 +265,7 @@ impl Printer {
                     .iter()
                     .map(|(w, f)| {
                         let args: Vec<String> = w.args.iter().map(|e| fx.expr(e)).collect();
-                        let name = match w.func {
-                            WindowFunc::RowNumber => "row_number",
-                            WindowFunc::Rank => "rank",
-                            WindowFunc::DenseRank => "dense_rank",
-                            WindowFunc::Lag => "lag",
-                            WindowFunc::Lead => "lead",
-                            WindowFunc::FirstValue => "first_value",
-                            WindowFunc::LastValue => "last_value",
-                            WindowFunc::Agg(AggFunc::CountStar) => "count",
-                            WindowFunc::Agg(AggFunc::Count) => "count",
-                            WindowFunc::Agg(AggFunc::Sum) => "sum",
-                            WindowFunc::Agg(AggFunc::Avg) => "avg",
-                            WindowFunc::Agg(AggFunc::Min) => "min",
-                            WindowFunc::Agg(AggFunc::Max) => "max",
-                            WindowFunc::Agg(_) => "aggregate",
-                        };
+                        let name = w.func.name();
                         let args = match w.func {
                             WindowFunc::Agg(AggFunc::CountStar) => "*".to_string(),
                             _ => args.join(", "),
@@ -308,6 +309,7 @@ impl Printer {
                                 match fr.units {
                                     FrameUnits::Rows => "ROWS",
                                     FrameUnits::Range => "RANGE",
+                                    FrameUnits::Groups => "GROUPS",
                                 },
                                 bound(fr.start),
                                 bound(fr.end)
@@ -499,9 +501,33 @@ impl<'p> ExprFmt<'_, 'p> {
         let name = a.func.name();
         let mut arg = a.arg.as_ref().map_or(String::new(), |x| self.expr(x));
         for p in &a.params {
+            let p = match p {
+                Value::Varchar(_) => literal(p, DataType::Varchar),
+                other => other.to_string(),
+            };
             arg.push_str(&format!(", {p}"));
         }
+        if !a.order_by.is_empty() {
+            let keys = self.sort_keys(&a.order_by);
+            arg.push_str(&format!(" ORDER BY {keys}"));
+        }
         format!("{name}({}{arg})", if a.distinct { "DISTINCT " } else { "" })
+    }
+
+    /// `expr ASC NULLS LAST, ...`.
+    fn sort_keys(&mut self, keys: &'p [SortKey]) -> String {
+        let ks: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                format!(
+                    "{} {} NULLS {}",
+                    self.expr(&k.expr),
+                    if k.ascending { "ASC" } else { "DESC" },
+                    if k.nulls_first { "FIRST" } else { "LAST" }
+                )
+            })
+            .collect();
+        ks.join(", ")
     }
 }
 

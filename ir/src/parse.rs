@@ -61,6 +61,7 @@ pub fn parse(sql: &str) -> Result<Vec<AstStatement>> {
             _ => {}
         }
     }
+    reject_frame_exclusion(&tokens)?;
     Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
         .parse_statements()
@@ -71,6 +72,37 @@ pub fn parse(sql: &str) -> Result<Vec<AstStatement>> {
             },
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => parse_error(sql, &m),
         })
+}
+
+/// sqlparser cannot parse a window frame's `EXCLUDE CURRENT ROW | GROUP | TIES | NO OTHERS`;
+/// name it as unsupported rather than as a syntax error.
+fn reject_frame_exclusion(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> Result<()> {
+    use sqlparser::keywords::Keyword;
+    let words = tokens.iter().filter_map(|t| match &t.token {
+        Token::Word(w) => Some((w.keyword, t)),
+        Token::Whitespace(_) => None,
+        _ => Some((Keyword::NoKeyword, t)),
+    });
+    let mut prev = None;
+    for (kw, t) in words {
+        if prev == Some(Keyword::EXCLUDE) {
+            let what = match kw {
+                Keyword::CURRENT => "CURRENT ROW",
+                Keyword::GROUP => "GROUP",
+                Keyword::TIES => "TIES",
+                Keyword::NO => "NO OTHERS",
+                _ => "",
+            };
+            if !what.is_empty() {
+                return Err(Error::Unsupported(format!(
+                    "window frame EXCLUDE {what} (line {}, column {})",
+                    t.span.start.line, t.span.start.column
+                )));
+            }
+        }
+        prev = Some(kw);
+    }
+    Ok(())
 }
 
 /// Most binary operators accepted at one parenthesis level of one statement.

@@ -71,6 +71,13 @@ pub enum AggFunc {
     /// (ORDER BY x)`: DOUBLE, linear interpolation between the closest ranks of the non-NULL
     /// values; `params[0]` is `f` as a DOUBLE in [0, 1]. NULL for no non-NULL input.
     QuantileCont,
+    /// `percentile_disc(f) WITHIN GROUP (ORDER BY x)`: the first non-NULL value (in the call's
+    /// `order_by`) at or past fraction `f` of them, i.e. the `max(1, ceil(f * n))`-th; x's
+    /// type. `params[0]` is `f` as a DOUBLE in [0, 1]. NULL for no non-NULL input.
+    PercentileDisc,
+    /// `mode() WITHIN GROUP (ORDER BY x)`: the most frequent non-NULL value; among equally
+    /// frequent ones the first in the call's `order_by`. x's type; NULL for no non-NULL input.
+    Mode,
 }
 
 impl AggFunc {
@@ -88,11 +95,22 @@ impl AggFunc {
             AggFunc::StddevPop => "stddev_pop",
             AggFunc::StringAgg => "string_agg",
             AggFunc::QuantileCont => "quantile_cont",
+            AggFunc::PercentileDisc => "percentile_disc",
+            AggFunc::Mode => "mode",
         }
+    }
+
+    /// Whether the result depends on the order rows arrive in (then an ORDER BY inside the
+    /// call is kept; for the others it is checked and dropped, as it cannot change anything).
+    pub fn is_order_sensitive(self) -> bool {
+        matches!(
+            self,
+            AggFunc::StringAgg | AggFunc::PercentileDisc | AggFunc::Mode
+        )
     }
 }
 
-/// An aggregate call: `func([DISTINCT] arg)`.
+/// An aggregate call: `func([DISTINCT] arg [ORDER BY keys])`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateCall {
     pub func: AggFunc,
@@ -104,6 +122,17 @@ pub struct AggregateCall {
     pub ty: DataType,
     /// Constant parameters of some functions (see [`AggFunc`]); empty for most.
     pub params: Vec<crate::types::Value>,
+    /// The order in which each group's rows reach the aggregate (`string_agg(x, ',' ORDER BY
+    /// y)`, `WITHIN GROUP (ORDER BY x)`), over the Aggregate's input; rows with equal keys
+    /// come in no particular order. Empty unless [`AggFunc::is_order_sensitive`].
+    pub order_by: Vec<SortKey>,
+}
+
+impl AggregateCall {
+    /// Every expression of the call: the argument, then the ORDER BY keys.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.arg.iter().chain(self.order_by.iter().map(|k| &k.expr))
+    }
 }
 
 /// A logical operator. Every variant produces the fields listed by [`LogicalPlan::fields`].
@@ -164,6 +193,17 @@ pub enum LogicalPlan {
         limit: Option<u64>,
         offset: u64,
     },
+    /// `ORDER BY keys OFFSET offset FETCH FIRST limit ROWS WITH TIES`: sorts input rows by
+    /// `keys`, skips `offset` rows, returns the next `limit` rows and every further row whose
+    /// keys equal the last returned one's (NULL keys are equal here). Output in key order;
+    /// which of several tied rows the offset skips is unspecified. `limit = 0` returns
+    /// nothing.
+    LimitWithTies {
+        input: Box<LogicalPlan>,
+        keys: Vec<SortKey>,
+        limit: u64,
+        offset: u64,
+    },
     /// Removes duplicate rows (NULLs are equal to each other here).
     Distinct { input: Box<LogicalPlan> },
     /// UNION / INTERSECT / EXCEPT of inputs with the same number of columns and types (the
@@ -198,12 +238,46 @@ pub enum WindowFunc {
     Lag,
     /// `lead(...)`: as `Lag`, after the current row.
     Lead,
-    /// `first_value(x)` / `last_value(x)`: x at the first / last row of the frame.
+    /// `first_value(x)` / `last_value(x)`: x at the first / last row of the frame (NULL for an
+    /// empty frame).
     FirstValue,
     LastValue,
+    /// `nth_value(x, n)`: x at the n-th row (1-based) of the frame; NULL if the frame is
+    /// shorter or n is NULL; an error if n < 1. Args: x, n (BIGINT, read per row).
+    NthValue,
+    /// `ntile(n)`: the bucket (1..n) of the row when the partition is split, in order, into n
+    /// buckets whose sizes differ by at most one, larger ones first. INTEGER. As PostgreSQL,
+    /// n is read at the partition's first row where it is not NULL (NULL before it); an error
+    /// if n < 1. Args: n (INTEGER).
+    Ntile,
+    /// `percent_rank()`: (rank - 1) / (partition rows - 1), 0 for a one-row partition. DOUBLE.
+    PercentRank,
+    /// `cume_dist()`: (rows up to and including the current row's peers) / partition rows.
+    /// DOUBLE.
+    CumeDist,
     /// An aggregate over the frame (`args` empty for `CountStar`). Result types as for
     /// [`AggregateCall`]; DISTINCT is not supported.
     Agg(AggFunc),
+}
+
+impl WindowFunc {
+    /// The function's SQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            WindowFunc::RowNumber => "row_number",
+            WindowFunc::Rank => "rank",
+            WindowFunc::DenseRank => "dense_rank",
+            WindowFunc::Lag => "lag",
+            WindowFunc::Lead => "lead",
+            WindowFunc::FirstValue => "first_value",
+            WindowFunc::LastValue => "last_value",
+            WindowFunc::NthValue => "nth_value",
+            WindowFunc::Ntile => "ntile",
+            WindowFunc::PercentRank => "percent_rank",
+            WindowFunc::CumeDist => "cume_dist",
+            WindowFunc::Agg(a) => a.name(),
+        }
+    }
 }
 
 /// Units of a window frame.
@@ -213,14 +287,19 @@ pub enum FrameUnits {
     Rows,
     /// `CURRENT ROW` means the current row's peer group (rows with equal ORDER BY keys).
     Range,
+    /// Offsets count peer groups: `n PRECEDING` starts at the peer group n groups before the
+    /// current row's, `n FOLLOWING` ends with the one n groups after; `CURRENT ROW` as
+    /// `Range`. Needs an ORDER BY.
+    Groups,
 }
 
 /// One end of a window frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FrameBound {
     UnboundedPreceding,
-    /// `n PRECEDING`: n rows (ROWS), or rows whose ORDER BY key is within n of the current
-    /// row's (RANGE over one integer or decimal key; n in the key's scaled units).
+    /// `n PRECEDING`: n rows (ROWS), n peer groups (GROUPS), or rows whose ORDER BY key is
+    /// within n of the current row's (RANGE over one integer or decimal key; n in the key's
+    /// scaled units).
     Preceding(u64),
     CurrentRow,
     /// `n FOLLOWING`, as `Preceding`.
@@ -228,7 +307,7 @@ pub enum FrameBound {
     UnboundedFollowing,
 }
 
-/// `ROWS|RANGE BETWEEN start AND end`.
+/// `ROWS|RANGE|GROUPS BETWEEN start AND end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Frame {
     pub units: FrameUnits,
@@ -297,6 +376,7 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::LimitWithTies { input, .. }
             | LogicalPlan::Distinct { input } => input.fields(),
             LogicalPlan::Project { exprs, .. } => exprs.iter().map(|(_, f)| f.clone()).collect(),
             LogicalPlan::Window { input, functions } => {
@@ -375,6 +455,17 @@ impl LogicalPlan {
                 offset,
             } => LogicalPlan::Limit {
                 input: bx(input)?,
+                limit,
+                offset,
+            },
+            LogicalPlan::LimitWithTies {
+                input,
+                keys,
+                limit,
+                offset,
+            } => LogicalPlan::LimitWithTies {
+                input: bx(input)?,
+                keys,
                 limit,
                 offset,
             },
@@ -463,6 +554,9 @@ impl LogicalPlan {
                             Some(a) => Some(f(a)?),
                             None => None,
                         };
+                        for k in &mut call.order_by {
+                            k.expr = f(std::mem::replace(&mut k.expr, Expr::boolean(false)))?;
+                        }
                         Ok((call, fl))
                     })
                     .collect::<Result<_, E>>()?,
@@ -496,6 +590,23 @@ impl LogicalPlan {
                     })
                     .collect::<Result<_, E>>()?,
             },
+            LogicalPlan::LimitWithTies {
+                input,
+                keys,
+                limit,
+                offset,
+            } => LogicalPlan::LimitWithTies {
+                input,
+                keys: keys
+                    .into_iter()
+                    .map(|mut k| {
+                        k.expr = f(k.expr)?;
+                        Ok(k)
+                    })
+                    .collect::<Result<_, E>>()?,
+                limit,
+                offset,
+            },
             LogicalPlan::Window { input, functions } => LogicalPlan::Window {
                 input,
                 functions: functions
@@ -522,10 +633,7 @@ impl LogicalPlan {
                 ..
             } => {
                 group_by.iter().for_each(|(e, _)| f(e));
-                aggregates
-                    .iter()
-                    .filter_map(|(c, _)| c.arg.as_ref())
-                    .for_each(f);
+                aggregates.iter().flat_map(|(c, _)| c.exprs()).for_each(f);
             }
             LogicalPlan::Join { on, filter, .. } => {
                 for (l, r) in on {
@@ -536,7 +644,9 @@ impl LogicalPlan {
                     f(e);
                 }
             }
-            LogicalPlan::Sort { keys, .. } => keys.iter().for_each(|k| f(&k.expr)),
+            LogicalPlan::Sort { keys, .. } | LogicalPlan::LimitWithTies { keys, .. } => {
+                keys.iter().for_each(|k| f(&k.expr))
+            }
             LogicalPlan::Window { functions, .. } => {
                 functions.iter().flat_map(|(c, _)| c.exprs()).for_each(f)
             }
@@ -569,6 +679,7 @@ impl LogicalPlan {
             | LogicalPlan::Aggregate { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::LimitWithTies { input, .. }
             | LogicalPlan::Distinct { input }
             | LogicalPlan::Window { input, .. } => vec![input],
             LogicalPlan::Join { left, right, .. } | LogicalPlan::SetOp { left, right, .. } => {

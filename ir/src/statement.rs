@@ -80,6 +80,11 @@ pub enum Statement {
     Explain {
         statement: Box<Statement>,
     },
+    /// `EXPLAIN ANALYZE query` / `EXPLAIN (ANALYZE) query`: runs the query (its rows are
+    /// discarded) and prints the plan with each operator's rows and time.
+    ExplainAnalyze {
+        statement: Box<Statement>,
+    },
     /// `SET name = value` / `SET name TO value`.
     Set {
         name: String,
@@ -101,6 +106,25 @@ pub enum Statement {
     },
     /// `SHOW DATABASES`.
     ShowDatabases,
+    /// `SHOW TABLES FROM database` for an attached database (`FROM main` is [`ShowTables`]).
+    ///
+    /// [`ShowTables`]: Statement::ShowTables
+    ShowTablesIn {
+        database: String,
+    },
+    /// `ATTACH [DATABASE] [IF NOT EXISTS] 'path' [AS alias] [(READ_ONLY)]`: opens another
+    /// `.griz` file (created if missing, unless read-only) whose tables are `alias.table`.
+    Attach {
+        path: String,
+        alias: String,
+        read_only: bool,
+        if_not_exists: bool,
+    },
+    /// `DETACH [DATABASE] [IF EXISTS] alias`.
+    Detach {
+        alias: String,
+        if_exists: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +141,8 @@ pub enum CopyFormat {
     /// JSON lines (one object per line, keyed by column name); reading also accepts one JSON
     /// array of objects.
     Json,
+    /// Apache Parquet (columns matched by position when reading into a table).
+    Parquet,
 }
 
 /// Options of COPY. Defaults: CSV, no header, delimiter `,`, quote `"`, NULL written as empty.

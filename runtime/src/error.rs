@@ -24,6 +24,12 @@ pub enum Error {
     },
     /// A feature Grizzly does not have yet.
     Unsupported(String),
+    /// The statement was cancelled while it ran (an interrupt handle, Ctrl-C in the shell, a
+    /// client's cancel request); it left no effects.
+    Cancelled,
+    /// The statement needed more memory than its `memory_limit` allows (the message names
+    /// the limit and the operator); it left no effects.
+    ResourceLimit(String),
     /// A bug in Grizzly.
     Internal(String),
 }
@@ -41,6 +47,8 @@ impl fmt::Display for Error {
             }
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Unsupported(m) => write!(f, "not supported: {m}"),
+            Error::Cancelled => write!(f, "query cancelled"),
+            Error::ResourceLimit(m) => write!(f, "{m}"),
             Error::Internal(m) => write!(f, "internal error (a bug in Grizzly): {m}"),
         }
     }

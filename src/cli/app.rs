@@ -4,7 +4,7 @@ use crate::cli::args::{Args, Command, Generate};
 use crate::cli::error::{Error, Result};
 use crate::cli::output::Format;
 use crate::cli::session::{guarded, Session, Settings};
-use crate::cli::{batch, bench, config, demo, generate, server, shell};
+use crate::cli::{batch, bench, config, demo, generate, server, shell, transfer};
 use clap::Parser;
 use grizzly::{Database, JitMode};
 use std::io::{self, IsTerminal, Write};
@@ -32,7 +32,8 @@ pub fn main() -> ExitCode {
 fn run(args: Args) -> Result<()> {
     match &args.command {
         Some(Command::Server(args)) => return server::run(args),
-        // Subcommands that move data (import, export) go here, before `config`.
+        Some(Command::Import(args)) => return transfer::import(args),
+        Some(Command::Export(args)) => return transfer::export(args),
         Some(Command::Config(args)) => return config::run(args),
         Some(Command::Generate(Generate::Tpch(tpch))) => return generate::run(tpch),
         Some(Command::Demo(demo)) => return demo::run(demo),
@@ -80,6 +81,7 @@ fn run(args: Args) -> Result<()> {
     }
 
     let interactive = args.sql.is_none() && args.file.is_none() && io::stdin().is_terminal();
+    grizzly::set_progress_bars(interactive && !args.quiet);
     let format = match args.format {
         Some(format) => format,
         None => config

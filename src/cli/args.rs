@@ -26,6 +26,8 @@ Examples:
   grizzly config --set jit=always --set format=jsonl
   echo 'SELECT 42;' | grizzly
   grizzly generate tpch --sf 1 tpch.griz
+  grizzly import orders.csv --table orders shop.griz
+  grizzly export 'SELECT * FROM orders' --output orders.parquet shop.griz
   grizzly server shop.griz --port 5433 --http-port 8080   Then: psql -h 127.0.0.1 -p 5433";
 
 #[derive(Debug, Parser)]
@@ -130,9 +132,145 @@ pub enum Command {
     /// Serve a database to PostgreSQL clients (psql, drivers) and over HTTP
     Server(ServerArgs),
 
+    /// Load a CSV, Parquet or JSON file into a table (created from the file if missing)
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+
+    /// Write a query's result (or a table) to a CSV, Parquet or JSON file
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+
     /// Show or change the config file
     #[command(after_help = CONFIG_HELP)]
     Config(ConfigArgs),
+}
+
+const IMPORT_HELP: &str = "\
+A table that exists gets the rows appended (CSV columns in the table's order); otherwise it is
+created with column names and types inferred from the file. A bad row stops the import with
+its file, line and column, and the table is left as it was.
+
+Examples:
+  grizzly import lineitem.csv --table lineitem tpch.griz
+  grizzly import lineitem.tbl --table lineitem --delimiter '|' --no-header tpch.griz
+  grizzly import orders.parquet --table orders shop.griz";
+
+const EXPORT_HELP: &str = "\
+Examples:
+  grizzly export 'SELECT * FROM orders WHERE o_totalprice > 1000' --output big.csv shop.griz
+  grizzly export orders --output orders.parquet shop.griz
+  grizzly export 'SELECT o_orderkey, o_orderdate FROM orders' -o orders.json shop.griz";
+
+/// The file formats of import and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    Parquet,
+    Json,
+}
+
+impl FileFormat {
+    /// The format a file name implies: `.parquet`, `.json`/`.jsonl`/`.ndjson`, else CSV.
+    pub fn from_extension(path: &std::path::Path) -> FileFormat {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" => FileFormat::Parquet,
+            "json" | "jsonl" | "ndjson" => FileFormat::Json,
+            _ => FileFormat::Csv,
+        }
+    }
+
+    /// The name COPY's FORMAT option uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Parquet => "parquet",
+            FileFormat::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ImportArgs {
+    /// The file to load
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Database file (.griz), created if missing
+    #[arg(value_name = "DB")]
+    pub database: PathBuf,
+
+    /// The table to load into
+    #[arg(short = 't', long, value_name = "TABLE")]
+    pub table: String,
+
+    /// File format [default: from the extension: .parquet, .json/.jsonl, else csv]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FileFormat>,
+
+    /// CSV: the first line holds column names [default: detected]
+    #[arg(long = "header", overrides_with = "no_header")]
+    header_flag: bool,
+
+    /// CSV: the first line is data
+    #[arg(long = "no-header", overrides_with = "header_flag")]
+    no_header: bool,
+
+    /// CSV: the field delimiter [default: ,]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+
+    /// Print nothing (no progress bar, no summary)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+impl ImportArgs {
+    /// Whether the CSV file has a header line, if the user said.
+    pub fn header(&self) -> Option<bool> {
+        if self.header_flag {
+            Some(true)
+        } else if self.no_header {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ExportArgs {
+    /// The query whose result to write, or a table name
+    #[arg(value_name = "SQL")]
+    pub query: String,
+
+    /// Database file (.griz)
+    #[arg(value_name = "DB")]
+    pub database: PathBuf,
+
+    /// The file to write (replaced if it exists)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// File format [default: from the extension: .parquet, .json/.jsonl, else csv]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FileFormat>,
+
+    /// CSV: do not write a header line with the column names
+    #[arg(long)]
+    pub no_header: bool,
+
+    /// CSV: the field delimiter [default: ,]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+
+    /// Print nothing (no progress bar, no summary)
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }
 
 const CONFIG_HELP: &str = "\
@@ -242,6 +380,16 @@ pub struct ServerArgs {
     /// A user allowed in, with its password (repeatable); without any, every client is trusted
     #[arg(long = "user", value_name = "NAME:PASSWORD")]
     pub users: Vec<grizzly::server::User>,
+
+    /// How --user passwords are checked: scram-sha-256 or md5 [default: config key server_auth,
+    /// else scram-sha-256]
+    #[arg(long, value_name = "METHOD")]
+    pub auth: Option<grizzly::server::PasswordAuth>,
+
+    /// Config file (for server_auth) [default: $XDG_CONFIG_HOME/grizzly/config.toml or
+    /// ~/.config/grizzly/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// TLS certificate chain (PEM) for the PostgreSQL port
     #[arg(long, value_name = "FILE", requires = "tls_key")]

@@ -2,7 +2,8 @@
 //!
 //! [`main`] (in [`app`]) parses the arguments ([`args`]) and picks a mode: the interactive
 //! [`shell`], [`batch`] (`-c`, `-f`, piped input), or a subcommand ([`generate`], [`demo`],
-//! [`server`], [`config`]). [`complete`] is the shell's tab completion.
+//! [`server`], [`transfer`] for `import`/`export`, [`config`]). [`complete`] is the shell's
+//! tab completion.
 //! Every mode runs statements through a [`session::Session`], which prints results in one of
 //! the [`output`] formats; [`split`] cuts input into statements and [`command`] parses dot
 //! commands.
@@ -23,5 +24,6 @@ mod session;
 mod shell;
 mod split;
 mod tpch;
+mod transfer;
 
 pub use app::{main, open_database, report};

@@ -4,7 +4,7 @@
 use crate::cli::args::ServerArgs;
 use crate::cli::error::{Error, Result};
 use crate::cli::open_database;
-use grizzly::server::{self, ServerConfig, TlsFiles};
+use grizzly::server::{self, PasswordAuth, ServerConfig, TlsFiles};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,11 +12,18 @@ use std::time::Duration;
 const RUNTIME_EXIT_WAIT: Duration = Duration::from_secs(1);
 
 pub fn run(args: &ServerArgs) -> Result<()> {
+    let (_, file) = crate::cli::config::load(args.config.as_deref())?;
+    let auth = match (args.auth, file.text("server_auth")) {
+        (Some(auth), _) => auth,
+        (None, Some(name)) => name.parse().map_err(Error::Usage)?,
+        (None, None) => PasswordAuth::default(),
+    };
     let db = open_database(args.database.as_deref())?;
     let mut config = ServerConfig::default();
     config.pg_addr = SocketAddr::new(args.host, args.port);
     config.http_addr = args.http_port.map(|port| SocketAddr::new(args.host, port));
     config.users = args.users.clone();
+    config.auth = auth;
     config.tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(TlsFiles {
             cert: cert.clone(),

@@ -1,6 +1,11 @@
 //! The interactive shell: reads lines with rustyline until a statement ends with `;`, runs
 //! the complete statements, and keeps going after errors. Tab completes names
 //! ([`complete`](crate::cli::complete)).
+//!
+//! Ctrl-C: at the prompt rustyline reads it as a key (the terminal is raw) and the line is
+//! dropped; while a statement runs the terminal is not raw, so it arrives as SIGINT, and the
+//! handler installed by [`cancel_on_ctrl_c`] interrupts the session's running statement
+//! (`Database::interrupt_handle`), which fails with "query cancelled" — the shell stays.
 
 use crate::cli::command::{self, Command};
 use crate::cli::complete::SqlHelper;
@@ -8,6 +13,7 @@ use crate::cli::error::{Error, Result};
 use crate::cli::report;
 use crate::cli::session::{Flow, Session};
 use crate::cli::split::{self, first_keyword, Piece};
+use grizzly::InterruptHandle;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
@@ -40,6 +46,10 @@ pub fn run(session: &mut Session, banner: &str, keep_history: bool) -> Result<()
     }
     if !banner.is_empty() {
         println!("{banner}");
+    }
+    if let Err(e) = cancel_on_ctrl_c(session.db().interrupt_handle()) {
+        // Without the handler Ctrl-C still stops a query, by ending the shell.
+        eprintln!("warning: Ctrl-C will end the shell, not just the query: {e}");
     }
 
     // Text of a statement still missing its `;`.
@@ -106,6 +116,14 @@ pub fn run(session: &mut Session, banner: &str, keep_history: bool) -> Result<()
     Ok(())
 }
 
+/// Makes SIGINT (Ctrl-C outside the line editor) cancel the statements `handle`'s session is
+/// running instead of ending the process. Once per process.
+pub fn cancel_on_ctrl_c(handle: InterruptHandle) -> std::result::Result<(), ctrlc::Error> {
+    ctrlc::set_handler(move || {
+        handle.interrupt();
+    })
+}
+
 /// Whether a statement may change table or column names (so cached completions go).
 fn changes_names(sql: &str) -> bool {
     !matches!(
@@ -149,4 +167,45 @@ fn history_path() -> Option<PathBuf> {
 
 fn terminal_error(e: ReadlineError) -> Error {
     Error::Terminal(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grizzly::Database;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+
+    /// SIGINT to this process (what Ctrl-C sends while a query runs) cancels the query
+    /// instead of ending the process. The only test here that installs the handler: it is
+    /// process-wide and can be set once.
+    #[test]
+    fn sigint_cancels_the_running_query() {
+        let db = Database::in_memory();
+        db.execute("CREATE TABLE t (x INTEGER)").unwrap();
+        let values: Vec<String> = (0..1000).map(|i| format!("({i})")).collect();
+        db.execute(&format!("INSERT INTO t VALUES {}", values.join(",")))
+            .unwrap();
+        cancel_on_ctrl_c(db.interrupt_handle()).unwrap();
+        let handle = db.interrupt_handle();
+        let runner = db.clone();
+        let query = std::thread::spawn(move || {
+            runner.query("SELECT count(*) FROM t a, t b, t c WHERE a.x + b.x + c.x >= 0")
+        });
+        let start = Instant::now();
+        while handle.running() == 0 {
+            assert!(start.elapsed() < Duration::from_secs(10), "never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let status = Command::new("kill")
+            .args(["-INT", &std::process::id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let err = query.join().unwrap().expect_err("the query was cancelled");
+        assert!(matches!(err, grizzly::Error::Cancelled), "{err}");
+        // The process (the shell) lives on and the session still works.
+        assert_eq!(db.query("SELECT count(*) FROM t").unwrap().row_count(), 1);
+    }
 }

@@ -3,17 +3,32 @@
 //!
 //! - `BACKUP TO 'file'` / `RESTORE FROM 'file'` become [`Statement::Backup`] /
 //!   [`Statement::Restore`] ([`backup`], [`restore`] do the copying);
-//! - `LOAD {CSV|JSON} 'file' [DELIMITER 'c'] [HEADER] INTO table` becomes
+//! - `LOAD {CSV|JSON|PARQUET} 'file' [DELIMITER 'c'] [HEADER] INTO table` becomes
 //!   `COPY table FROM 'file' (...)`;
 //! - `EXPORT query TO 'file' [(options)]` becomes `COPY (query) TO 'file' (...)` (the format
 //!   follows the extension when no options are given: `.json`/`.jsonl`/`.ndjson` JSON lines,
-//!   otherwise CSV with a header);
-//! - `DETACH [DATABASE] name` is refused (attached databases are not supported);
-//! - `read_csv('file')` / `read_csv_auto('file')` table functions are replaced by the names
-//!   of temporary tables the caller fills from the file ([`extract_read_csv`]).
+//!   `.parquet` Parquet, otherwise CSV with a header);
+//! - `ATTACH ... (READ_ONLY)` and `DETACH [DATABASE] name` are parsed in DuckDB's dialect
+//!   (`crate::attach::parse`);
+//! - the table functions `read_csv('file' [, delim = 'c'] [, header = true|false])` (also
+//!   `read_csv_auto`), `read_parquet('file')` and `read_json('file')` (also `read_json_auto`)
+//!   are replaced by the names of temporary tables the caller fills from the files
+//!   ([`extract_table_functions`], [`FileTable::load`]).
+//!
+//! The readers and writers behind COPY live in the submodules: [`csv`] (the parallel CSV
+//! parser), [`json`], [`parquet`], with [`column`] (typed column storage they fill) and
+//! [`progress`] (terminal progress bars).
 
-use grizzly_ir::Statement;
+pub(crate) mod column;
+pub(crate) mod csv;
+pub(crate) mod json;
+pub(crate) mod parquet;
+pub(crate) mod progress;
+
+use crate::copy::CsvAutoOptions;
+use grizzly_ir::{ColumnMeta, Statement};
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
+use grizzly_runtime::Vector;
 use grizzly_runtime::{Error, Result};
 use std::borrow::Cow;
 use std::path::Path;
@@ -26,14 +41,13 @@ pub(crate) enum Special {
     Sql(String),
 }
 
-/// True if `sql` holds a statement recognized here or a `read_csv` call (so it must be split
-/// and rewritten before parsing).
+/// True if `sql` holds a statement recognized here (so it must be split and rewritten before
+/// parsing).
 pub(crate) fn needs_rewrite(sql: &str) -> bool {
-    contains_ci(sql, "read_csv")
-        || split_statements(sql).into_iter().any(|piece| {
-            matches!(lex(piece).first(), Some(Tok { kind: Kind::Word(w), .. })
-                if matches!(w.as_str(), "backup" | "restore" | "load" | "export" | "detach"))
-        })
+    split_statements(sql).into_iter().any(|piece| {
+        matches!(lex(piece).first(), Some(Tok { kind: Kind::Word(w), .. })
+            if matches!(w.as_str(), "backup" | "restore" | "load" | "export" | "attach" | "detach"))
+    })
 }
 
 fn contains_ci(haystack: &str, needle: &str) -> bool {
@@ -246,21 +260,17 @@ pub(crate) fn recognize(piece: &str) -> Result<Option<Special>> {
         }
         "load" => load(&toks).map(Some),
         "export" => export(piece, &toks).map(Some),
-        "detach" => Err(Error::Unsupported(
-            "ATTACH/DETACH DATABASE (attached databases are not supported yet)".into(),
-        )),
+        "attach" | "detach" => crate::attach::parse(piece).map(|s| Some(Special::Statement(s))),
         _ => Ok(None),
     }
 }
 
-/// `LOAD {CSV|JSON} 'file' [DELIMITER 'c'] [HEADER] INTO table`.
+/// `LOAD {CSV|JSON|PARQUET} 'file' [DELIMITER 'c'] [HEADER] INTO table`.
 fn load(toks: &[Tok]) -> Result<Special> {
-    let usage = "expected LOAD CSV 'file' [DELIMITER 'c'] [HEADER] INTO table";
+    let usage = "expected LOAD CSV 'file' [DELIMITER 'c'] [HEADER] INTO table, \
+                 or LOAD JSON|PARQUET 'file' INTO table";
     let format = match toks.get(1).map(|t| &t.kind) {
-        Some(Kind::Word(w)) if w == "csv" || w == "json" => w.clone(),
-        Some(Kind::Word(w)) if w == "parquet" => {
-            return Err(Error::Unsupported("LOAD PARQUET (csv and json are)".into()))
-        }
+        Some(Kind::Word(w)) if w == "csv" || w == "json" || w == "parquet" => w.clone(),
         _ => return Err(syntax(usage)),
     };
     let path = string(toks.get(2)).ok_or_else(|| syntax(usage))?;
@@ -343,41 +353,120 @@ fn export(piece: &str, toks: &[Tok]) -> Result<Special> {
     )))
 }
 
-/// Replaces each `read_csv('file')` / `read_csv_auto('file')` call by the name of a
-/// temporary table; returns the new text and (table name, file) pairs.
-pub(crate) fn extract_read_csv(sql: &str) -> Result<(Cow<'_, str>, Vec<(String, String)>)> {
-    if !contains_ci(sql, "read_csv") {
+/// A file a table function reads, and the temporary table that stands for it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FileTable {
+    /// The temporary table's name, put in the SQL text in place of the call.
+    pub name: String,
+    pub path: String,
+    pub kind: FileKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FileKind {
+    Csv(CsvAutoOptions),
+    Parquet,
+    Json,
+}
+
+impl FileTable {
+    /// Reads the file: its columns (with inferred types) and their values.
+    pub(crate) fn load(&self) -> Result<(Vec<ColumnMeta>, Vec<Vector>)> {
+        let path = Path::new(&self.path);
+        match &self.kind {
+            FileKind::Csv(options) => crate::copy::read_csv_auto(path, options),
+            FileKind::Parquet => {
+                parquet::read_parquet(path, &format!("read_parquet {}", self.path))
+            }
+            FileKind::Json => json::read_json_auto(path),
+        }
+    }
+}
+
+/// The table functions, by name.
+fn table_function(name: &str) -> Option<&'static str> {
+    match name {
+        "read_csv" | "read_csv_auto" => Some("read_csv"),
+        "read_parquet" => Some("read_parquet"),
+        "read_json" | "read_json_auto" => Some("read_json"),
+        _ => None,
+    }
+}
+
+/// Replaces each table-function call (`read_csv('file', ...)`, `read_parquet('file')`,
+/// `read_json('file')`) by the name of a temporary table; returns the new text and the files.
+pub(crate) fn extract_table_functions(sql: &str) -> Result<(Cow<'_, str>, Vec<FileTable>)> {
+    if !contains_ci(sql, "read_") {
         return Ok((Cow::Borrowed(sql), Vec::new()));
     }
     let toks = lex(sql);
     let mut out = String::with_capacity(sql.len());
-    let mut files: Vec<(String, String)> = Vec::new();
+    let mut files: Vec<FileTable> = Vec::new();
     let mut copied = 0;
     let mut i = 0;
     while i < toks.len() {
-        let is_call = matches!(&toks[i].kind, Kind::Word(w) if w == "read_csv" || w == "read_csv_auto")
-            && toks.get(i + 1).is_some_and(|t| t.kind == Kind::Sym('('));
-        if !is_call {
+        let function = match &toks[i].kind {
+            Kind::Word(w) if toks.get(i + 1).is_some_and(|t| t.kind == Kind::Sym('(')) => {
+                table_function(w)
+            }
+            _ => None,
+        };
+        let Some(function) = function else {
             i += 1;
             continue;
-        }
-        let (Some(path), Some(close)) = (string(toks.get(i + 2)), toks.get(i + 3)) else {
-            return Err(Error::Unsupported(
-                "read_csv takes exactly one argument: the file name as a string".into(),
-            ));
         };
-        if close.kind != Kind::Sym(')') {
-            return Err(Error::Unsupported(
-                "read_csv options (it takes only the file name; types and header are inferred)"
-                    .into(),
-            ));
+        let usage = || {
+            Error::Unsupported(format!(
+                "{function} arguments: it takes the file name as a string{}",
+                if function == "read_csv" {
+                    ", then optionally delim = 'c' and header = true|false"
+                } else {
+                    " and nothing else"
+                }
+            ))
+        };
+        let path = string(toks.get(i + 2)).ok_or_else(usage)?;
+        let mut csv = CsvAutoOptions::default();
+        let mut k = i + 3;
+        loop {
+            match toks.get(k).map(|t| &t.kind) {
+                Some(Kind::Sym(')')) => break,
+                Some(Kind::Sym(',')) if function == "read_csv" => {
+                    let (Some(Kind::Word(option)), Some(Kind::Sym('='))) = (
+                        toks.get(k + 1).map(|t| &t.kind),
+                        toks.get(k + 2).map(|t| &t.kind),
+                    ) else {
+                        return Err(usage());
+                    };
+                    let value = toks.get(k + 3).map(|t| &t.kind);
+                    match (option.as_str(), value) {
+                        ("delim" | "delimiter" | "sep", Some(Kind::Str(d))) if d.len() == 1 => {
+                            csv.delimiter = d.as_bytes()[0];
+                        }
+                        ("quote", Some(Kind::Str(q))) if q.len() == 1 => {
+                            csv.quote = q.as_bytes()[0]
+                        }
+                        ("header", Some(Kind::Word(b))) if b == "true" || b == "false" => {
+                            csv.header = Some(b == "true");
+                        }
+                        _ => return Err(usage()),
+                    }
+                    k += 4;
+                }
+                _ => return Err(usage()),
+            }
         }
-        let name = format!("__read_csv_{}", files.len());
+        let kind = match function {
+            "read_csv" => FileKind::Csv(csv),
+            "read_parquet" => FileKind::Parquet,
+            _ => FileKind::Json,
+        };
+        let name = format!("__{function}_{}", files.len());
         out.push_str(&sql[copied..toks[i].start]);
         out.push_str(&name);
-        copied = close.end;
-        files.push((name, path));
-        i += 4;
+        copied = toks[k].end;
+        files.push(FileTable { name, path, kind });
+        i = k + 1;
     }
     out.push_str(&sql[copied..]);
     Ok((Cow::Owned(out), files))
@@ -491,14 +580,26 @@ mod tests {
     }
 
     #[test]
-    fn read_csv_calls_become_tables() {
-        let (sql, files) =
-            extract_read_csv("SELECT * FROM READ_CSV('a.csv') x, read_csv_auto( 'b' )").unwrap();
-        assert_eq!(sql, "SELECT * FROM __read_csv_0 x, __read_csv_1");
-        assert_eq!(files[1], ("__read_csv_1".to_string(), "b".to_string()));
-        assert!(extract_read_csv("SELECT 'read_csv(1)'")
+    fn table_function_calls_become_tables() {
+        let (sql, files) = extract_table_functions(
+            "SELECT * FROM READ_CSV('a.csv') x, read_parquet( 'b' ), read_csv('c', delim = '|', header = false)",
+        )
+        .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM __read_csv_0 x, __read_parquet_1, __read_csv_2"
+        );
+        assert_eq!(files[1].path, "b");
+        assert_eq!(files[1].kind, FileKind::Parquet);
+        let FileKind::Csv(options) = &files[2].kind else {
+            panic!("not csv");
+        };
+        assert_eq!((options.delimiter, options.header), (b'|', Some(false)));
+        assert!(extract_table_functions("SELECT 'read_csv(1)'")
             .unwrap()
             .1
             .is_empty());
+        assert!(extract_table_functions("SELECT * FROM read_parquet('a', x = 1)").is_err());
+        assert!(extract_table_functions("SELECT * FROM read_csv('a', nope = 'x')").is_err());
     }
 }

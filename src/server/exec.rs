@@ -1,6 +1,7 @@
 //! Running statements for clients: off the async threads, timed, and described ahead of time
 //! for the extended query protocol.
 
+use super::compat::{self, Answer};
 use super::run::State;
 use crate::system::SystemCatalog;
 use crate::{Column, DataType, Database, Error, PreparedStatement, QueryResult, Result, Value};
@@ -88,6 +89,31 @@ pub fn command_tag(ast: &ast::Statement, affected: u64) -> String {
     }
 }
 
+/// What `Database::query` gives for a statement without rows that affected `n` rows.
+fn affected_result(n: u64) -> QueryResult {
+    let count = grizzly_runtime::Vector::from_values(DataType::Int64, &[Value::Int64(n as i64)])
+        .expect("an INT64 value");
+    QueryResult::new(
+        vec![Column {
+            name: "rows_affected".into(),
+            ty: DataType::Int64,
+        }],
+        vec![count],
+        1,
+    )
+}
+
+/// Runs one statement of a simple query (`ast`, parsed from `text`) on `session`, answering
+/// what is about PostgreSQL rather than the data itself (`compat`).
+pub fn run_text(session: &Database, ast: &ast::Statement, text: &str) -> Result<QueryResult> {
+    match compat::answer(ast) {
+        Some(Answer::Rows(rows)) => Ok(rows),
+        Some(Answer::Done) => Ok(affected_result(0)),
+        Some(Answer::Rewritten(statement)) => session.query(&statement.to_string()),
+        None => session.query(text),
+    }
+}
+
 /// True if `result` is what `Database::query` gives for a statement without rows.
 pub fn is_affected_count(result: &QueryResult) -> bool {
     matches!(result.columns(), [c] if c.name == "rows_affected" && c.ty == DataType::Int64)
@@ -118,6 +144,8 @@ pub enum Runner {
     /// Statements `Database::prepare` does not take (such as PRAGMA): run as text, without
     /// parameters.
     Text(String),
+    /// Statements answered without the database (`compat`): this result every time.
+    Fixed(QueryResult),
 }
 
 impl Statement {
@@ -135,6 +163,33 @@ impl Statement {
         }
         let ast = asts.remove(0);
         let kind = Kind::of(&ast);
+        let rewritten;
+        let sql = match compat::answer(&ast) {
+            Some(Answer::Rows(rows)) => {
+                let columns = Some(rows.columns().to_vec());
+                return Ok(Statement {
+                    ast,
+                    kind,
+                    params: Vec::new(),
+                    columns,
+                    runner: Runner::Fixed(rows),
+                });
+            }
+            Some(Answer::Done) => {
+                return Ok(Statement {
+                    ast,
+                    kind,
+                    params: Vec::new(),
+                    columns: None,
+                    runner: Runner::Fixed(affected_result(0)),
+                });
+            }
+            Some(Answer::Rewritten(statement)) => {
+                rewritten = statement.to_string();
+                &rewritten
+            }
+            None => sql,
+        };
         let (runner, params) = match session.prepare(sql) {
             Ok(p) => {
                 let params = p.param_types();
@@ -184,7 +239,8 @@ impl Statement {
         match &self.runner {
             Runner::Prepared(p) => p.query(params),
             Runner::Text(sql) if params.is_empty() => session.query(sql),
-            Runner::Text(_) => Err(Error::Usage(
+            Runner::Fixed(result) if params.is_empty() => Ok(result.clone()),
+            Runner::Text(_) | Runner::Fixed(_) => Err(Error::Usage(
                 "this statement takes no parameters".to_string(),
             )),
         }

@@ -4,11 +4,13 @@
 //! 1. [`Server::bind`] opens the listeners; [`Server::run`] accepts connections until the
 //!    shutdown future completes.
 //! 2. A PostgreSQL client gets its own session (`Database::connect`) in `pg::serve`, which hands
-//!    the socket to `pgwire` with this connection's handlers: `auth::Startup` (trust, or MD5
-//!    passwords), `pg::Handler` (simple and extended query protocol).
+//!    the socket to `pgwire` with this connection's handlers: `auth::Startup` (trust, or SCRAM-SHA-256
+//!    or MD5 passwords), `pg::Handler` (simple and extended query protocol).
 //! 3. A simple query is split into statements (`exec::split`); a Parse message prepares one
 //!    statement (`Database::prepare`) and types its parameters and result columns up front
-//!    (`exec::Statement::prepare`).
+//!    (`exec::Statement::prepare`). Either way, what is about PostgreSQL rather than the data
+//!    (`SHOW server_version`, harmless `SET`s, catalog queries over features Grizzly lacks)
+//!    is answered by `compat`; the catalog itself is system tables (`crate::system`).
 //! 4. Statements run on tokio's blocking pool (`exec::blocking`), so a slow query never holds up
 //!    another client, and count towards the metrics (`metrics::Metrics`).
 //! 5. Results are encoded as PostgreSQL values, text or binary (`types`); errors become an
@@ -18,6 +20,8 @@
 //!    finish, then every connection is dropped: open transactions roll back with their sessions.
 
 mod auth;
+mod cancel;
+mod compat;
 mod config;
 mod exec;
 mod http;
@@ -28,5 +32,5 @@ mod sqlstate;
 mod tls;
 mod types;
 
-pub use config::{ServerConfig, TlsFiles, User};
+pub use config::{PasswordAuth, ServerConfig, TlsFiles, User};
 pub use run::{run, shutdown_signal, Server};

@@ -1,6 +1,7 @@
 //! The PostgreSQL wire protocol: one session per connection; simple queries and the extended
 //! protocol (Parse/Bind/Describe/Execute) through `pgwire`.
 
+use super::cancel::{Canceller, Registration};
 use super::exec::{self, Kind, Statement};
 use super::run::State;
 use super::{auth, sqlstate, types};
@@ -30,6 +31,7 @@ pub async fn serve(state: Arc<State>, socket: TcpStream, tls: Option<TlsAcceptor
     let session = state.db.connect();
     let handler = Arc::new(Handler {
         state: state.clone(),
+        cancel: Registration::new(state.cancels.clone()),
         session: session.clone(),
         parser: Arc::new(Parser {
             state: state.clone(),
@@ -78,11 +80,17 @@ impl PgWireServerHandlers for Connection {
     fn startup_handler(&self) -> Arc<impl pgwire::api::auth::StartupHandler> {
         self.startup.clone()
     }
+
+    fn cancel_handler(&self) -> Arc<impl pgwire::api::cancel::CancelHandler> {
+        Arc::new(Canceller(self.handler.state.cancels.clone()))
+    }
 }
 
 /// Runs a connection's statements on its session.
 struct Handler {
     state: Arc<State>,
+    /// Makes the session's statements cancellable by the client's cancel key.
+    cancel: Registration,
     /// Dropped with the connection, rolling back an open transaction.
     session: Database,
     parser: Arc<Parser>,
@@ -175,7 +183,7 @@ fn rows(state: &Arc<State>, result: QueryResult, format: &Format) -> Response {
 impl SimpleQueryHandler for Handler {
     /// Runs the statements of `query` one by one, stopping at the first error (as PostgreSQL
     /// does); each gets its own response.
-    async fn do_query<C>(&self, _client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
@@ -183,6 +191,9 @@ impl SimpleQueryHandler for Handler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         check_open(&self.state)?;
+        let interrupt = self.session.interrupt_handle();
+        self.cancel
+            .register(client.pid_and_secret_key(), &interrupt);
         let pieces: Vec<String> = exec::split(query).into_iter().map(String::from).collect();
         let (state, session) = (self.state.clone(), self.session.clone());
         let outcomes = exec::blocking(&self.state, move || {
@@ -192,7 +203,8 @@ impl SimpleQueryHandler for Handler {
                     let Some(ast) = grizzly_ir::parse(&piece)?.pop() else {
                         return Ok(None);
                     };
-                    Ok(Some((ast, session.query(&piece)?)))
+                    let result = exec::run_text(&session, &ast, &piece)?;
+                    Ok(Some((ast, result)))
                 });
                 let failed = outcome.is_err();
                 outcomes.push(outcome);
@@ -295,7 +307,7 @@ impl ExtendedQueryHandler for Handler {
 
     async fn do_query<C>(
         &self,
-        _client: &mut C,
+        client: &mut C,
         portal: &Portal<Self::Statement>,
         _max_rows: usize,
     ) -> PgWireResult<Response>
@@ -306,6 +318,9 @@ impl ExtendedQueryHandler for Handler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         check_open(&self.state)?;
+        let interrupt = self.session.interrupt_handle();
+        self.cancel
+            .register(client.pid_and_secret_key(), &interrupt);
         let statement = portal.statement.statement.clone();
         let mut params = Vec::with_capacity(portal.parameter_len());
         for (i, bytes) in portal.parameters.iter().enumerate() {

@@ -22,6 +22,8 @@ pub struct State {
     pub db: Database,
     pub metrics: Metrics,
     pub startup: Arc<auth::Startup>,
+    /// Connections' interrupt handles, for PostgreSQL cancel requests.
+    pub cancels: Arc<super::cancel::Cancels>,
     in_flight: AtomicUsize,
     closing: AtomicBool,
 }
@@ -77,7 +79,8 @@ impl Server {
         let state = Arc::new(State {
             db,
             metrics: Metrics::default(),
-            startup: Arc::new(auth::Startup::new(&config.users)),
+            startup: Arc::new(auth::Startup::new(&config.users, config.auth)),
+            cancels: Arc::default(),
             in_flight: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
         });
@@ -177,7 +180,10 @@ impl Server {
                 "grizzly server: no users configured: every client is trusted, with any user \
                  name and no password (add --user NAME:PASSWORD to require passwords)"
             ),
-            n => eprintln!("grizzly server: MD5 password authentication for {n} user(s)"),
+            n => eprintln!(
+                "grizzly server: {} password authentication for {n} user(s)",
+                self.config.auth
+            ),
         }
     }
 }

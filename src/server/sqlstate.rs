@@ -25,6 +25,7 @@ pub const LOCK_NOT_AVAILABLE: &str = "55P03";
 pub const PREREQUISITE_STATE: &str = "55000";
 pub const PROTOCOL_VIOLATION: &str = "08P01";
 pub const ADMIN_SHUTDOWN: &str = "57P01";
+pub const QUERY_CANCELED: &str = "57014";
 pub const IO_ERROR: &str = "58030";
 pub const DATA_CORRUPTED: &str = "XX001";
 pub const INTERNAL: &str = "XX000";
@@ -46,6 +47,7 @@ pub fn of(error: &Error) -> &'static str {
         Error::Corrupt { .. } => DATA_CORRUPTED,
         Error::Io { .. } => IO_ERROR,
         Error::Internal(_) => INTERNAL,
+        Error::Cancelled => QUERY_CANCELED,
         _ => INTERNAL,
     }
 }

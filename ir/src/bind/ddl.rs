@@ -22,7 +22,10 @@ impl Binder<'_> {
                 names,
                 ..
             } => {
-                let names = names.iter().map(object_name).collect::<Result<Vec<_>>>()?;
+                let names = names
+                    .iter()
+                    .map(|n| self.table_name(n))
+                    .collect::<Result<Vec<_>>>()?;
                 match object_type {
                     ast::ObjectType::Table => {
                         if !if_exists {
@@ -37,6 +40,9 @@ impl Binder<'_> {
                         })
                     }
                     ast::ObjectType::View => {
+                        if let Some(n) = names.iter().find(|n| self.attached_part(n).is_some()) {
+                            return crate::unsupported!("views of attached databases (\"{n}\")");
+                        }
                         if !if_exists {
                             if let Some(n) = names.iter().find(|n| self.catalog.view(n).is_none()) {
                                 return crate::bind_err!("view \"{n}\" does not exist");
@@ -85,10 +91,14 @@ impl Binder<'_> {
                 crate::unsupported!("savepoints and AND CHAIN")
             }
             S::ShowTables { show_options, .. } => {
-                if show_options.show_in.is_some() || show_options.filter_position.is_some() {
+                if show_options.filter_position.is_some() {
                     return crate::unsupported!("SHOW TABLES with filters");
                 }
-                Ok(Statement::ShowTables)
+                match show_options.show_in.as_ref().map(|s| &s.parent_name) {
+                    None => Ok(Statement::ShowTables),
+                    Some(Some(database)) => self.show_tables_in(database),
+                    Some(None) => crate::bind_err!("SHOW TABLES FROM needs a database name"),
+                }
             }
             S::ShowColumns { show_options, .. } => {
                 let Some(name) = show_options
@@ -102,14 +112,22 @@ impl Binder<'_> {
             }
             S::ExplainTable { table_name, .. } => self.describe(table_name),
             S::Explain {
-                statement, analyze, ..
+                statement,
+                analyze,
+                options,
+                ..
             } => {
-                if *analyze {
-                    return crate::unsupported!("EXPLAIN ANALYZE");
+                let analyze = *analyze || explain_option(options.as_deref(), "analyze")?;
+                let statement = Box::new(self.bind_statement(statement)?);
+                if !analyze {
+                    return Ok(Statement::Explain { statement });
                 }
-                Ok(Statement::Explain {
-                    statement: Box::new(self.bind_statement(statement)?),
-                })
+                if !matches!(*statement, Statement::Query(_)) {
+                    return crate::unsupported!(
+                        "EXPLAIN ANALYZE of a statement that is not a query"
+                    );
+                }
+                Ok(Statement::ExplainAnalyze { statement })
             }
             S::Set(ast::Set::SingleAssignment {
                 variable,
@@ -152,22 +170,64 @@ impl Binder<'_> {
                 }
                 Ok(Statement::ShowDatabases)
             }
-            S::AttachDatabase { .. }
-            | S::AttachDuckDBDatabase { .. }
-            | S::DetachDuckDBDatabase { .. } => crate::unsupported!(
-                "ATTACH/DETACH DATABASE (attached databases are not supported yet; \
-                 use RESTORE FROM or open the file directly)"
+            S::AttachDatabase {
+                schema_name,
+                database_file_name,
+                ..
+            } => {
+                let ast::Expr::Value(v) = database_file_name else {
+                    return crate::bind_err!("ATTACH needs the file name as a string literal");
+                };
+                let ast::Value::SingleQuotedString(path) = &v.value else {
+                    return crate::bind_err!("ATTACH needs the file name as a string literal");
+                };
+                attach(path, Some(schema_name), &[], false)
+            }
+            S::AttachDuckDBDatabase {
+                if_not_exists,
+                database_path,
+                database_alias,
+                attach_options,
+                ..
+            } => attach(
+                &database_path.value,
+                database_alias.as_ref(),
+                attach_options,
+                *if_not_exists,
             ),
+            S::DetachDuckDBDatabase {
+                if_exists,
+                database_alias,
+                ..
+            } => Ok(Statement::Detach {
+                alias: ident(database_alias),
+                if_exists: *if_exists,
+            }),
             other => crate::unsupported!("statement {}", statement_kind(other)),
         }
     }
 
     fn describe(&mut self, name: &ast::ObjectName) -> Result<Statement> {
-        let table = object_name(name)?;
+        let table = self.table_name(name)?;
         if self.catalog.table(&table).is_none() && self.catalog.view(&table).is_none() {
             return crate::bind_err!("table \"{table}\" does not exist");
         }
         Ok(Statement::Describe { table })
+    }
+
+    /// `SHOW TABLES FROM database`.
+    fn show_tables_in(&self, database: &ast::ObjectName) -> Result<Statement> {
+        let database = object_name(database)?;
+        if database == crate::catalog::MAIN_DATABASE {
+            return Ok(Statement::ShowTables);
+        }
+        if !self.catalog.has_database(&database) {
+            return crate::bind_err!(
+                "database \"{database}\" is not attached (SHOW DATABASES lists the attached \
+                 databases)"
+            );
+        }
+        Ok(Statement::ShowTablesIn { database })
     }
 
     fn relation_exists(&self, name: &str) -> bool {
@@ -175,7 +235,7 @@ impl Binder<'_> {
     }
 
     fn bind_create_table(&mut self, ct: &ast::CreateTable) -> Result<Statement> {
-        let name = object_name(&ct.name)?;
+        let name = self.table_name(&ct.name)?;
         if ct.or_replace {
             return crate::unsupported!("CREATE OR REPLACE TABLE");
         }
@@ -257,7 +317,10 @@ impl Binder<'_> {
         if cv.materialized || cv.temporary || cv.or_alter {
             return crate::unsupported!("CREATE MATERIALIZED/TEMPORARY VIEW");
         }
-        let name = object_name(&cv.name)?;
+        let name = self.table_name(&cv.name)?;
+        if self.attached_part(&name).is_some() {
+            return crate::unsupported!("views of attached databases (\"{name}\")");
+        }
         if self.catalog.table(&name).is_some() {
             return crate::bind_err!("relation \"{name}\" already exists");
         }
@@ -282,6 +345,53 @@ impl Binder<'_> {
     }
 }
 
+/// `ATTACH 'path' [AS alias] [(READ_ONLY)]`: without an alias the database is named after
+/// the file (`ATTACH 'sales.griz'` is `sales`), as in DuckDB.
+fn attach(
+    path: &str,
+    alias: Option<&ast::Ident>,
+    options: &[ast::AttachDuckDBDatabaseOption],
+    if_not_exists: bool,
+) -> Result<Statement> {
+    if path.is_empty() {
+        return crate::bind_err!("ATTACH needs a file name");
+    }
+    let alias = match alias {
+        Some(a) => ident(a),
+        None => std::path::Path::new(path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_lowercase())
+            .unwrap_or_default(),
+    };
+    if alias.is_empty() || alias.contains('.') {
+        return crate::bind_err!(
+            "invalid database name \"{alias}\" (a name without dots is needed: ATTACH ... AS name)"
+        );
+    }
+    if crate::catalog::RESERVED_DATABASE_NAMES.contains(&alias.as_str()) {
+        return crate::bind_err!(
+            "database name \"{alias}\" is reserved; attach the file under another name"
+        );
+    }
+    let mut read_only = false;
+    for option in options {
+        match option {
+            ast::AttachDuckDBDatabaseOption::ReadOnly(value) => read_only = value.unwrap_or(true),
+            ast::AttachDuckDBDatabaseOption::Type(t) => {
+                if !t.value.eq_ignore_ascii_case("grizzly") {
+                    return crate::unsupported!("ATTACH (TYPE {t}): only .griz files attach");
+                }
+            }
+        }
+    }
+    Ok(Statement::Attach {
+        path: path.to_string(),
+        alias,
+        read_only,
+        if_not_exists,
+    })
+}
+
 /// The leading keywords of a statement, to name it in "not supported" errors.
 fn statement_kind(stmt: &ast::Statement) -> String {
     let text = stmt.to_string();
@@ -295,5 +405,26 @@ fn statement_kind(stmt: &ast::Statement) -> String {
         words.first().copied().unwrap_or("").to_uppercase()
     } else {
         kind.join(" ").to_uppercase()
+    }
+}
+
+/// Whether `EXPLAIN (options)` turns option `name` on: `(ANALYZE)`, `(ANALYZE TRUE|ON|1)`;
+/// `FALSE`, `OFF` and `0` turn it off, anything else is an error.
+fn explain_option(options: Option<&[ast::UtilityOption]>, name: &str) -> Result<bool> {
+    let Some(option) = options
+        .unwrap_or_default()
+        .iter()
+        .find(|o| o.name.value.eq_ignore_ascii_case(name))
+    else {
+        return Ok(false);
+    };
+    let Some(arg) = &option.arg else {
+        return Ok(true);
+    };
+    let text = arg.to_string().trim_matches('\'').to_ascii_lowercase();
+    match text.as_str() {
+        "true" | "on" | "1" => Ok(true),
+        "false" | "off" | "0" => Ok(false),
+        _ => crate::bind_err!("EXPLAIN option {name} takes TRUE or FALSE, not {arg}"),
     }
 }

@@ -94,7 +94,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(tname) = &ins.table else {
             return crate::unsupported!("INSERT INTO a table function or subquery");
         };
-        let table = object_name(tname)?;
+        let table = self.table_name(tname)?;
         let meta = self.table_meta(&table, "INSERT")?;
         let targets: Vec<usize> = if ins.columns.is_empty() {
             (0..meta.columns.len()).collect()
@@ -183,15 +183,18 @@ impl Binder<'_> {
     }
 
     /// The table an UPDATE or DELETE targets, with its alias.
-    fn dml_target(twj: &ast::TableWithJoins, verb: &str) -> Result<(String, String)> {
+    fn dml_target(&self, twj: &ast::TableWithJoins, verb: &str) -> Result<(String, String)> {
         if !twj.joins.is_empty() {
             return crate::unsupported!("{verb} with joins");
         }
         let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
             return crate::unsupported!("{verb} of a non-table");
         };
-        let table = object_name(name)?;
-        let qualifier = alias.as_ref().map_or(table.clone(), |a| ident(&a.name));
+        let table = self.table_name(name)?;
+        let qualifier = match alias {
+            Some(a) => ident(&a.name),
+            None => object_name(name)?,
+        };
         Ok((table, qualifier))
     }
 
@@ -221,6 +224,7 @@ impl Binder<'_> {
                     distinct: false,
                     ty: DataType::Int64,
                     params: Vec::new(),
+                    order_by: Vec::new(),
                 },
                 count,
             )],
@@ -239,7 +243,7 @@ impl Binder<'_> {
         {
             return crate::unsupported!("UPDATE clause in {}", super::expr::short(&u.to_string()));
         }
-        let (table, qualifier) = Self::dml_target(&u.table, "UPDATE")?;
+        let (table, qualifier) = self.dml_target(&u.table, "UPDATE")?;
         let meta = self.table_meta(&table, "UPDATE")?;
         let (scan, scope) = self.scan_all(&meta, &qualifier);
         let pred = match &u.selection {
@@ -310,7 +314,7 @@ impl Binder<'_> {
         let [twj] = from.as_slice() else {
             return crate::unsupported!("DELETE from several tables");
         };
-        let (table, qualifier) = Self::dml_target(twj, "DELETE")?;
+        let (table, qualifier) = self.dml_target(twj, "DELETE")?;
         let meta = self.table_meta(&table, "DELETE")?;
         let (scan, scope) = self.scan_all(&meta, &qualifier);
         let keep = match &d.selection {
@@ -353,7 +357,7 @@ impl Binder<'_> {
             }
             ast::CopyTarget::Program { .. } => return crate::unsupported!("COPY ... PROGRAM"),
         };
-        let options = copy_options(options, legacy)?;
+        let options = copy_options(options, legacy, &path)?;
         match (source, to) {
             (
                 ast::CopySource::Table {
@@ -365,7 +369,7 @@ impl Binder<'_> {
                 if !columns.is_empty() {
                     return crate::unsupported!("COPY FROM with a column list");
                 }
-                let table = object_name(table_name)?;
+                let table = self.table_name(table_name)?;
                 let meta = self.table_meta(&table, "COPY")?;
                 Ok(Statement::CopyFrom {
                     table: meta.name,
@@ -380,7 +384,7 @@ impl Binder<'_> {
                 },
                 true,
             ) => {
-                let table = object_name(table_name)?;
+                let table = self.table_name(table_name)?;
                 let meta = self.table_meta(&table, "COPY")?;
                 let (scan, _) = self.scan_all(&meta, &table);
                 let query = if columns.is_empty() {
@@ -429,11 +433,12 @@ impl Binder<'_> {
 }
 
 /// COPY options in both the modern `WITH (FORMAT csv, HEADER true, DELIMITER '|')` and the
-/// legacy `WITH DELIMITER '|' CSV HEADER` syntax. Grizzly reads and writes CSV; `FORMAT text`
-/// only changes the defaults (tab delimiter, `\N` for NULL).
+/// legacy `WITH DELIMITER '|' CSV HEADER` syntax. Grizzly reads and writes CSV, JSON lines and
+/// Parquet; `FORMAT text` only changes the CSV defaults (tab delimiter, `\N` for NULL).
 fn copy_options(
     options: &[ast::CopyOption],
     legacy: &[ast::CopyLegacyOption],
+    path: &str,
 ) -> Result<CopyOptions> {
     let mut o = CopyOptions::default();
     let mut format: Option<String> = None;
@@ -489,7 +494,11 @@ fn copy_options(
             other => return crate::unsupported!("COPY option {other}"),
         }
     }
+    // Without FORMAT, a `.parquet` file is Parquet (as DuckDB does); anything else is CSV.
+    let parquet_file = path.to_ascii_lowercase().ends_with(".parquet");
     match format.as_deref() {
+        Some("parquet") => parquet_options(&mut o, delimiter_set || null_set)?,
+        None if parquet_file => parquet_options(&mut o, delimiter_set || null_set)?,
         None | Some("csv") => {}
         Some("text") => {
             if !delimiter_set {
@@ -500,10 +509,22 @@ fn copy_options(
             }
         }
         Some("json") => o.format = crate::statement::CopyFormat::Json,
-        Some("parquet") => {
-            return crate::unsupported!("COPY format parquet (csv, text and json are)")
+        Some(f) => {
+            return crate::unsupported!("COPY format {f} (only csv, text, json and parquet)")
         }
-        Some(f) => return crate::unsupported!("COPY format {f} (only csv, text and json)"),
     }
     Ok(o)
+}
+
+/// Switches `o` to Parquet, refusing the CSV options (HEADER, DELIMITER, NULL, QUOTE), which
+/// mean nothing for it.
+fn parquet_options(o: &mut CopyOptions, text_options_set: bool) -> Result<()> {
+    let defaults = CopyOptions::default();
+    if text_options_set || o.header || o.quote != defaults.quote {
+        return crate::bind_err!(
+            "COPY options HEADER, DELIMITER, NULL and QUOTE do not apply to FORMAT parquet"
+        );
+    }
+    o.format = crate::statement::CopyFormat::Parquet;
+    Ok(())
 }

@@ -205,6 +205,10 @@ impl Binder<'_> {
                 if format.is_some() {
                     return crate::unsupported!("CAST ... FORMAT");
                 }
+                if let Some(pg) = super::pg_functions::pg_cast(data_type) {
+                    let x = self.bind_expr(expr, cx)?;
+                    return self.bind_pg_cast(pg, x, cx);
+                }
                 let ty = convert_type(data_type)?;
                 let x = self.bind_expr(expr, cx)?;
                 self.explicit_cast(x, ty)
@@ -299,6 +303,7 @@ impl Binder<'_> {
             A::Interval(_) => {
                 crate::unsupported!("INTERVAL values outside of date + interval / date - interval")
             }
+            A::Collate { expr, collation } => self.bind_collate(expr, collation, cx),
             other => crate::unsupported!("expression {}", short(&other.to_string())),
         }
     }
@@ -354,7 +359,10 @@ impl Binder<'_> {
             )),
             V::Boolean(b) => Ok(Expr::boolean(*b)),
             V::Null => Ok(Expr::literal(Value::Null, DataType::Varchar)),
-            V::Placeholder(p) => self.param(p),
+            V::Placeholder(p) => match self.pg_arg(p) {
+                Some(arg) => Ok(arg),
+                None => self.param(p),
+            },
             other => crate::unsupported!("literal {other}"),
         }
     }
@@ -551,7 +559,86 @@ impl Binder<'_> {
                 let r = self.concat_operand(r)?;
                 Ok(Expr::binary(BinaryOp::Concat, l, r, DataType::Varchar))
             }
+            AstOp::PGRegexMatch => self.bind_regex(l, r, false, false),
+            AstOp::PGRegexIMatch => self.bind_regex(l, r, true, false),
+            AstOp::PGRegexNotMatch => self.bind_regex(l, r, false, true),
+            AstOp::PGRegexNotIMatch => self.bind_regex(l, r, true, true),
+            AstOp::PGCustomBinaryOperator(parts) => match builtin_operator(parts) {
+                Some(op) => self.bind_binary(&op, l, r),
+                None => crate::unsupported!("operator {op}"),
+            },
             other => crate::unsupported!("operator {other}"),
+        }
+    }
+
+    /// `s ~ pattern` and its case-insensitive (`~*`) and negated (`!~`, `!~*`) forms: a
+    /// regular expression match anywhere in `s`, as `regexp_matches` (Rust `regex` syntax,
+    /// which agrees with PostgreSQL's for the common constructs: anchors, classes, `.*`,
+    /// alternation, repetition; it has no back-references).
+    fn bind_regex(&mut self, l: Expr, r: Expr, insensitive: bool, negated: bool) -> Result<Expr> {
+        let sym = match (insensitive, negated) {
+            (false, false) => "~",
+            (true, false) => "~*",
+            (false, true) => "!~",
+            (true, true) => "!~*",
+        };
+        let l = self.varchar_operand(l, sym, &r)?;
+        let mut r = self.varchar_operand(r, sym, &l)?;
+        if insensitive {
+            r = match r.as_literal() {
+                Some(Value::Varchar(p)) => {
+                    Expr::literal(Value::Varchar(format!("(?i){p}")), DataType::Varchar)
+                }
+                _ => Expr::binary(
+                    BinaryOp::Concat,
+                    Expr::literal(Value::Varchar("(?i)".into()), DataType::Varchar),
+                    r,
+                    DataType::Varchar,
+                ),
+            };
+        }
+        let matches = Expr::Function {
+            func: ScalarFunc::RegexpMatches,
+            args: vec![l, r],
+            ty: DataType::Boolean,
+        };
+        Ok(if negated {
+            Expr::Not(Box::new(matches))
+        } else {
+            matches
+        })
+    }
+
+    /// `x COLLATE c`: Grizzly compares text byte by byte, which is PostgreSQL's `C`
+    /// collation; `default`, `C` and `POSIX` name it, any other collation is unsupported.
+    fn bind_collate(
+        &mut self,
+        x: &ast::Expr,
+        collation: &ast::ObjectName,
+        cx: &mut ExprCtx,
+    ) -> Result<Expr> {
+        let parts: Vec<String> = collation
+            .0
+            .iter()
+            .map(|p| p.as_ident().map(ident).unwrap_or_default())
+            .collect();
+        let name = match parts.as_slice() {
+            [c] => c.as_str(),
+            [schema, c] if schema == "pg_catalog" => c.as_str(),
+            _ => "",
+        };
+        if !matches!(name, "default" | "C" | "c" | "POSIX" | "posix") {
+            return crate::unsupported!(
+                "COLLATE {collation} (Grizzly compares text bytewise: only the collations                  \"default\", \"C\" and \"POSIX\")"
+            );
+        }
+        let x = self.bind_expr(x, cx)?;
+        if self.is_unknown(&x) {
+            return self.coerce_to(x, DataType::Varchar);
+        }
+        match x.data_type() {
+            DataType::Varchar => Ok(x),
+            t => crate::type_err!("collations are not supported by type {t}"),
         }
     }
 
@@ -816,4 +903,33 @@ pub(crate) fn short(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The operator `OPERATOR(pg_catalog.op)` (or `OPERATOR(op)`) names, for the built-in
+/// operators Grizzly has.
+fn builtin_operator(parts: &[String]) -> Option<AstOp> {
+    let op = match parts {
+        [op] => op,
+        [schema, op] if schema.eq_ignore_ascii_case("pg_catalog") => op,
+        _ => return None,
+    };
+    Some(match op.as_str() {
+        "~" => AstOp::PGRegexMatch,
+        "~*" => AstOp::PGRegexIMatch,
+        "!~" => AstOp::PGRegexNotMatch,
+        "!~*" => AstOp::PGRegexNotIMatch,
+        "=" => AstOp::Eq,
+        "<>" | "!=" => AstOp::NotEq,
+        "<" => AstOp::Lt,
+        "<=" => AstOp::LtEq,
+        ">" => AstOp::Gt,
+        ">=" => AstOp::GtEq,
+        "+" => AstOp::Plus,
+        "-" => AstOp::Minus,
+        "*" => AstOp::Multiply,
+        "/" => AstOp::Divide,
+        "%" => AstOp::Modulo,
+        "||" => AstOp::StringConcat,
+        _ => return None,
+    })
 }

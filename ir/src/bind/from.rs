@@ -227,7 +227,7 @@ impl Binder<'_> {
                 {
                     return crate::unsupported!("table options on {name}");
                 }
-                let tname = object_name(name)?;
+                let tname = self.table_name(name)?;
                 let (plan, qualifier, renames) = self.bind_relation(name, &tname)?;
                 let qualifier = alias.as_ref().map_or(qualifier, |a| ident(&a.name));
                 let mut scope = Scope::from_fields(Some(&qualifier), &plan.fields());
@@ -299,6 +299,8 @@ impl Binder<'_> {
                 return Ok((r?, def.name, def.columns));
             }
         }
+        // The default qualifier is the table's own name, without its database.
+        let short = object_name(name)?;
         if let Some(meta) = self.catalog.table(tname) {
             let columns = meta
                 .columns
@@ -307,13 +309,16 @@ impl Binder<'_> {
                 .map(|(i, c)| (i, self.new_field(c.name.clone(), c.ty, c.nullable)))
                 .collect();
             let plan = LogicalPlan::Scan {
-                table: meta.name.clone(),
+                table: tname.to_string(),
                 columns,
                 filters: vec![],
             };
-            return Ok((plan, tname.to_string(), vec![]));
+            return Ok((plan, short, vec![]));
         }
         if let Some(view) = self.catalog.view(tname) {
+            if self.attached_part(tname).is_some() {
+                return crate::unsupported!("views of attached databases (view \"{tname}\")");
+            }
             if self.view_depth >= MAX_VIEW_DEPTH {
                 return crate::bind_err!(
                     "views nested too deeply at view \"{tname}\" (recursive view?)"
@@ -330,10 +335,80 @@ impl Binder<'_> {
             self.ctes = saved_ctes;
             self.outer = saved_outer;
             self.view_depth -= 1;
-            return Ok((r?, tname.to_string(), view.column_names.clone()));
+            return Ok((r?, short, view.column_names.clone()));
         }
         crate::bind_err!("table \"{tname}\" does not exist")
     }
+
+    /// Resolves a table name as written to the name plans use (see [`crate::catalog`]): `t`,
+    /// `main.t`, `public.t` and `main.main.t` name the main database's table `t` (as do the
+    /// other [`crate::catalog::MAIN_SCHEMAS`]); `a.t` and `a.main.t` name table `t` of the
+    /// attached database `a`, which plans call `a.t`.
+    ///
+    /// # Errors
+    /// A bind error naming the database when the qualifier is neither `main`, `public` nor
+    /// an attached database, or when a main-database name would read as an attached table.
+    pub(crate) fn table_name(&self, name: &ast::ObjectName) -> Result<String> {
+        let parts = name
+            .0
+            .iter()
+            .map(|p| match p {
+                ast::ObjectNamePart::Identifier(id) => Ok(ident(id)),
+                _ => crate::unsupported!("object name {name}"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        match parts.as_slice() {
+            [table] => self.main_table_name(table),
+            // PostgreSQL's system catalog (`pg_catalog.pg_class`): the system tables.
+            [schema, table] if schema == "pg_catalog" => self.main_table_name(table),
+            [database, table] => self.database_table_name(database, table),
+            [database, schema, table] if is_default_schema(schema) => {
+                self.database_table_name(database, table)
+            }
+            [_, schema, table] => crate::bind_err!(
+                "table \"{schema}.{table}\" does not exist: schema \"{schema}\" does not exist \
+                 (tables live in schema main)"
+            ),
+            _ => crate::bind_err!("improper qualified name (too many dotted names): {name}"),
+        }
+    }
+
+    fn database_table_name(&self, database: &str, table: &str) -> Result<String> {
+        if is_default_schema(database) {
+            self.main_table_name(table)
+        } else if self.catalog.has_database(database) {
+            Ok(crate::catalog::qualified_name(database, table))
+        } else {
+            crate::bind_err!(
+                "table \"{database}.{table}\" does not exist: database \"{database}\" is not \
+                 attached (SHOW DATABASES lists the attached databases)"
+            )
+        }
+    }
+
+    /// A main-database table name, refused if it reads as a table of an attached database.
+    fn main_table_name(&self, table: &str) -> Result<String> {
+        if let Some(database) = self.attached_part(table) {
+            return crate::bind_err!(
+                "table name \"{table}\" is ambiguous: \"{database}\" is an attached database; \
+                 rename the table or DETACH {database}"
+            );
+        }
+        Ok(table.to_string())
+    }
+
+    /// The attached database a plan's table name names, if any.
+    pub(crate) fn attached_part<'n>(&self, name: &'n str) -> Option<&'n str> {
+        crate::catalog::split_qualified(name)
+            .map(|(database, _)| database)
+            .filter(|d| self.catalog.has_database(d))
+    }
+}
+
+/// Schema names that qualify the main database's tables: `main.t`, PostgreSQL's `public.t`,
+/// and the schemas of its system catalogs (`pg_catalog.pg_class`), which clients name.
+fn is_default_schema(name: &str) -> bool {
+    crate::catalog::MAIN_SCHEMAS.contains(&name)
 }
 
 /// Renames the first columns of a scope (`AS t(a, b)`, CTE and view column lists).

@@ -4,11 +4,12 @@
 use sqlparser::ast;
 
 use super::expr::ExprCtx;
+use super::unnest::has_correlated_subquery;
 use super::{object_name, Binder};
 use crate::error::Result;
 use crate::expr::{BinaryOp, Expr, ScalarFunc};
 use crate::optimize::eval;
-use crate::plan::{AggFunc, AggregateCall};
+use crate::plan::{AggFunc, AggregateCall, SortKey};
 use crate::types::{DataType, Value, DECIMAL_MAX_PRECISION};
 
 /// Whether `name` (lower case) is an aggregate function.
@@ -31,7 +32,24 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
             | "quantile_cont"
             | "quantile"
             | "percentile_cont"
+            | "percentile_disc"
+            | "mode"
     )
+}
+
+/// Whether `name` is an ordered-set aggregate (`f(...) WITHIN GROUP (ORDER BY x)`).
+fn is_ordered_set(name: &str) -> bool {
+    matches!(name, "percentile_cont" | "percentile_disc" | "mode")
+}
+
+/// The parts of an aggregate call's syntax besides its name.
+struct AggSyntax<'a> {
+    distinct: bool,
+    args: Vec<&'a ast::FunctionArgExpr>,
+    /// `ORDER BY` inside the argument list.
+    order_by: &'a [ast::OrderByExpr],
+    within_group: &'a [ast::OrderByExpr],
+    filter: Option<&'a ast::Expr>,
 }
 
 impl Binder<'_> {
@@ -58,15 +76,24 @@ impl Binder<'_> {
         if !matches!(f.parameters, ast::FunctionArguments::None) {
             return crate::unsupported!("parametric function {name}");
         }
+        let mut order_by: &[ast::OrderByExpr] = &[];
         let (distinct, args) = match &f.args {
             ast::FunctionArguments::None => (false, Vec::new()),
             ast::FunctionArguments::Subquery(_) => {
                 return crate::unsupported!("{name}(subquery) (write {name}((subquery)))")
             }
             ast::FunctionArguments::List(list) => {
-                if let Some(c) = list.clauses.first() {
-                    return crate::unsupported!(
-                        "{name}(... {c}) (ORDER BY inside an aggregate call)"
+                for c in &list.clauses {
+                    match c {
+                        ast::FunctionArgumentClause::OrderBy(keys) if order_by.is_empty() => {
+                            order_by = keys
+                        }
+                        _ => return crate::unsupported!("{name}(... {c})"),
+                    }
+                }
+                if !order_by.is_empty() && !is_aggregate(&name) {
+                    return crate::bind_err!(
+                        "ORDER BY specified, but {name} is not an aggregate function"
                     );
                 }
                 let mut args = Vec::with_capacity(list.args.len());
@@ -88,15 +115,18 @@ impl Binder<'_> {
         if name == "grouping" {
             return grouping(&args, cx);
         }
+        if let Some(e) = self.bind_pg_function(&name, &args, cx)? {
+            return Ok(e);
+        }
         if is_aggregate(&name) {
-            return self.bind_aggregate(
-                &name,
+            let syntax = AggSyntax {
                 distinct,
-                &args,
-                f.filter.as_deref(),
-                &f.within_group,
-                cx,
-            );
+                args,
+                order_by,
+                within_group: &f.within_group,
+                filter: f.filter.as_deref(),
+            };
+            return self.bind_aggregate(&name, &syntax, cx);
         }
         if distinct {
             return crate::bind_err!("DISTINCT specified, but {name} is not an aggregate function");
@@ -111,17 +141,27 @@ impl Binder<'_> {
         self.bind_scalar_function(&name, bound)
     }
 
-    fn bind_aggregate(
-        &mut self,
-        name: &str,
-        distinct: bool,
-        args: &[&ast::FunctionArgExpr],
-        filter: Option<&ast::Expr>,
-        within_group: &[ast::OrderByExpr],
-        cx: &mut ExprCtx,
-    ) -> Result<Expr> {
+    fn bind_aggregate(&mut self, name: &str, syn: &AggSyntax, cx: &mut ExprCtx) -> Result<Expr> {
         if cx.aggs.is_none() {
             return crate::bind_err!("aggregate functions are not allowed in {}", cx.clause);
+        }
+        let (distinct, args, within_group) = (syn.distinct, &syn.args[..], syn.within_group);
+        if !within_group.is_empty() {
+            if !is_ordered_set(name) {
+                return crate::bind_err!(
+                    "{name} is not an ordered-set aggregate, so it cannot have WITHIN GROUP"
+                );
+            }
+            if !syn.order_by.is_empty() {
+                return crate::bind_err!("cannot use multiple ORDER BY clauses with WITHIN GROUP");
+            }
+            if distinct {
+                return crate::bind_err!("cannot use DISTINCT with WITHIN GROUP");
+            }
+        } else if is_ordered_set(name) {
+            return crate::bind_err!(
+                "{name} needs WITHIN GROUP (ORDER BY x) with exactly one key (an ordered-set aggregate)"
+            );
         }
         let star = matches!(args, [ast::FunctionArgExpr::Wildcard]);
         if star && name != "count" {
@@ -151,9 +191,7 @@ impl Binder<'_> {
                 bound.push(arg);
             }
         }
-        if !within_group.is_empty() && name != "percentile_cont" {
-            return crate::unsupported!("WITHIN GROUP on {name}");
-        }
+        let mut order_by = self.bind_agg_order(name, syn, &bound, &mut inner)?;
         let one_arg = |bound: &mut Vec<Expr>| -> Result<Expr> {
             if bound.len() != 1 {
                 return crate::bind_err!("function {name} takes exactly one argument");
@@ -220,29 +258,42 @@ impl Binder<'_> {
                 params.push(Value::Float64(quantile_fraction(&f, name)?));
                 (AggFunc::QuantileCont, Some(self.float_agg_arg(x, name)?))
             }
-            "percentile_cont" => {
-                let [key] = within_group else {
+            "percentile_cont" | "percentile_disc" | "mode" => {
+                let ([key], [_]) = (&order_by[..], within_group) else {
                     return crate::bind_err!(
-                        "percentile_cont needs WITHIN GROUP (ORDER BY x) with exactly one key"
+                        "{name} needs WITHIN GROUP (ORDER BY x) with exactly one key"
                     );
                 };
-                if bound.len() != 1 {
+                let takes = usize::from(name != "mode");
+                if bound.len() != takes {
                     return crate::bind_err!(
-                        "function percentile_cont takes 1 argument (fraction)"
+                        "function {name} takes {takes} argument(s) before WITHIN GROUP"
                     );
                 }
-                let mut fr = quantile_fraction(&bound[0], name)?;
-                if matches!(key.options.sort, Some(ast::OrderBySort::Desc)) {
-                    fr = 1.0 - fr;
+                if let Some(f) = bound.first() {
+                    let mut fr = quantile_fraction(f, name)?;
+                    if name == "percentile_cont" && !key.ascending {
+                        // Interpolation is symmetric: the f-quantile descending is the
+                        // (1 - f)-quantile ascending.
+                        fr = 1.0 - fr;
+                    }
+                    params.push(Value::Float64(fr));
                 }
-                let x = self.bind_expr(&key.expr, &mut inner)?;
-                let x = self.settle(x);
-                params.push(Value::Float64(fr));
-                (AggFunc::QuantileCont, Some(self.float_agg_arg(x, name)?))
+                let x = key.expr.clone();
+                match name {
+                    "percentile_cont" => {
+                        (AggFunc::QuantileCont, Some(self.float_agg_arg(x, name)?))
+                    }
+                    "percentile_disc" => (AggFunc::PercentileDisc, Some(x)),
+                    _ => (AggFunc::Mode, Some(x)),
+                }
             }
             _ => return crate::unsupported!("aggregate function {name}"),
         };
-        let (func, arg) = match filter {
+        if !func.is_order_sensitive() {
+            order_by.clear();
+        }
+        let (func, arg) = match syn.filter {
             None => (func, arg),
             Some(p) => {
                 let mut fcx = ExprCtx {
@@ -290,6 +341,7 @@ impl Binder<'_> {
                 Some(DataType::Float64),
             ) => DataType::Float64,
             (AggFunc::StringAgg, Some(DataType::Varchar)) => DataType::Varchar,
+            (AggFunc::PercentileDisc | AggFunc::Mode, Some(t)) => t,
             (_, t) => {
                 let t = t.map_or("*".to_string(), |t| t.to_string());
                 return crate::type_err!("function {name}({t}) does not exist");
@@ -302,6 +354,7 @@ impl Binder<'_> {
             distinct,
             ty,
             params,
+            order_by,
         };
         let aggs = cx.aggs.as_deref_mut().expect("checked above");
         if let Some((_, f)) = aggs.iter().find(|(c, _)| *c == call) {
@@ -312,6 +365,58 @@ impl Binder<'_> {
         let e = Expr::column(field.id, ty);
         aggs.push((call, field));
         Ok(e)
+    }
+
+    /// The keys of an aggregate's `ORDER BY` or `WITHIN GROUP (ORDER BY ...)`, bound like its
+    /// arguments (`inner`). With DISTINCT every key must be one of the arguments (`bound`), as
+    /// in PostgreSQL.
+    fn bind_agg_order(
+        &mut self,
+        name: &str,
+        syn: &AggSyntax,
+        bound: &[Expr],
+        inner: &mut ExprCtx,
+    ) -> Result<Vec<SortKey>> {
+        let asts = if syn.within_group.is_empty() {
+            syn.order_by
+        } else {
+            syn.within_group
+        };
+        let mut keys = Vec::with_capacity(asts.len());
+        for o in asts {
+            let (ascending, nulls_first) = super::select::sort_options(o)?;
+            let x = self.bind_expr(&o.expr, inner)?;
+            let x = self.settle(x);
+            let x = if self.is_unknown(&x) {
+                self.coerce_to(x, DataType::Varchar)?
+            } else {
+                x
+            };
+            if has_correlated_subquery(&x) {
+                return crate::unsupported!("correlated subqueries in the ORDER BY of {name}");
+            }
+            if syn.distinct && !bound.contains(&x) {
+                return crate::bind_err!(
+                    "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list"
+                );
+            }
+            let scope = &inner.scope.columns;
+            let local = x
+                .columns()
+                .iter()
+                .any(|id| scope.iter().any(|c| c.id == *id));
+            if !local && syn.within_group.is_empty() {
+                // A constant or outer columns only: the same for every row aggregated, so
+                // ordering by it changes nothing. (WITHIN GROUP's key is the argument.)
+                continue;
+            }
+            keys.push(SortKey {
+                expr: x,
+                ascending,
+                nulls_first,
+            });
+        }
+        Ok(keys)
     }
 
     fn bind_scalar_function(&mut self, name: &str, mut args: Vec<Expr>) -> Result<Expr> {

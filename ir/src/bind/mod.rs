@@ -25,8 +25,10 @@ mod dml;
 mod expr;
 mod from;
 mod func;
+mod limit;
 mod literal;
 mod params;
+mod pg_functions;
 mod scope;
 mod select;
 mod unnest;
@@ -101,6 +103,9 @@ pub(crate) struct Binder<'c> {
     outer: Vec<Scope>,
     depth: usize,
     view_depth: usize,
+    /// Arguments of the PostgreSQL function bodies being bound, innermost last
+    /// (`pg_functions.rs`).
+    pg_args: Vec<Vec<Expr>>,
 }
 
 impl<'c> Binder<'c> {
@@ -114,6 +119,7 @@ impl<'c> Binder<'c> {
             outer: Vec::new(),
             depth: 0,
             view_depth: 0,
+            pg_args: Vec::new(),
         }
     }
 

@@ -47,6 +47,9 @@ pub(crate) fn settle_statement(stmt: Statement, types: &[DataType]) -> Result<St
         Statement::Explain { statement } => Statement::Explain {
             statement: Box::new(settle_statement(*statement, types)?),
         },
+        Statement::ExplainAnalyze { statement } => Statement::ExplainAnalyze {
+            statement: Box::new(settle_statement(*statement, types)?),
+        },
         other => other,
     })
 }

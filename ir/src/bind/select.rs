@@ -19,6 +19,7 @@ use sqlparser::ast;
 
 use super::coerce::common_type;
 use super::expr::ExprCtx;
+use super::limit::apply_limit;
 use super::scope::{Lookup, Scope};
 use super::unnest::{free_columns, has_correlated_subquery, rename_in_expr};
 use super::{ident, object_name, Binder, CteDef};
@@ -89,11 +90,11 @@ impl Binder<'_> {
                 });
             }
         }
-        let (limit, offset) = self.bind_limit(q)?;
+        let limit = self.bind_limit(q)?;
         let plan = match q.body.as_ref() {
             ast::SetExpr::Select(s) => {
                 let (plan, visible) = self.bind_select(s, q.order_by.as_ref())?;
-                let plan = apply_limit(plan, limit, offset);
+                let plan = apply_limit(plan, limit)?;
                 self.drop_hidden(plan, visible)
             }
             other => {
@@ -102,7 +103,7 @@ impl Binder<'_> {
                     Some(ob) => self.order_by_outputs(plan, ob)?,
                     None => plan,
                 };
-                apply_limit(plan, limit, offset)
+                apply_limit(plan, limit)?
             }
         };
         Ok(plan)
@@ -229,64 +230,6 @@ impl Binder<'_> {
             fields.push(self.new_field(format!("column{}", j + 1), ty, nullable));
         }
         Ok(LogicalPlan::Values { fields, rows })
-    }
-
-    /// Evaluates LIMIT / OFFSET / FETCH FIRST to constants.
-    fn bind_limit(&mut self, q: &ast::Query) -> Result<(Option<u64>, u64)> {
-        let (mut limit, mut offset) = (None, 0);
-        match &q.limit_clause {
-            None => {}
-            Some(ast::LimitClause::LimitOffset {
-                limit: l,
-                offset: o,
-                limit_by,
-            }) => {
-                if !limit_by.is_empty() {
-                    return crate::unsupported!("LIMIT BY");
-                }
-                if let Some(l) = l {
-                    limit = self.const_count(l, "LIMIT")?;
-                }
-                if let Some(o) = o {
-                    offset = self.const_count(&o.value, "OFFSET")?.unwrap_or(0);
-                }
-            }
-            Some(ast::LimitClause::OffsetCommaLimit {
-                offset: o,
-                limit: l,
-            }) => {
-                limit = self.const_count(l, "LIMIT")?;
-                offset = self.const_count(o, "OFFSET")?.unwrap_or(0);
-            }
-        }
-        if let Some(f) = &q.fetch {
-            if f.percent || f.with_ties {
-                return crate::unsupported!("FETCH ... PERCENT / WITH TIES");
-            }
-            limit = match &f.quantity {
-                Some(e) => self.const_count(e, "FETCH")?,
-                None => Some(1),
-            };
-        }
-        Ok((limit, offset))
-    }
-
-    fn const_count(&mut self, e: &ast::Expr, what: &'static str) -> Result<Option<u64>> {
-        let scope = Scope::default();
-        let bound = self.bind_expr(e, &mut ExprCtx::plain(&scope, what))?;
-        if matches!(bound, Expr::Param { .. }) {
-            return crate::unsupported!("parameters in {what}");
-        }
-        let folded = crate::optimize::fold_expr(bound);
-        match folded.as_literal() {
-            Some(Value::Null) => Ok(None),
-            Some(Value::Int32(n)) if *n >= 0 => Ok(Some(*n as u64)),
-            Some(Value::Int64(n)) if *n >= 0 => Ok(Some(*n as u64)),
-            Some(Value::Int32(_) | Value::Int64(_)) => {
-                crate::bind_err!("{what} must not be negative")
-            }
-            _ => crate::bind_err!("argument of {what} must be an integer constant"),
-        }
     }
 
     /// Drops hidden ORDER BY columns (everything after the first `visible`).
@@ -1049,7 +992,7 @@ fn ordinal(v: &ast::Value, len: usize, what: &str) -> Result<usize> {
 }
 
 /// ASC/DESC and NULLS FIRST/LAST, with PostgreSQL defaults (NULLS LAST for ASC).
-fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool)> {
+pub(crate) fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool)> {
     if o.with_fill.is_some() {
         return crate::unsupported!("ORDER BY ... WITH FILL");
     }
@@ -1059,17 +1002,6 @@ fn sort_options(o: &ast::OrderByExpr) -> Result<(bool, bool)> {
         Some(ast::OrderBySort::Using(_)) => return crate::unsupported!("ORDER BY ... USING"),
     };
     Ok((ascending, o.options.nulls_first.unwrap_or(!ascending)))
-}
-
-fn apply_limit(plan: LogicalPlan, limit: Option<u64>, offset: u64) -> LogicalPlan {
-    if limit.is_none() && offset == 0 {
-        return plan;
-    }
-    LogicalPlan::Limit {
-        input: Box::new(plan),
-        limit,
-        offset,
-    }
 }
 
 /// Whether column `i` of `plan` is a NULL literal of a select list (`SELECT NULL UNION ...`).
@@ -1098,6 +1030,7 @@ fn outputs_null(plan: &LogicalPlan, i: usize) -> bool {
         }),
         LogicalPlan::Sort { input, .. }
         | LogicalPlan::Limit { input, .. }
+        | LogicalPlan::LimitWithTies { input, .. }
         | LogicalPlan::Distinct { input } => outputs_null(input, i),
         _ => false,
     }

@@ -346,7 +346,7 @@ impl Binder<'_> {
         };
         if aggregates
             .iter()
-            .any(|(c, _)| c.arg.as_ref().is_some_and(|a| reads(a, outer)))
+            .any(|(c, _)| c.exprs().any(|a| reads(a, outer)))
         {
             return crate::unsupported!("outer columns inside an aggregate of a subquery");
         }
@@ -717,7 +717,9 @@ pub(crate) fn check_statement(stmt: &Statement) -> Result<()> {
             check_plan(new_contents)?;
             check_plan(affected)
         }
-        Statement::Explain { statement } => check_statement(statement),
+        Statement::Explain { statement } | Statement::ExplainAnalyze { statement } => {
+            check_statement(statement)
+        }
         _ => Ok(()),
     }
 }

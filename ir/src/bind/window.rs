@@ -115,107 +115,112 @@ pub(crate) fn has_window(e: &ast::Expr) -> bool {
     false
 }
 
+/// Pushes the direct subexpressions of an AST expression that may hold window calls onto a
+/// stack, for the shared walk (`children!(e, out)`) and the mutable one (`children!(e, out,
+/// mut)`): one body, so the two walks cannot drift apart. Function calls contribute their
+/// arguments, their `ORDER BY` and `WITHIN GROUP` keys and their FILTER.
+macro_rules! children {
+    ($e:expr, $out:expr $(, $m:tt)?) => {{
+        use ast::Expr as A;
+        match $e {
+            A::Function(f) => {
+                if let ast::FunctionArguments::List(list) = &$($m)? f.args {
+                    for a in &$($m)? list.args {
+                        if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                            $out.push(x);
+                        }
+                    }
+                    for c in &$($m)? list.clauses {
+                        if let ast::FunctionArgumentClause::OrderBy(keys) = c {
+                            $out.extend(keys.into_iter().map(|k| &$($m)? k.expr));
+                        }
+                    }
+                }
+                $out.extend((&$($m)? f.within_group).into_iter().map(|k| &$($m)? k.expr));
+                if let Some(x) = &$($m)? f.filter {
+                    $out.push(x);
+                }
+            }
+            A::BinaryOp { left: a, right: b, .. }
+            | A::IsDistinctFrom(a, b)
+            | A::IsNotDistinctFrom(a, b)
+            | A::Like { expr: a, pattern: b, .. }
+            | A::ILike { expr: a, pattern: b, .. } => {
+                $out.push(a);
+                $out.push(b);
+            }
+            A::UnaryOp { expr, .. }
+            | A::Nested(expr)
+            | A::Cast { expr, .. }
+            | A::IsNull(expr)
+            | A::IsNotNull(expr)
+            | A::IsUnknown(expr)
+            | A::IsNotUnknown(expr)
+            | A::IsTrue(expr)
+            | A::IsFalse(expr)
+            | A::IsNotTrue(expr)
+            | A::IsNotFalse(expr)
+            | A::Extract { expr, .. }
+            | A::Trim { expr, .. }
+            | A::Collate { expr, .. } => $out.push(expr),
+            A::In { expr, target, .. } => {
+                $out.push(expr);
+                if let ast::InTarget::List(list) = target {
+                    $out.extend(list);
+                }
+            }
+            A::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
+                $out.push(expr);
+                if let Some(x) = substring_from {
+                    $out.push(x);
+                }
+                if let Some(x) = substring_for {
+                    $out.push(x);
+                }
+            }
+            A::Between {
+                expr, low, high, ..
+            } => {
+                $out.push(expr);
+                $out.push(low);
+                $out.push(high);
+            }
+            A::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => {
+                if let Some(x) = operand {
+                    $out.push(x);
+                }
+                for c in conditions {
+                    $out.push(&$($m)? c.condition);
+                    $out.push(&$($m)? c.result);
+                }
+                if let Some(x) = else_result {
+                    $out.push(x);
+                }
+            }
+            _ => {}
+        }
+    }};
+}
+
 /// The direct subexpressions of `e` that may hold window calls (iteratively walked, so long
 /// operator chains cannot overflow the stack).
 fn children<'a>(e: &'a ast::Expr, out: &mut Vec<&'a ast::Expr>) {
-    use ast::Expr as A;
-    match e {
-        A::Function(f) => {
-            if let ast::FunctionArguments::List(list) = &f.args {
-                for a in &list.args {
-                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
-                        out.push(x);
-                    }
-                }
-            }
-        }
-        A::BinaryOp { left, right, .. } => {
-            out.push(left);
-            out.push(right);
-        }
-        A::UnaryOp { expr, .. }
-        | A::Nested(expr)
-        | A::Cast { expr, .. }
-        | A::IsNull(expr)
-        | A::IsNotNull(expr)
-        | A::IsTrue(expr)
-        | A::IsFalse(expr)
-        | A::IsNotTrue(expr)
-        | A::IsNotFalse(expr)
-        | A::In { expr, .. } => out.push(expr),
-        A::Between {
-            expr, low, high, ..
-        } => {
-            out.push(expr);
-            out.push(low);
-            out.push(high);
-        }
-        A::Case {
-            operand,
-            conditions,
-            else_result,
-            ..
-        } => {
-            out.extend(operand.as_deref());
-            for c in conditions {
-                out.push(&c.condition);
-                out.push(&c.result);
-            }
-            out.extend(else_result.as_deref());
-        }
-        _ => {}
-    }
+    children!(e, out)
 }
 
 /// `children` for a mutable walk.
 fn children_mut<'a>(e: &'a mut ast::Expr, out: &mut Vec<&'a mut ast::Expr>) {
-    use ast::Expr as A;
-    match e {
-        A::Function(f) => {
-            if let ast::FunctionArguments::List(list) = &mut f.args {
-                for a in &mut list.args {
-                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
-                        out.push(x);
-                    }
-                }
-            }
-        }
-        A::BinaryOp { left, right, .. } => {
-            out.push(left);
-            out.push(right);
-        }
-        A::UnaryOp { expr, .. }
-        | A::Nested(expr)
-        | A::Cast { expr, .. }
-        | A::IsNull(expr)
-        | A::IsNotNull(expr)
-        | A::IsTrue(expr)
-        | A::IsFalse(expr)
-        | A::IsNotTrue(expr)
-        | A::IsNotFalse(expr)
-        | A::In { expr, .. } => out.push(expr),
-        A::Between {
-            expr, low, high, ..
-        } => {
-            out.push(expr);
-            out.push(low);
-            out.push(high);
-        }
-        A::Case {
-            operand,
-            conditions,
-            else_result,
-            ..
-        } => {
-            out.extend(operand.as_deref_mut());
-            for c in conditions {
-                out.push(&mut c.condition);
-                out.push(&mut c.result);
-            }
-            out.extend(else_result.as_deref_mut());
-        }
-        _ => {}
-    }
+    children!(e, out, mut)
 }
 
 /// Calls `on_call` for every function call in `e` (outer calls first; arguments of calls it
@@ -417,8 +422,14 @@ impl Binder<'_> {
                 ) {
                     return crate::unsupported!("DISTINCT in window function {name}");
                 }
-                if let Some(c) = list.clauses.first() {
-                    return crate::unsupported!("{name}(... {c})");
+                match list.clauses.first() {
+                    Some(ast::FunctionArgumentClause::OrderBy(_)) => {
+                        return crate::unsupported!(
+                        "aggregate ORDER BY in window function {name} (order the window instead)"
+                    )
+                    }
+                    Some(c) => return crate::unsupported!("{name}(... {c})"),
+                    None => {}
                 }
                 for a in &list.args {
                     match a {
@@ -515,6 +526,26 @@ impl Binder<'_> {
                 };
                 (func, arg_ty.unwrap_or(DataType::Varchar), true)
             }
+            "nth_value" => {
+                arity(2..=2)?;
+                let ty = arg_ty.unwrap_or(DataType::Varchar);
+                args[1] = self.int_window_arg(args[1].clone(), &name, DataType::Int64)?;
+                (WindowFunc::NthValue, ty, true)
+            }
+            "ntile" => {
+                arity(1..=1)?;
+                args[0] = self.int_window_arg(args[0].clone(), &name, DataType::Int64)?;
+                (WindowFunc::Ntile, DataType::Int32, true)
+            }
+            "percent_rank" | "cume_dist" => {
+                arity(0..=0)?;
+                let func = if name == "percent_rank" {
+                    WindowFunc::PercentRank
+                } else {
+                    WindowFunc::CumeDist
+                };
+                (func, DataType::Float64, false)
+            }
             "count" | "sum" | "avg" | "min" | "max" => {
                 if star {
                     args.clear();
@@ -580,17 +611,7 @@ impl Binder<'_> {
             if has_window(&o.expr) {
                 return crate::bind_err!("window functions are not allowed in window definitions");
             }
-            if o.with_fill.is_some() {
-                return crate::unsupported!("ORDER BY ... WITH FILL");
-            }
-            let ascending = match &o.options.sort {
-                None | Some(ast::OrderBySort::Asc) => true,
-                Some(ast::OrderBySort::Desc) => false,
-                Some(ast::OrderBySort::Using(_)) => {
-                    return crate::unsupported!("ORDER BY ... USING")
-                }
-            };
-            let nulls_first = o.options.nulls_first.unwrap_or(!ascending);
+            let (ascending, nulls_first) = super::select::sort_options(o)?;
             let mut cx = ExprCtx {
                 scope,
                 aggs: Some(&mut *aggs),
@@ -622,16 +643,28 @@ impl Binder<'_> {
         Ok((call, name, ty, nullable))
     }
 
+    /// An integer argument of a window function (`ntile(n)`, `nth_value(x, n)`) as `ty`.
+    fn int_window_arg(&mut self, e: Expr, name: &str, ty: DataType) -> Result<Expr> {
+        let t = e.data_type();
+        if !t.is_integer() && !self.is_unknown(&e) {
+            return crate::type_err!("function {name} needs an integer argument, not {t}");
+        }
+        self.coerce_to(e, ty)
+    }
+
     fn bind_frame(&mut self, fr: &ast::WindowFrame, order_by: &[SortKey]) -> Result<Frame> {
         let units = match fr.units {
             ast::WindowFrameUnits::Rows => FrameUnits::Rows,
             ast::WindowFrameUnits::Range => FrameUnits::Range,
-            ast::WindowFrameUnits::Groups => return crate::unsupported!("GROUPS window frames"),
+            ast::WindowFrameUnits::Groups => FrameUnits::Groups,
         };
+        if units == FrameUnits::Groups && order_by.is_empty() {
+            return crate::bind_err!("GROUPS mode requires an ORDER BY clause");
+        }
         // RANGE offsets are in the units of the one ORDER BY key (integer, or the scaled
         // integer of a decimal).
         let key_scale = match units {
-            FrameUnits::Rows => None,
+            FrameUnits::Rows | FrameUnits::Groups => None,
             FrameUnits::Range => match order_by {
                 [k] => match k.expr.data_type() {
                     DataType::Int32 | DataType::Int64 => Some(Ok(0)),

@@ -6,8 +6,10 @@
 //! Values([name#k, ...], rows=[[expr, ...], ...])
 //! Filter(expr, input)          Project([expr AS name#k, ...], input)
 //! Aggregate(group=[expr AS name#k, ...], aggs=[sum(DISTINCT expr) AS name#k, ...], input)
+//!     (ordered: `string_agg(expr, Varchar(",") ORDER BY [expr ASC NULLS LAST, ...]) AS ...`)
 //! Join(INNER, on=[l = r, ...], filter=expr, left, right)     (`filter=` only when present)
 //! Sort([expr ASC NULLS LAST, ...], input)     Limit(10|ALL, offset=0, input)
+//! LimitWithTies(10, offset=0, [expr ASC NULLS LAST, ...], input)
 //! Distinct(input)              SetOp(UNION ALL, [name#k, ...], left, right)
 //! ```
 //! Columns print as `name#k`, `k` numbering column ids in order of first appearance in the
@@ -29,7 +31,7 @@ use std::fmt::Write;
 
 use crate::date::{format_date, DateField};
 use crate::expr::{ColumnId, Expr, ScalarFunc};
-use crate::plan::{AggFunc, Field, JoinKind, LogicalPlan, SetOpKind};
+use crate::plan::{AggFunc, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};
 use crate::types::{format_decimal, DataType, Value};
 
 pub(super) struct Canon {
@@ -142,6 +144,10 @@ impl Canon {
                         c.s(", ");
                         c.s(&format!("{p:?}"));
                     }
+                    if !a.order_by.is_empty() {
+                        c.s(" ORDER BY ");
+                        c.list(&a.order_by, |c, k| c.sort_key(k));
+                    }
                     c.s(") AS ");
                     c.field(f);
                 });
@@ -162,19 +168,20 @@ impl Canon {
             }
             LogicalPlan::Sort { keys, .. } => {
                 self.s("Sort(");
-                self.list(keys, |c, k| {
-                    c.expr(&k.expr);
-                    c.s(if k.ascending { " ASC" } else { " DESC" });
-                    c.s(if k.nulls_first {
-                        " NULLS FIRST"
-                    } else {
-                        " NULLS LAST"
-                    });
-                });
+                self.list(keys, |c, k| c.sort_key(k));
             }
             LogicalPlan::Limit { limit, offset, .. } => {
                 let limit = limit.map_or("ALL".to_string(), |l| l.to_string());
                 let _ = write!(self.text, "Limit({limit}, offset={offset}");
+            }
+            LogicalPlan::LimitWithTies {
+                keys,
+                limit,
+                offset,
+                ..
+            } => {
+                let _ = write!(self.text, "LimitWithTies({limit}, offset={offset}, ");
+                self.list(keys, |c, k| c.sort_key(k));
             }
             LogicalPlan::Distinct { .. } => self.s("Distinct("),
             LogicalPlan::Window { functions, .. } => {
@@ -185,15 +192,7 @@ impl Canon {
                     c.s(" partition=");
                     c.list(&w.partition_by, |c, e| c.expr(e));
                     c.s(" order=");
-                    c.list(&w.order_by, |c, k| {
-                        c.expr(&k.expr);
-                        c.s(if k.ascending { " ASC" } else { " DESC" });
-                        c.s(if k.nulls_first {
-                            " NULLS FIRST"
-                        } else {
-                            " NULLS LAST"
-                        });
-                    });
+                    c.list(&w.order_by, |c, k| c.sort_key(k));
                     let _ = write!(c.text, " frame={:?}) AS ", w.frame);
                     c.field(f);
                 });
@@ -223,6 +222,17 @@ impl Canon {
             self.plan(input);
         }
         self.s(")");
+    }
+
+    /// `expr ASC|DESC NULLS FIRST|LAST`.
+    fn sort_key(&mut self, k: &SortKey) {
+        self.expr(&k.expr);
+        self.s(if k.ascending { " ASC" } else { " DESC" });
+        self.s(if k.nulls_first {
+            " NULLS FIRST"
+        } else {
+            " NULLS LAST"
+        });
     }
 
     /// A projected or grouped expression and the field it defines.

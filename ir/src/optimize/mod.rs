@@ -10,7 +10,10 @@
 //!    cardinality ([`estimated_rows`]: column statistics when the catalog has them, else
 //!    row counts), never introducing a cross product when a connected order exists; the
 //!    smaller input becomes the right (hash build) side.
-//! 4. `projection_pruning` (`prune.rs`): scans read only used columns, projections and
+//! 4. `semi_join_reduction` (`semi_reduce.rs`): a grouped Aggregate joined on its group keys
+//!    (unnested correlated scalar subqueries) first drops, by a semi join with a copy of the
+//!    other input, the rows of groups that cannot match, when statistics say that pays off.
+//! 5. `projection_pruning` (`prune.rs`): scans read only used columns, projections and
 //!    aggregates drop unused outputs.
 //!
 //! [`optimize_with_trace`] returns the plan after each pass so EXPLAIN (and golden tests) can
@@ -21,6 +24,7 @@ mod fold;
 mod join_order;
 mod prune;
 mod pushdown;
+mod semi_reduce;
 mod stats;
 mod util;
 
@@ -44,6 +48,7 @@ pub fn passes() -> Vec<Box<dyn Pass>> {
         Box::new(fold::ConstantFolding),
         Box::new(pushdown::PredicatePushdown),
         Box::new(join_order::JoinOrdering),
+        Box::new(semi_reduce::SemiJoinReduction),
         Box::new(prune::ProjectionPruning),
     ]
 }

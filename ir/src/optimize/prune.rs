@@ -142,7 +142,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             let mut need = HashSet::new();
             group_by.iter().for_each(|(e, _)| add_refs(&mut need, e));
             kept.iter()
-                .filter_map(|(a, _)| a.arg.as_ref())
+                .flat_map(|(a, _)| a.exprs())
                 .for_each(|e| add_refs(&mut need, e));
             LogicalPlan::Aggregate {
                 input: Box::new(prune(*input, &need)),
@@ -200,6 +200,21 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             limit,
             offset,
         },
+        LogicalPlan::LimitWithTies {
+            input,
+            keys,
+            limit,
+            offset,
+        } => {
+            let mut need = required.clone();
+            keys.iter().for_each(|k| add_refs(&mut need, &k.expr));
+            LogicalPlan::LimitWithTies {
+                input: Box::new(prune(*input, &need)),
+                keys,
+                limit,
+                offset,
+            }
+        }
         LogicalPlan::Window { input, functions } => {
             // Unused window functions go (they never change the row count).
             let kept: Vec<_> = functions

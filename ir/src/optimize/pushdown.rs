@@ -168,6 +168,23 @@ fn push(plan: LogicalPlan, preds: Vec<Expr>) -> LogicalPlan {
                 preds,
             )
         }
+        LogicalPlan::LimitWithTies {
+            input,
+            keys,
+            limit,
+            offset,
+        } => {
+            let input = push(*input, Vec::new());
+            filter(
+                LogicalPlan::LimitWithTies {
+                    input: Box::new(input),
+                    keys,
+                    limit,
+                    offset,
+                },
+                preds,
+            )
+        }
         LogicalPlan::SetOp {
             op,
             all,

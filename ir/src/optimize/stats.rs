@@ -12,8 +12,9 @@
 //! per column into one interval and interpolated over `[min, max]`; IS NULL uses the NULL
 //! count. Without them, fixed guesses: `col = const` 0.1; `<>` 0.9; a range comparison 0.3
 //! (a second range on the same column 0.5, so BETWEEN is ~0.15); LIKE 'abc%' 0.1, other LIKE
-//! 0.2; IN list 0.1 per item up to 0.5; IS NULL 0.05; subquery predicates 0.5; anything else
-//! 0.5.
+//! 0.2; IN list 0.1 per item up to 0.5; IS NULL 0.05; EXISTS and scalar subquery predicates
+//! 0.5; anything else 0.5. `x IN (subquery)` is the subquery's estimated distinct values over
+//! x's (containment), `NOT IN` its complement (at least 0.05).
 //!
 //! Equi-joins assume containment (the side with fewer distinct keys finds all its keys on
 //! the other side): one key pair has selectivity `1/max(d(a), d(b))`, where each side's
@@ -21,6 +22,8 @@
 //! more distinct values than the key it references, however wide its value range). Several
 //! key pairs are one combined key whose distinct values are the product of the parts' (at
 //! most the side's rows), with a rule for composite foreign keys (see `key_selectivity`).
+//! A semi join keeps, by the same containment rule, the fraction `D(R)/D(L)` (at most 1) of
+//! its left rows; an anti join half of them.
 
 use std::collections::{HashMap, HashSet};
 
@@ -123,8 +126,8 @@ impl Estimate {
     }
 
     /// Applies the conjuncts `terms` as a filter: fewer rows, fewer distinct values.
-    fn filter(&mut self, terms: &[Expr]) {
-        self.rows = (self.rows * selectivity(terms, self)).max(1.0);
+    fn filter(&mut self, terms: &[Expr], catalog: &dyn Catalog) {
+        self.rows = (self.rows * selectivity(terms, self, catalog)).max(1.0);
         for t in terms {
             // A column compared equal to a constant keeps one value, an IN list k.
             let (col, k) = match t {
@@ -192,7 +195,7 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
                 })
                 .collect();
             let mut e = Estimate { rows: base, cols };
-            e.filter(filters);
+            e.filter(filters, catalog);
             e
         }
         LogicalPlan::Values { fields, rows } => {
@@ -207,7 +210,7 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
         }
         LogicalPlan::Filter { input, predicate } => {
             let mut e = estimate(input, catalog);
-            e.filter(&predicate.clone().split_conjunction());
+            e.filter(&predicate.clone().split_conjunction(), catalog);
             e
         }
         LogicalPlan::Project { input, exprs } => {
@@ -257,7 +260,11 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
             match kind {
                 JoinKind::Semi | JoinKind::Anti => {
                     let mut e = l;
-                    e.rows = (e.rows * 0.5).max(1.0);
+                    let frac = match kind {
+                        JoinKind::Semi if !on.is_empty() => semi_fraction(&e, &r, on),
+                        _ => 0.5,
+                    };
+                    e.rows = (e.rows * frac).max(1.0);
                     e.cap_distinct();
                     e
                 }
@@ -311,6 +318,13 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
             }
             e
         }
+        LogicalPlan::LimitWithTies { input, limit, .. } => {
+            // Ties may add rows; the limit is the estimate.
+            let mut e = estimate(input, catalog);
+            e.rows = e.rows.min(*limit as f64).max(1.0);
+            e.cap_distinct();
+            e
+        }
         LogicalPlan::Distinct { input } => {
             let mut e = estimate(input, catalog);
             e.rows = (e.rows * 0.5).max(1.0);
@@ -340,6 +354,21 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
             }
         }
     }
+}
+
+/// Fraction of the left rows a semi join on key pairs `on` keeps: under containment, the
+/// right side's distinct keys over the left side's (at most 1), less NULL keys.
+fn semi_fraction(l: &Estimate, r: &Estimate, on: &[(Expr, Expr)]) -> f64 {
+    let (mut d_l, mut d_r, mut nulls) = (1.0f64, 1.0f64, 1.0);
+    for (a, b) in on {
+        let (ca, cb) = (l.col(a), r.col(b));
+        let domain = ca.domain.min(cb.domain).max(1.0);
+        d_l *= ca.distinct.min(domain);
+        d_r *= cb.distinct.min(domain);
+        nulls *= (1.0 - ca.null_frac) * (1.0 - cb.null_frac);
+    }
+    let (d_l, d_r) = (d_l.min(l.rows).max(1.0), d_r.min(r.rows).max(1.0));
+    (d_r / d_l).min(1.0) * nulls
 }
 
 fn ids(e: &Estimate) -> Vec<ColumnId> {
@@ -437,13 +466,13 @@ fn column_id(e: &Expr) -> Option<ColumnId> {
 }
 
 /// Combined selectivity of conjuncts over rows described by `est`.
-pub(crate) fn selectivity(terms: &[Expr], est: &Estimate) -> f64 {
+pub(crate) fn selectivity(terms: &[Expr], est: &Estimate, catalog: &dyn Catalog) -> f64 {
     let mut guessed: HashSet<ColumnId> = HashSet::new();
     let mut intervals: HashMap<ColumnId, Interval> = HashMap::new();
     let mut s = 1.0;
     for t in terms {
         let Some((col, op, value)) = range_term(t) else {
-            s *= term_selectivity(t, est);
+            s *= term_selectivity(t, est, catalog);
             continue;
         };
         match (
@@ -594,7 +623,7 @@ fn eq_selectivity(c: &ColumnEstimate, value: Option<&Value>, negated: bool) -> f
     }
 }
 
-fn term_selectivity(e: &Expr, est: &Estimate) -> f64 {
+fn term_selectivity(e: &Expr, est: &Estimate, catalog: &dyn Catalog) -> f64 {
     match e {
         Expr::Literal {
             value: Value::Boolean(true),
@@ -603,7 +632,7 @@ fn term_selectivity(e: &Expr, est: &Estimate) -> f64 {
         Expr::Literal { .. } => 0.0,
         Expr::Binary {
             op: BinaryOp::And, ..
-        } => selectivity(&e.clone().split_conjunction(), est),
+        } => selectivity(&e.clone().split_conjunction(), est, catalog),
         Expr::Binary {
             op: BinaryOp::Or, ..
         } => {
@@ -611,11 +640,11 @@ fn term_selectivity(e: &Expr, est: &Estimate) -> f64 {
                 .clone()
                 .split_disjunction()
                 .iter()
-                .map(|d| 1.0 - term_selectivity(d, est))
+                .map(|d| 1.0 - term_selectivity(d, est, catalog))
                 .product();
             (1.0 - miss).clamp(0.0, 1.0)
         }
-        Expr::Not(x) => 1.0 - term_selectivity(x, est),
+        Expr::Not(x) => 1.0 - term_selectivity(x, est, catalog),
         Expr::Binary {
             op: op @ (BinaryOp::Eq | BinaryOp::NotEq),
             left,
@@ -664,6 +693,27 @@ fn term_selectivity(e: &Expr, est: &Estimate) -> f64 {
             };
             if *negated {
                 1.0 - s
+            } else {
+                s
+            }
+        }
+        Expr::InSubquery {
+            expr,
+            plan,
+            negated,
+        } => {
+            // Containment: the subquery's distinct values are among x's.
+            let sub = estimate(plan, catalog);
+            let s = match plan.fields().first() {
+                Some(f) => {
+                    let x = est.col(expr);
+                    let d_sub = sub.col(&Expr::column(f.id, f.ty)).distinct;
+                    (d_sub / x.distinct).min(1.0) * (1.0 - x.null_frac)
+                }
+                None => 0.5,
+            };
+            if *negated {
+                (1.0 - s).max(0.05)
             } else {
                 s
             }

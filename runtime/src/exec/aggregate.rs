@@ -2,13 +2,18 @@
 //! aggregate states with one tight loop per aggregate and batch.
 //!
 //! With no GROUP BY keys there is exactly one group, even for empty input (so `count(*)` of
-//! an empty table is 0 and `sum` is NULL).
+//! an empty table is 0 and `sum` is NULL). Aggregates with an ORDER BY (`string_agg(x, ','
+//! ORDER BY y)`, `percentile_disc`, `mode`) keep their input rows and aggregate them in order
+//! at the end ([`ordered`]).
+
+mod ordered;
 
 use super::batch::{Batch, BATCH_SIZE};
 use super::expr::PhysExpr;
 use super::kernels;
 use super::keys::{hash_seed, hash_vector, str_at, HashIndex, IntKeyIndex, KeyStore};
 use super::operator::{BoxOp, Operator};
+use super::sort::SortKeySpec;
 use crate::vector::{Bitmap, Vector, VectorData};
 use crate::{exec_err, Result};
 use grizzly_ir::{AggFunc, DataType};
@@ -22,6 +27,8 @@ pub struct AggSpec {
     pub ty: DataType,
     /// Constant parameters (see [`AggFunc`]).
     pub params: Vec<grizzly_ir::Value>,
+    /// The order in which each group's rows reach the aggregate (empty: any order).
+    pub order: Vec<SortKeySpec>,
 }
 
 pub struct AggregateOp {
@@ -46,7 +53,7 @@ impl AggregateOp {
 
     fn run(&mut self, mut input: BoxOp) -> Result<Vec<Batch>> {
         let mut groups = Groups::new(&self.key_types);
-        let mut states: Vec<State> = self.aggs.iter().map(State::new).collect();
+        let mut accs: Vec<Acc> = self.aggs.iter().map(Acc::new).collect::<Result<_>>()?;
         let mut seen: Vec<HashSet<(u32, DistinctKey)>> =
             self.aggs.iter().map(|_| HashSet::new()).collect();
         if self.keys.is_empty() {
@@ -70,11 +77,15 @@ impl AggregateOp {
                 groups.lookup(&keys, n, &mut gids);
             }
             for (a, spec) in self.aggs.iter().enumerate() {
-                states[a].resize(groups.count);
                 let arg = match &spec.arg {
                     Some(e) => Some(e.eval(&batch)?),
                     None => None,
                 };
+                let order = spec
+                    .order
+                    .iter()
+                    .map(|k| k.expr.eval(&batch))
+                    .collect::<Result<Vec<_>>>()?;
                 if spec.distinct {
                     let arg = arg.expect("distinct aggregates have an argument");
                     let keep: Vec<u32> = (0..n)
@@ -85,21 +96,65 @@ impl AggregateOp {
                         .collect();
                     let sub_gids: Vec<u32> = keep.iter().map(|&i| gids[i as usize]).collect();
                     let sub = kernels::gather(&arg, &keep);
-                    states[a].update(Some(&sub), &sub_gids)?;
+                    let order = order.iter().map(|k| kernels::gather(k, &keep)).collect();
+                    accs[a].add(Some(sub), order, &sub_gids, groups.count)?;
                 } else {
-                    states[a].update(arg.as_ref(), &gids)?;
+                    accs[a].add(arg, order, &gids, groups.count)?;
                 }
             }
         }
-        for s in &mut states {
-            s.resize(groups.count);
-        }
         let rows = groups.count;
         let mut columns = groups.finish();
-        for (s, spec) in states.into_iter().zip(&self.aggs) {
-            columns.push(s.finish(spec.ty)?);
+        for (acc, spec) in accs.into_iter().zip(&self.aggs) {
+            columns.push(acc.finish(spec, rows)?);
         }
         Ok(split(columns, rows))
+    }
+}
+
+/// What one aggregate accumulates: a state updated batch by batch, or (for an aggregate
+/// with an ORDER BY) its input rows, aggregated in order at the end.
+enum Acc {
+    Direct(State),
+    Ordered(ordered::OrderedInput),
+}
+
+impl Acc {
+    fn new(spec: &AggSpec) -> Result<Acc> {
+        Ok(if ordered::needs_order(spec) {
+            Acc::Ordered(ordered::OrderedInput::default())
+        } else {
+            Acc::Direct(State::new(spec)?)
+        })
+    }
+
+    /// Adds rows: row `i` of `arg` (and of the ORDER BY key vectors `order`) belongs to group
+    /// `gids[i]`; `groups` groups exist so far.
+    fn add(
+        &mut self,
+        arg: Option<Vector>,
+        order: Vec<Vector>,
+        gids: &[u32],
+        groups: usize,
+    ) -> Result<()> {
+        match self {
+            Acc::Direct(s) => {
+                s.resize(groups);
+                s.update(arg.as_ref(), gids)
+            }
+            Acc::Ordered(o) => o.push(arg, order, gids),
+        }
+    }
+
+    /// The aggregate's column for `groups` groups.
+    fn finish(self, spec: &AggSpec, groups: usize) -> Result<Vector> {
+        match self {
+            Acc::Direct(mut s) => {
+                s.resize(groups);
+                s.finish(spec.ty)
+            }
+            Acc::Ordered(o) => o.finish(spec, groups),
+        }
     }
 }
 
@@ -335,9 +390,9 @@ enum KeyStoreVec {
 }
 
 impl State {
-    fn new(spec: &AggSpec) -> State {
+    fn new(spec: &AggSpec) -> Result<State> {
         let arg_ty = spec.arg.as_ref().map(PhysExpr::data_type);
-        match spec.func {
+        Ok(match spec.func {
             AggFunc::CountStar | AggFunc::Count => State::Count(Vec::new()),
             AggFunc::Sum if arg_ty == Some(DataType::Float64) => {
                 State::SumFloat(Vec::new(), Vec::new())
@@ -384,7 +439,13 @@ impl State {
                 },
                 values: Vec::new(),
             },
-        }
+            f @ (AggFunc::PercentileDisc | AggFunc::Mode) => {
+                return Err(crate::Error::Internal(format!(
+                    "{} has no running state (it reads its input in order)",
+                    f.name()
+                )))
+            }
+        })
     }
 
     fn resize(&mut self, n: usize) {

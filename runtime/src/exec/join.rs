@@ -9,14 +9,13 @@ use super::batch::{Batch, Selection, BATCH_SIZE};
 use super::expr::PhysExpr;
 use super::kernels;
 use super::keys::{
-    hash_seed, hash_vector, int_packable, null_vector, pack_int_keys, values_equal, HashIndex,
-    IntMultiMap,
+    hash_seed, hash_vector, null_vector, values_equal, HashIndex, IntMultiMap, IntPacker,
 };
 use super::operator::{BoxOp, Operator};
 use super::simple::{collect, BatchesOp};
 use crate::vector::Vector;
 use crate::Result;
-use grizzly_ir::{DataType, JoinKind};
+use grizzly_ir::{DataType, JoinKind, PhysicalType};
 
 pub struct HashJoinOp {
     pub left: BoxOp,
@@ -28,7 +27,8 @@ pub struct HashJoinOp {
     pub filter: Option<PhysExpr>,
     pub left_types: Vec<DataType>,
     pub right_types: Vec<DataType>,
-    /// Both sides' keys pack into one integer per row ([`int_packable`]).
+    /// Every key pair is of one integer type (I32 or I64): the table may pack them into
+    /// one integer per row ([`IntPacker`]).
     int_keys: bool,
     build: Option<Build>,
     /// Output waiting to be returned (a probe batch can produce several output batches).
@@ -51,7 +51,7 @@ enum Table {
     /// No keys: a cross join.
     Cross,
     Hash(HashIndex),
-    Int(IntMultiMap),
+    Int(IntMultiMap, IntPacker),
 }
 
 impl Build {
@@ -61,13 +61,17 @@ impl Build {
             .iter()
             .map(|k| k.eval(&whole))
             .collect::<Result<Vec<_>>>()?;
+        let packer = if int {
+            IntPacker::for_build(&keys, rows)
+        } else {
+            None
+        };
         let table = if keys.is_empty() {
             Table::Cross
-        } else if int {
+        } else if let Some(packer) = packer {
             let (mut packed, mut valid) = (Vec::new(), Vec::new());
-            let ok = pack_int_keys(&keys, rows, &mut packed, &mut valid);
-            debug_assert!(ok, "int_packable key types pack");
-            Table::Int(IntMultiMap::build(&packed, &valid))
+            packer.pack(&keys, rows, &mut packed, &mut valid);
+            Table::Int(IntMultiMap::build(&packed, &valid), packer)
         } else {
             let mut index = HashIndex::with_capacity(rows);
             let mut hashes = hash_seed(rows);
@@ -115,10 +119,9 @@ impl Build {
                     }
                 }
             }
-            Table::Int(map) => {
+            Table::Int(map, packer) => {
                 let (mut packed, mut valid) = (Vec::new(), Vec::new());
-                let ok = pack_int_keys(probe_keys, n, &mut packed, &mut valid);
-                debug_assert!(ok, "int_packable key types pack");
+                packer.pack(probe_keys, n, &mut packed, &mut valid);
                 const AHEAD: usize = 8;
                 for i in start..end {
                     if i + AHEAD < end {
@@ -185,12 +188,11 @@ impl HashJoinOp {
     ) -> HashJoinOp {
         let lt: Vec<DataType> = left_keys.iter().map(PhysExpr::data_type).collect();
         let rt: Vec<DataType> = right_keys.iter().map(PhysExpr::data_type).collect();
-        let int_keys = int_packable(&lt)
-            && int_packable(&rt)
-            && lt
-                .iter()
-                .zip(&rt)
-                .all(|(a, b)| a.physical() == b.physical());
+        let int = |t: &DataType| matches!(t.physical(), PhysicalType::I32 | PhysicalType::I64);
+        let int_keys = lt
+            .iter()
+            .zip(&rt)
+            .all(|(a, b)| int(a) && a.physical() == b.physical());
         HashJoinOp {
             left,
             right: Some(right),
@@ -207,55 +209,60 @@ impl HashJoinOp {
         }
     }
 
-    /// Builds the hash table. Semi and anti joins with keys first read the left side and
-    /// then as much of the right as the left has rows: if the right side turns out larger,
-    /// the table is built on the left rows instead and the right side streams through it
-    /// ([`HashJoinOp::semi_anti_build_left`]), so a big right side is never materialized.
+    /// Builds the hash table. Semi and anti joins with keys read both sides alternately (next
+    /// from the side with fewer rows read so far) until one ends: the table goes on that,
+    /// the smaller, side and the other streams through it ([`HashJoinOp::semi_anti_build_left`]
+    /// when the left side ended first), so neither a big left nor a big right side is ever
+    /// materialized.
     fn start(&mut self) -> Result<()> {
         let right = self.right.take().expect("build runs once");
-        if matches!(self.kind, JoinKind::Semi | JoinKind::Anti) && !self.left_keys.is_empty() {
-            let mut left_batches = Vec::new();
-            let mut left_rows = 0;
-            while let Some(b) = self.left.next()? {
-                if !b.is_empty() {
-                    left_rows += b.len();
-                    left_batches.push(b);
+        if !(matches!(self.kind, JoinKind::Semi | JoinKind::Anti) && !self.left_keys.is_empty()) {
+            return self.build_right(right);
+        }
+        let mut right = right;
+        let (mut left_batches, mut right_batches) = (Vec::new(), Vec::new());
+        let (mut left_rows, mut right_rows) = (0, 0);
+        let left_ended = loop {
+            if left_rows <= right_rows {
+                match self.left.next()? {
+                    Some(b) if !b.is_empty() => {
+                        left_rows += b.len();
+                        left_batches.push(b);
+                    }
+                    Some(_) => {}
+                    None => break true,
                 }
-            }
-            if left_rows == 0 {
-                self.finished_probe = true;
-                return Ok(());
-            }
-            let mut right = right;
-            let mut right_batches = Vec::new();
-            let mut right_rows = 0;
-            let mut right_done = false;
-            while right_rows <= left_rows {
+            } else {
                 match right.next()? {
                     Some(b) if !b.is_empty() => {
                         right_rows += b.len();
                         right_batches.push(b);
                     }
                     Some(_) => {}
-                    None => {
-                        right_done = true;
-                        break;
-                    }
+                    None => break false,
                 }
             }
-            if right_done {
-                self.build_right(Box::new(BatchesOp {
-                    batches: right_batches.into_iter(),
-                }))?;
-                self.left = Box::new(BatchesOp {
-                    batches: left_batches.into_iter(),
-                });
-            } else {
-                self.semi_anti_build_left(left_batches, right_batches, right)?;
-            }
-            return Ok(());
+        };
+        if !left_ended {
+            self.build_right(Box::new(BatchesOp {
+                batches: right_batches.into_iter(),
+            }))?;
+            let rest = std::mem::replace(
+                &mut self.left,
+                Box::new(BatchesOp {
+                    batches: Vec::new().into_iter(),
+                }),
+            );
+            self.left = Box::new(Prefixed {
+                queued: left_batches.into_iter(),
+                rest,
+            });
+        } else if left_rows == 0 {
+            self.finished_probe = true;
+        } else {
+            self.semi_anti_build_left(left_batches, right_batches, right)?;
         }
-        self.build_right(right)
+        Ok(())
     }
 
     fn build_right(&mut self, right: BoxOp) -> Result<()> {
@@ -527,6 +534,21 @@ impl HashJoinOp {
                 .collect();
             columns.extend(build.columns.iter().map(|c| kernels::gather(c, chunk)));
             self.pending.push(Batch::new(columns, chunk.len()));
+        }
+    }
+}
+
+/// Batches already read from an input, then the rest of that input.
+struct Prefixed {
+    queued: std::vec::IntoIter<Batch>,
+    rest: BoxOp,
+}
+
+impl Operator for Prefixed {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        match self.queued.next() {
+            Some(b) => Ok(Some(b)),
+            None => self.rest.next(),
         }
     }
 }

@@ -3,15 +3,19 @@
 //! [`physical::build`] turns a logical plan into operators ([`operator::Operator`]) that pass
 //! [`Batch`]es of about 2K rows. Scans view the mapped `.griz` columns in place and skip row
 //! groups by zone map; filters narrow selection vectors; hash joins build on their right
-//! input; aggregates, sorts and set operations are pipeline breakers.
+//! input; aggregates, sorts and set operations are pipeline breakers. Every operator checks
+//! the statement's [`CancelFlag`] once per batch; EXPLAIN ANALYZE wraps operators in counters
+//! ([`analyze`]).
 
 pub mod aggregate;
+pub mod analyze;
 pub mod batch;
 pub mod builder;
 pub mod expr;
 pub mod join;
 pub mod kernels;
 pub mod keys;
+pub mod memory;
 pub mod operator;
 pub mod physical;
 pub mod scan;
@@ -20,8 +24,10 @@ pub mod simple;
 pub mod sort;
 pub mod window;
 
+pub use analyze::{NodeStats, Profile};
 pub use batch::{Batch, Selection, BATCH_SIZE};
 pub use builder::VectorBuilder;
+pub use memory::{MemoryBudget, Reservation};
 pub use expr::{eval_constant, PhysExpr};
-pub use operator::{BoxOp, CompiledPipeline, CompiledPlan, ExecContext, Operator};
+pub use operator::{BoxOp, CancelFlag, CompiledPipeline, CompiledPlan, ExecContext, Operator};
 pub use physical::{build, execute};

@@ -6,12 +6,15 @@
 //! streaming operators from a source up to the next breaker: the unit the compiled tier
 //! replaces.
 
+use super::analyze::Profile;
 use super::batch::Batch;
+use super::memory::MemoryBudget;
 use crate::storage::Snapshot;
 use crate::vector::Vector;
-use crate::Result;
+use crate::{Error, Result};
 use grizzly_ir::{LogicalPlan, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A pull-based vectorized operator.
@@ -22,22 +25,64 @@ pub trait Operator: Send {
 
 pub type BoxOp = Box<dyn Operator>;
 
-/// What a running statement sees: its snapshot, its parameter values, and native code for
-/// some of its pipelines.
+/// What a running statement sees: its snapshot, its parameter values, native code for some
+/// of its pipelines, the flag that cancels it, the memory budget its operators reserve from,
+/// and (for EXPLAIN ANALYZE only) the profile its operators record into.
 #[derive(Clone)]
 pub struct ExecContext {
     pub snapshot: Arc<Snapshot>,
     pub params: Arc<[Value]>,
     /// Compiled pipelines of the plan being run, if the compiled tier made any.
     pub compiled: Option<Arc<CompiledRef>>,
+    /// Set from another thread to stop the statement: checked once per batch by every
+    /// operator and once per morsel by compiled pipelines.
+    pub cancel: CancelFlag,
+    /// What the statement's operators hold and may hold (`memory_limit`); shared with its
+    /// subqueries, so the limit is per statement.
+    pub memory: MemoryBudget,
+    /// Per-operator counters, collected only when this is set (EXPLAIN ANALYZE); without it
+    /// operators run unwrapped but for the cancel check.
+    pub profile: Option<Arc<Profile>>,
 }
 
 impl ExecContext {
+    /// A context with a cancel flag of its own (never set unless [`ExecContext::cancel`] is
+    /// shared with someone), no memory limit and no profile.
     pub fn new(snapshot: Arc<Snapshot>, params: Arc<[Value]>) -> ExecContext {
         ExecContext {
             snapshot,
             params,
             compiled: None,
+            cancel: CancelFlag::new(),
+            memory: MemoryBudget::unlimited(),
+            profile: None,
+        }
+    }
+
+    /// Uses `cancel` as this statement's cancel flag.
+    pub fn with_cancel(mut self, cancel: CancelFlag) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Uses `memory` as this statement's memory budget.
+    pub fn with_memory(mut self, memory: MemoryBudget) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// Records per-operator rows and times into `profile` (EXPLAIN ANALYZE).
+    pub fn with_profile(mut self, profile: Arc<Profile>) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The context a subquery of this statement runs in: same snapshot, parameters, cancel
+    /// flag, memory budget and profile; interpreted.
+    pub fn for_subquery(&self) -> ExecContext {
+        ExecContext {
+            compiled: None,
+            ..self.clone()
         }
     }
 
@@ -65,6 +110,36 @@ impl ExecContext {
     }
 }
 
+/// A statement's cancel flag: cheap to clone (clones share the flag), set from any thread.
+#[derive(Debug, Clone, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// A flag that is not set.
+    pub fn new() -> CancelFlag {
+        CancelFlag::default()
+    }
+
+    /// Asks the statement to stop at its next check.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// # Errors
+    /// [`Error::Cancelled`] once the flag is set.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Compiled code for a plan plus the map from its nodes to pre-order ids.
 pub struct CompiledRef {
     ids: HashMap<usize, usize>,
@@ -83,4 +158,10 @@ pub trait CompiledPlan: Send + Sync {
 /// breaker node's output exactly as the interpreter would (dense columns and row count).
 pub trait CompiledPipeline: Send + Sync {
     fn run(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)>;
+
+    /// As [`CompiledPipeline::run`], also telling whether the native code did the work
+    /// (`false`: this run was handed to the interpreter). For EXPLAIN ANALYZE.
+    fn run_reporting(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize, bool)> {
+        self.run(ctx).map(|(columns, rows)| (columns, rows, true))
+    }
 }

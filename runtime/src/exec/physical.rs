@@ -5,6 +5,7 @@
 //! by their results (a constant, an IN list, or a boolean).
 
 use super::aggregate::{AggSpec, AggregateOp};
+use super::analyze::instrument;
 use super::batch::Batch;
 use super::expr::{eval_constant, PhysExpr};
 use super::join::HashJoinOp;
@@ -17,15 +18,25 @@ use crate::vector::Vector;
 use crate::{exec_err, Error, Result};
 use grizzly_ir::{ColumnId, DataType, Expr, Field, LogicalPlan, SetOpKind, Value};
 
-/// Builds the operator tree for `plan`.
+/// Builds the operator tree for `plan`. Every operator is wrapped by
+/// [`instrument`](super::analyze): a cancel check per batch, and counters when the context
+/// has a profile (EXPLAIN ANALYZE).
 pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
     if let Some(pipeline) = ctx.compiled_pipeline(plan) {
-        return Ok(Box::new(CompiledOp {
+        let op = Box::new(CompiledOp {
             pipeline: Some(pipeline),
             ctx: ctx.clone(),
             output: Vec::new().into_iter(),
-        }));
+            node: plan as *const LogicalPlan as usize,
+        });
+        return Ok(instrument(plan, op, ctx, true));
     }
+    let op = build_node(plan, ctx)?;
+    Ok(instrument(plan, op, ctx, false))
+}
+
+/// The interpreter operator for one node (its inputs built by [`build`]).
+fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
     let params = &ctx.params[..];
     Ok(match plan {
         LogicalPlan::Scan {
@@ -116,6 +127,7 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                         distinct: call.distinct,
                         ty: call.ty,
                         params: call.params.clone(),
+                        order: sort_specs(&call.order_by, &layout, ctx)?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -200,7 +212,8 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                     Some(l),
                 ) => {
                     let top = usize::try_from(l.saturating_add(*offset)).unwrap_or(usize::MAX);
-                    sort_op(sorted, keys, Some(top), ctx)?
+                    // The Sort node's operator, built here as a top-N sort.
+                    instrument(input, sort_op(sorted, keys, Some(top), ctx)?, ctx, false)
                 }
                 _ => build(input, ctx)?,
             };
@@ -210,6 +223,12 @@ pub fn build(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                 limit: *limit,
             })
         }
+        LogicalPlan::LimitWithTies {
+            input,
+            keys,
+            limit,
+            offset,
+        } => limit_with_ties(input, keys, *limit, *offset, ctx)?,
         LogicalPlan::SetOp {
             op,
             all,
@@ -250,12 +269,23 @@ struct CompiledOp {
     pipeline: Option<std::sync::Arc<dyn super::operator::CompiledPipeline>>,
     ctx: ExecContext,
     output: std::vec::IntoIter<Batch>,
+    /// Address of the breaker node, to tell the profile about runs handed to the interpreter.
+    node: usize,
 }
 
 impl super::operator::Operator for CompiledOp {
     fn next(&mut self) -> Result<Option<Batch>> {
         if let Some(p) = self.pipeline.take() {
-            let (columns, rows) = p.run(&self.ctx)?;
+            let (columns, rows) = match &self.ctx.profile {
+                None => p.run(&self.ctx)?,
+                Some(profile) => {
+                    let (columns, rows, native) = p.run_reporting(&self.ctx)?;
+                    if !native {
+                        profile.record_fallback(self.node);
+                    }
+                    (columns, rows)
+                }
+            };
             self.output = super::aggregate::split(columns, rows).into_iter();
         }
         Ok(self.output.next())
@@ -268,21 +298,7 @@ fn sort_op(
     limit: Option<usize>,
     ctx: &ExecContext,
 ) -> Result<BoxOp> {
-    let layout = layout_of(input);
-    let specs = keys
-        .iter()
-        .map(|k| {
-            Ok(SortKeySpec {
-                expr: PhysExpr::new(
-                    &resolve_subqueries(&k.expr, ctx)?,
-                    &|id| position(&layout, id),
-                    &ctx.params,
-                )?,
-                ascending: k.ascending,
-                nulls_first: k.nulls_first,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let specs = sort_specs(keys, &layout_of(input), ctx)?;
     let types = input.fields().iter().map(|f| f.ty).collect();
     Ok(Box::new(SortOp::new(
         build(input, ctx)?,
@@ -290,6 +306,54 @@ fn sort_op(
         specs,
         limit,
     )))
+}
+
+/// `ORDER BY ... OFFSET offset FETCH FIRST limit ROWS WITH TIES`: a top-(offset + limit) sort
+/// keeping ties, then the offset skipped.
+fn limit_with_ties(
+    input: &LogicalPlan,
+    keys: &[grizzly_ir::SortKey],
+    limit: u64,
+    offset: u64,
+    ctx: &ExecContext,
+) -> Result<BoxOp> {
+    if limit == 0 {
+        return Ok(Box::new(LimitOp {
+            input: build(input, ctx)?,
+            offset: 0,
+            limit: Some(0),
+        }));
+    }
+    let specs = sort_specs(keys, &layout_of(input), ctx)?;
+    let types = input.fields().iter().map(|f| f.ty).collect();
+    let top = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
+    let sorted = SortOp::with_ties(build(input, ctx)?, types, specs, top);
+    Ok(Box::new(LimitOp {
+        input: Box::new(sorted),
+        offset,
+        limit: None,
+    }))
+}
+
+/// Sort keys compiled over an input with columns `layout`.
+fn sort_specs(
+    keys: &[grizzly_ir::SortKey],
+    layout: &[ColumnId],
+    ctx: &ExecContext,
+) -> Result<Vec<SortKeySpec>> {
+    keys.iter()
+        .map(|k| {
+            Ok(SortKeySpec {
+                expr: PhysExpr::new(
+                    &resolve_subqueries(&k.expr, ctx)?,
+                    &|id| position(layout, id),
+                    &ctx.params,
+                )?,
+                ascending: k.ascending,
+                nulls_first: k.nulls_first,
+            })
+        })
+        .collect()
 }
 
 /// Output column ids of a plan node, in batch order.
@@ -310,8 +374,12 @@ pub fn resolve_subqueries(expr: &Expr, ctx: &ExecContext) -> Result<Expr> {
     if !expr.has_subquery() {
         return Ok(expr.clone());
     }
+    let copy = expr.clone();
+    if let Some(profile) = &ctx.profile {
+        profile.alias_subqueries(&copy, expr);
+    }
     let mut error = None;
-    let out = expr.clone().transform(&mut |e| {
+    let out = copy.transform(&mut |e| {
         if error.is_some() {
             return e;
         }
@@ -330,7 +398,7 @@ pub fn resolve_subqueries(expr: &Expr, ctx: &ExecContext) -> Result<Expr> {
 }
 
 fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
-    let ctx = &ExecContext::new(ctx.snapshot.clone(), ctx.params.clone());
+    let ctx = &ctx.for_subquery();
     Ok(match e {
         Expr::ScalarSubquery { plan, ty } => {
             let (columns, rows) = execute(&plan, ctx)?;

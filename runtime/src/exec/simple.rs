@@ -4,6 +4,7 @@
 use super::batch::{Batch, Selection};
 use super::expr::PhysExpr;
 use super::kernels;
+use super::memory::{vectors_bytes, Reservation};
 use super::operator::{BoxOp, Operator};
 use crate::vector::Vector;
 use crate::Result;
@@ -186,17 +187,41 @@ impl Operator for ConcatOp {
 }
 
 /// Pulls every batch of `op` and returns the output as dense columns of `types`.
-pub fn collect(mut op: BoxOp, types: &[grizzly_ir::DataType]) -> Result<(Vec<Vector>, usize)> {
+///
+/// `memory` grows by each batch as it is kept and, on return, holds the returned columns
+/// besides what it held before (joining the batches briefly needs both).
+///
+/// # Errors
+/// The input's errors; [`crate::Error::ResourceLimit`] when `memory` cannot grow.
+pub fn collect(
+    mut op: BoxOp,
+    types: &[grizzly_ir::DataType],
+    memory: &mut Reservation,
+) -> Result<(Vec<Vector>, usize)> {
     let mut parts: Vec<Vec<Vector>> = vec![Vec::new(); types.len()];
     let mut rows = 0;
+    let mut parts_bytes = 0;
+    let before = memory.size() as usize;
     while let Some(batch) = op.next()? {
         if batch.is_empty() {
             continue;
         }
         rows += batch.len();
-        for (c, col) in batch.columns.iter().enumerate() {
-            parts[c].push(densify(col, batch.sel.as_ref()));
+        let dense: Vec<Vector> = batch
+            .columns
+            .iter()
+            .map(|col| densify(col, batch.sel.as_ref()))
+            .collect();
+        let bytes = vectors_bytes(&dense);
+        memory.grow(bytes)?;
+        parts_bytes += bytes;
+        for (c, col) in dense.into_iter().enumerate() {
+            parts[c].push(col);
         }
+    }
+    if parts.iter().any(|p| p.len() > 1) {
+        // The joined columns take about what their parts do.
+        memory.grow(parts_bytes)?;
     }
     let columns = parts
         .into_iter()
@@ -211,5 +236,6 @@ pub fn collect(mut op: BoxOp, types: &[grizzly_ir::DataType]) -> Result<(Vec<Vec
             }
         })
         .collect::<Result<Vec<_>>>()?;
+    memory.resize(before + vectors_bytes(&columns))?;
     Ok((columns, rows))
 }

@@ -1,5 +1,7 @@
 //! ORDER BY: materializes its input, sorts a row permutation by the key columns, and emits the
-//! rows in order. With a limit (ORDER BY ... LIMIT n) only the first n rows are fully sorted.
+//! rows in order. With a limit (ORDER BY ... LIMIT n) only the first n rows are fully sorted:
+//! a selection puts the n-th row in place with every row before it not greater, in O(rows).
+//! With ties (FETCH FIRST n ROWS WITH TIES) the rows after it that equal it are kept too.
 
 use super::aggregate::split;
 use super::batch::Batch;
@@ -25,6 +27,8 @@ pub struct SortOp {
     keys: Vec<SortKeySpec>,
     /// Only the first `limit` rows are needed.
     limit: Option<usize>,
+    /// Rows equal (on every key) to the `limit`-th row are needed too.
+    ties: bool,
     output: std::vec::IntoIter<Batch>,
 }
 
@@ -40,7 +44,22 @@ impl SortOp {
             types,
             keys,
             limit,
+            ties: false,
             output: Vec::new().into_iter(),
+        }
+    }
+
+    /// The first `n` rows in key order plus every further row equal to the n-th on all keys
+    /// (none for `n = 0`).
+    pub fn with_ties(
+        input: BoxOp,
+        types: Vec<DataType>,
+        keys: Vec<SortKeySpec>,
+        n: usize,
+    ) -> SortOp {
+        SortOp {
+            ties: true,
+            ..SortOp::new(input, types, keys, Some(n))
         }
     }
 
@@ -64,10 +83,21 @@ impl SortOp {
         let mut perm: Vec<u32> = (0..rows as u32).collect();
         match self.limit {
             Some(n) if n < rows => {
+                let mut keep = n;
                 if n > 0 {
                     perm.select_nth_unstable_by(n - 1, cmp);
+                    if self.ties {
+                        // Rows after the n-th are not less than it: move its equals forward.
+                        let last = perm[n - 1];
+                        for i in n..rows {
+                            if cmp(&perm[i], &last) == Ordering::Equal {
+                                perm.swap(keep, i);
+                                keep += 1;
+                            }
+                        }
+                    }
                 }
-                perm.truncate(n);
+                perm.truncate(keep);
                 perm.sort_unstable_by(cmp);
             }
             _ => perm.sort_unstable_by(cmp),

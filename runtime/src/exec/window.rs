@@ -1,15 +1,18 @@
 //! Window functions (a breaker): materializes its input, sorts a row permutation by
-//! (partition keys, order keys), computes each function partition by partition, and emits the
-//! input rows in their original order with one more column per function.
+//! (partition keys, order keys) ([`sorted`]), computes each function partition by partition,
+//! and emits the input rows in their original order with one more column per function.
 //!
-//! Every frame is a range `[s, e)` of sorted positions inside the row's partition; for the
-//! supported frames (ROWS with offsets, RANGE with UNBOUNDED / CURRENT ROW) both ends only
-//! move forward as the current row does. Hence: counts and exact sums (integers, decimals) are
-//! prefix-sum differences, O(1) per row; DOUBLE sums are running (growing frames), suffix
-//! (frames ending at the partition end), summed directly over small sliding frames or taken
-//! from a segment tree over larger ones (O(log n)); min/max use a
-//! monotonic deque; ranking functions and lag/lead are direct. Calls with the same PARTITION BY
-//! and ORDER BY share one sort.
+//! Every frame is a range `[s, e)` of sorted positions inside the row's partition whose ends
+//! only move forward as the current row does (ROWS and GROUPS with offsets, RANGE with or
+//! without offsets). Hence: counts and exact sums (integers, decimals) are prefix-sum
+//! differences, O(1) per row; DOUBLE sums are running (growing frames), suffix (frames ending
+//! at the partition end), summed directly over small sliding frames or taken from a segment
+//! tree over larger ones (O(log n)); min/max use a monotonic deque; first/last/nth_value
+//! index into the frame; ranking functions (row_number, rank, dense_rank, percent_rank,
+//! cume_dist, ntile) and lag/lead are direct. Calls with the same PARTITION BY and ORDER BY
+//! share one sort.
+
+mod sorted;
 
 use super::aggregate::split;
 use super::batch::Batch;
@@ -23,6 +26,7 @@ use crate::vector::{Bitmap, Vector, VectorData};
 use crate::{exec_err, Result};
 use grizzly_ir::plan::{AggFunc, Frame, FrameBound, FrameUnits, WindowCall, WindowFunc};
 use grizzly_ir::{DataType, Expr, Field, SortKey};
+use sorted::Sorted;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 
@@ -140,213 +144,6 @@ impl Operator for WindowOp {
     }
 }
 
-/// The rows in (partition, order) order with partition and peer-group bounds.
-struct Sorted {
-    /// Sorted position → input row.
-    perm: Vec<u32>,
-    /// Partitions as ranges of sorted positions.
-    parts: Vec<(usize, usize)>,
-    /// Per sorted position: the start and end of its peer group.
-    peer_start: Vec<u32>,
-    peer_end: Vec<u32>,
-    /// The only ORDER BY key and whether it is ascending (for RANGE offsets).
-    key: Option<(Vector, bool)>,
-}
-
-impl Sorted {
-    fn new(spec: &Spec, whole: &Batch, rows: usize) -> Result<Sorted> {
-        let pv = spec
-            .partition
-            .iter()
-            .map(|e| e.eval(whole))
-            .collect::<Result<Vec<_>>>()?;
-        let ov = spec
-            .order
-            .iter()
-            .map(|(e, asc, nf)| Ok((e.eval(whole)?, *asc, *nf)))
-            .collect::<Result<Vec<_>>>()?;
-        let part_cmp = |a: u32, b: u32| -> Ordering {
-            for v in &pv {
-                let o = compare_rows(v, a as usize, b as usize, true, true);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            Ordering::Equal
-        };
-        let order_cmp = |a: u32, b: u32| -> Ordering {
-            for (v, asc, nf) in &ov {
-                let o = compare_rows(v, a as usize, b as usize, *asc, *nf);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            Ordering::Equal
-        };
-        let mut perm: Vec<u32> = (0..rows as u32).collect();
-        if !pv.is_empty() || !ov.is_empty() {
-            perm.sort_by(|&a, &b| part_cmp(a, b).then_with(|| order_cmp(a, b)));
-        }
-        let mut parts = Vec::new();
-        let mut peer_start = vec![0u32; rows];
-        let mut peer_end = vec![0u32; rows];
-        let mut k = 0;
-        while k < rows {
-            let ps = k;
-            let mut pe = k + 1;
-            while pe < rows && part_cmp(perm[ps], perm[pe]) == Ordering::Equal {
-                pe += 1;
-            }
-            parts.push((ps, pe));
-            let mut g = ps;
-            while g < pe {
-                let mut ge = g + 1;
-                while ge < pe && order_cmp(perm[g], perm[ge]) == Ordering::Equal {
-                    ge += 1;
-                }
-                for j in g..ge {
-                    peer_start[j] = g as u32;
-                    peer_end[j] = ge as u32;
-                }
-                g = ge;
-            }
-            k = pe;
-        }
-        let key = match &ov[..] {
-            [(v, asc, _)] => Some((v.clone(), *asc)),
-            _ => None,
-        };
-        Ok(Sorted {
-            perm,
-            parts,
-            peer_start,
-            peer_end,
-            key,
-        })
-    }
-
-    /// The frame `[s, e)` (sorted positions) of position `k` in partition `[ps, pe)`.
-    fn frame(&self, f: &Frame, k: usize, ps: usize, pe: usize) -> (usize, usize) {
-        let range = f.units == FrameUnits::Range;
-        if range {
-            if let Some(r) = self.range_offsets(f, k, ps, pe) {
-                return r;
-            }
-        }
-        let s = match f.start {
-            FrameBound::UnboundedPreceding => ps,
-            FrameBound::CurrentRow if range => self.peer_start[k] as usize,
-            FrameBound::CurrentRow => k,
-            FrameBound::Preceding(n) => (k as u64).saturating_sub(n).max(ps as u64) as usize,
-            FrameBound::Following(n) => (k as u64).saturating_add(n).min(pe as u64) as usize,
-            FrameBound::UnboundedFollowing => pe,
-        };
-        let e = match f.end {
-            FrameBound::UnboundedPreceding => ps,
-            FrameBound::CurrentRow if range => self.peer_end[k] as usize,
-            FrameBound::CurrentRow => k + 1,
-            FrameBound::Preceding(n) => ((k as u64 + 1).saturating_sub(n).max(ps as u64)) as usize,
-            FrameBound::Following(n) => (k as u64 + 1).saturating_add(n).min(pe as u64) as usize,
-            FrameBound::UnboundedFollowing => pe,
-        };
-        (s, e.max(s))
-    }
-
-    /// A RANGE frame with an offset bound: rows whose key is within the offset, found by binary
-    /// search among the partition's non-NULL keys (a NULL key's offset bounds are its peers,
-    /// the other NULLs). `None` if no bound has an offset.
-    fn range_offsets(&self, f: &Frame, k: usize, ps: usize, pe: usize) -> Option<(usize, usize)> {
-        let off = |b| matches!(b, FrameBound::Preceding(_) | FrameBound::Following(_));
-        if !off(f.start) && !off(f.end) {
-            return None;
-        }
-        let (key, asc) = self.key.as_ref()?;
-        let at = |p: usize| -> Option<i128> {
-            let r = self.perm[p] as usize;
-            if !key.is_valid(r) {
-                return None;
-            }
-            let v = match &key.data {
-                VectorData::I32(x) => x[r] as i128,
-                VectorData::I64(x) => x[r] as i128,
-                VectorData::I128(x) => x[r],
-                _ => return None,
-            };
-            Some(if *asc { v } else { -v })
-        };
-        let cur = at(k);
-        let nn_s = if at(ps).is_none() {
-            self.peer_end[ps] as usize
-        } else {
-            ps
-        };
-        let nn_e = if at(pe - 1).is_none() && pe > nn_s {
-            self.peer_start[pe - 1] as usize
-        } else {
-            pe
-        };
-        // First position in [nn_s, nn_e) whose key is not `before(key)`.
-        let search = |before: &dyn Fn(i128) -> bool| -> usize {
-            let (mut lo, mut hi) = (nn_s, nn_e.max(nn_s));
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if at(mid).is_some_and(before) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            lo
-        };
-        let bound = |b: FrameBound, is_end: bool| -> usize {
-            match (b, cur) {
-                (FrameBound::UnboundedPreceding, _) => ps,
-                (FrameBound::UnboundedFollowing, _) => pe,
-                (FrameBound::CurrentRow, _) | (_, None) => {
-                    if is_end {
-                        self.peer_end[k] as usize
-                    } else {
-                        self.peer_start[k] as usize
-                    }
-                }
-                (FrameBound::Preceding(n), Some(c)) => {
-                    let t = c - n as i128;
-                    if is_end {
-                        search(&|x| x <= t)
-                    } else {
-                        search(&|x| x < t)
-                    }
-                }
-                (FrameBound::Following(n), Some(c)) => {
-                    let t = c + n as i128;
-                    if is_end {
-                        search(&|x| x <= t)
-                    } else {
-                        search(&|x| x < t)
-                    }
-                }
-            }
-        };
-        let (s, e) = (bound(f.start, false), bound(f.end, true));
-        Some((s, e.max(s)))
-    }
-
-    /// Calls `f(k, s, e)` for every sorted position with its frame, partition by partition.
-    fn each_frame(
-        &self,
-        fr: &Frame,
-        mut f: impl FnMut(usize, usize, usize, usize) -> Result<()>,
-    ) -> Result<()> {
-        for &(ps, pe) in &self.parts {
-            for k in ps..pe {
-                let (s, e) = self.frame(fr, k, ps, pe);
-                f(k, s, e, ps)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Where an output value comes from.
 #[derive(Clone, Copy)]
 enum Src {
@@ -447,6 +244,46 @@ fn compute(spec: &Spec, st: &Sorted, args: &[Vector], rows: usize) -> Result<Vec
                 Ok(())
             })?;
             pick(&args[0], None, &src)
+        }
+        WindowFunc::NthValue => {
+            let (x, n) = (&args[0], &args[1]);
+            let VectorData::I64(ns) = &n.data else {
+                return exec_err!("nth_value position must be BIGINT");
+            };
+            let mut src = vec![Src::Null; rows];
+            st.each_frame(&spec.frame, |k, s, e, _| {
+                let row = perm[k] as usize;
+                if !n.is_valid(row) {
+                    return Ok(());
+                }
+                let nth = ns[row];
+                if nth < 1 {
+                    return exec_err!("argument of nth_value must be greater than zero");
+                }
+                if nth as u64 <= (e - s) as u64 {
+                    src[row] = Src::Arg(perm[s + nth as usize - 1]);
+                }
+                Ok(())
+            })?;
+            pick(x, None, &src)
+        }
+        WindowFunc::Ntile => ntile(st, &args[0], rows),
+        WindowFunc::PercentRank | WindowFunc::CumeDist => {
+            let mut out = vec![0f64; rows];
+            for &(ps, pe) in &st.parts {
+                let n = (pe - ps) as f64;
+                for k in ps..pe {
+                    out[perm[k] as usize] = if spec.func == WindowFunc::CumeDist {
+                        (st.peer_end[k] as usize - ps) as f64 / n
+                    } else if pe - ps > 1 {
+                        (st.peer_start[k] as usize - ps) as f64 / (n - 1.0)
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            out.iter().for_each(|&x| b.push_f64(x));
+            Ok(b.finish())
         }
         WindowFunc::Agg(AggFunc::CountStar) => {
             let mut out = vec![0i64; rows];
@@ -560,6 +397,58 @@ fn compute(spec: &Spec, st: &Sorted, args: &[Vector], rows: usize) -> Result<Vec
         }
         WindowFunc::Agg(f) => exec_err!("aggregate {f:?} as a window function is not supported"),
     }
+}
+
+/// `ntile(n)` as PostgreSQL computes it: n is read at the partition's first row where it is not
+/// NULL (rows before get NULL); from there rows fill buckets 1, 2, ... in order, the first
+/// `rows % n` buckets holding one row more than the others (`rows`: the whole partition's).
+fn ntile(st: &Sorted, n: &Vector, rows: usize) -> Result<Vector> {
+    let VectorData::I64(ns) = &n.data else {
+        return exec_err!("ntile argument must be BIGINT");
+    };
+    let mut out: Vec<Option<i32>> = vec![None; rows];
+    for &(ps, pe) in &st.parts {
+        let total = (pe - ps) as i64;
+        // (bucket, rows in it so far, its size, leading buckets still one row larger)
+        let mut state: Option<(i32, i64, i64, i64)> = None;
+        for k in ps..pe {
+            let row = st.perm[k] as usize;
+            let (bucket, filled, size, extra) = match state {
+                Some(s) => s,
+                None if !n.is_valid(row) => continue,
+                None => {
+                    let buckets = ns[row];
+                    if buckets < 1 {
+                        return exec_err!("argument of ntile must be greater than zero");
+                    }
+                    match total / buckets {
+                        0 => (1, 0, 1, 0),
+                        size if total % buckets == 0 => (1, 0, size, 0),
+                        size => (1, 0, size + 1, total % buckets),
+                    }
+                }
+            };
+            let (bucket, filled, size, extra) = if filled >= size {
+                match extra {
+                    1 => (bucket + 1, 0, size - 1, 0),
+                    0 => (bucket + 1, 0, size, 0),
+                    _ => (bucket + 1, 0, size, extra - 1),
+                }
+            } else {
+                (bucket, filled, size, extra)
+            };
+            out[row] = Some(bucket);
+            state = Some((bucket, filled + 1, size, extra));
+        }
+    }
+    let mut b = VectorBuilder::new(DataType::Int32, rows);
+    for v in out {
+        match v {
+            Some(x) => b.push_i32(x),
+            None => b.push_null(),
+        }
+    }
+    Ok(b.finish())
 }
 
 /// `counts[k]`: non-NULL values among sorted positions `< k`.

@@ -7,6 +7,8 @@
 //! [`Snapshot`]. The life of a read: [`Store::snapshot`] → [`Snapshot::table`] →
 //! [`ColumnChunk::load`], which checks the chunk once and views the mapped bytes in place.
 
+/// Snapshots that also see attached databases (`alias.table` names).
+mod attached;
 /// The catalog blob: schemas, row-group directory, chunk descriptors, views.
 mod catalog;
 /// The file: open and lock, write extents, the three-fsync commit, truncate.
@@ -26,6 +28,7 @@ mod table;
 /// `WriteTxn`: the single writer.
 mod txn;
 
+pub use attached::AttachedSnapshot;
 pub use format::Encoding;
 pub use store::{Snapshot, Store, WRITER_WAIT};
 pub use table::{ColumnChunk, RowGroup, Table, ZoneMap};

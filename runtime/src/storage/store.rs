@@ -1,5 +1,6 @@
 //! [`Store`] (one database: a file or memory) and [`Snapshot`] (an immutable committed state).
 
+use super::attached::AttachedSnapshot;
 use super::catalog::{CatalogDesc, ChunkDesc};
 use super::disk::Disk;
 use super::encode::EncodedRowGroup;
@@ -47,20 +48,43 @@ pub struct Snapshot {
     pub(crate) tables: BTreeMap<String, Arc<Table>>,
     pub(crate) views: BTreeMap<String, ViewMeta>,
     pub(crate) next_schema_version: u64,
+    /// Names this snapshot's catalog (tables, their schemas, views): equal ids mean equal
+    /// catalogs. Unique within the process (see [`fresh_catalog_id`]).
+    pub(crate) catalog_id: u64,
+    /// Databases attached next to this one, sorted by alias: empty but in the snapshots
+    /// [`Snapshot::with_attached`] makes for a statement.
+    pub(crate) attached: Vec<AttachedSnapshot>,
+}
+
+/// A catalog id no snapshot has had yet in this process. Every store opened and every
+/// write transaction that changes the catalog (create/drop of tables and views) takes a
+/// fresh one, so two snapshots with one id see the same names bound to the same schemas —
+/// even across transactions that were rolled back.
+pub(crate) fn fresh_catalog_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Snapshot {
+    /// The identity of this snapshot's catalog: while it is unchanged, anything bound against
+    /// one snapshot (names resolved, types inferred, views expanded) is valid for the other.
+    /// Data changes keep it.
+    pub fn catalog_id(&self) -> u64 {
+        self.catalog_id
+    }
+
     /// The commit this snapshot shows (0 = the empty database; a write transaction's own
     /// snapshot shows the commit it would become).
     pub fn commit_number(&self) -> u64 {
         self.commit
     }
 
+    /// The table a plan names `name` (`alias.table` for an attached database's).
     pub fn table(&self, name: &str) -> Option<&Arc<Table>> {
-        self.tables.get(name)
+        self.resolve_table(name)
     }
 
-    /// Table names, sorted.
+    /// This database's table names, sorted.
     pub fn table_names(&self) -> Vec<String> {
         self.tables.keys().cloned().collect()
     }
@@ -77,15 +101,31 @@ impl Snapshot {
 
 impl Catalog for Snapshot {
     fn table(&self, name: &str) -> Option<TableMeta> {
-        self.tables.get(name).map(|t| t.meta.clone())
+        let t = self.resolve_table(name)?;
+        let mut meta = t.meta.clone();
+        if meta.name != name {
+            // A table of an attached database: plans name it `alias.table`.
+            meta.name = name.to_string();
+        }
+        Some(meta)
     }
 
     fn view(&self, name: &str) -> Option<ViewMeta> {
-        self.views.get(name).cloned()
+        match self.split_attached(name) {
+            Some((a, view)) => a.snapshot.views.get(view).map(|v| ViewMeta {
+                name: name.to_string(),
+                ..v.clone()
+            }),
+            None => self.views.get(name).cloned(),
+        }
     }
 
     fn column_stats(&self, name: &str) -> Option<Vec<ColumnStats>> {
-        self.tables.get(name).map(|t| t.column_stats().to_vec())
+        self.resolve_table(name).map(|t| t.column_stats().to_vec())
+    }
+
+    fn has_database(&self, name: &str) -> bool {
+        self.attached_database(name).is_some()
     }
 }
 
@@ -110,6 +150,8 @@ impl Store {
                 .map(|v| (v.name.clone(), v))
                 .collect(),
             next_schema_version: opened.catalog.next_schema_version,
+            catalog_id: fresh_catalog_id(),
+            attached: Vec::new(),
         };
         Ok(Store::new(disk.path().clone(), Some(disk), snapshot))
     }
@@ -121,6 +163,8 @@ impl Store {
             tables: BTreeMap::new(),
             views: BTreeMap::new(),
             next_schema_version: 1,
+            catalog_id: fresh_catalog_id(),
+            attached: Vec::new(),
         };
         Store::new(Arc::new(PathBuf::from(":memory:")), None, snapshot)
     }

@@ -14,7 +14,7 @@
 use super::encode::{encode_row_group, ColumnBuilder};
 use super::format::ROW_GROUP_ROWS;
 use super::lock;
-use super::store::{Shared, Snapshot, WriterLock};
+use super::store::{fresh_catalog_id, Shared, Snapshot, WriterLock};
 use super::table::Table;
 use crate::vector::{Vector, VectorData};
 use crate::{Error, Result};
@@ -30,6 +30,9 @@ pub struct WriteTxn {
     tables: BTreeMap<String, TxnTable>,
     views: BTreeMap<String, ViewMeta>,
     next_schema_version: u64,
+    /// The catalog's id: the base snapshot's until a catalog change, then a fresh one per
+    /// change (snapshots taken between two changes differ).
+    catalog_id: u64,
     /// Anything to commit at all.
     dirty: bool,
     /// Row groups were written to the file (they need a sync before the catalog).
@@ -87,6 +90,7 @@ impl WriteTxn {
                 .collect(),
             views: base.views.clone(),
             next_schema_version: base.next_schema_version,
+            catalog_id: base.catalog_id,
             dirty: false,
             wrote_data: false,
             view: Mutex::new(None),
@@ -96,6 +100,12 @@ impl WriteTxn {
     fn changed(&mut self) {
         self.dirty = true;
         *lock(&self.view) = None;
+    }
+
+    /// Records a change of the catalog itself (not only of data).
+    fn catalog_changed(&mut self) {
+        self.catalog_id = fresh_catalog_id();
+        self.changed();
     }
 
     /// The transaction's own view, including its uncommitted changes.
@@ -131,6 +141,8 @@ impl WriteTxn {
             tables,
             views: self.views.clone(),
             next_schema_version: self.next_schema_version,
+            catalog_id: self.catalog_id,
+            attached: Vec::new(),
         });
         *cached = Some(snap.clone());
         snap
@@ -171,7 +183,7 @@ impl WriteTxn {
             row_groups: Vec::new(),
         });
         self.tables.insert(name, TxnTable::new(table));
-        self.changed();
+        self.catalog_changed();
         Ok(())
     }
 
@@ -187,7 +199,7 @@ impl WriteTxn {
 
     pub fn drop_table(&mut self, name: &str) -> Result<()> {
         self.tables.remove(name).ok_or_else(|| no_table(name))?;
-        self.changed();
+        self.catalog_changed();
         Ok(())
     }
 
@@ -196,7 +208,7 @@ impl WriteTxn {
     pub fn create_view(&mut self, view: ViewMeta) -> Result<()> {
         self.check_free_name(&view.name)?;
         self.views.insert(view.name.clone(), view);
-        self.changed();
+        self.catalog_changed();
         Ok(())
     }
 
@@ -204,7 +216,7 @@ impl WriteTxn {
         if self.views.remove(name).is_none() {
             return Err(Error::Execution(format!("view \"{name}\" does not exist")));
         }
-        self.changed();
+        self.catalog_changed();
         Ok(())
     }
 
@@ -322,6 +334,8 @@ impl WriteTxn {
                 .collect(),
             views: std::mem::take(&mut self.views),
             next_schema_version: self.next_schema_version,
+            catalog_id: self.catalog_id,
+            attached: Vec::new(),
         };
         shared.publish(snap, self.wrote_data)
     }

@@ -8,7 +8,7 @@
 
 use super::{arith, case, cast, compare, functions, inlist, like, logic};
 use crate::exec::batch::Batch;
-use crate::exec::kernels::{all_null, prim, repeat, validity_through, Native};
+use crate::exec::kernels::{all_null, make_vector, prim, repeat, validity_through, Native};
 use crate::vector::{Bitmap, Vector};
 use crate::{Error, Result};
 use grizzly_ir::{DataType, PhysicalType, Value};
@@ -101,6 +101,18 @@ impl Const {
 
     pub fn is_null(&self) -> bool {
         matches!(self.scalar, Scalar::Null)
+    }
+}
+
+/// `n` copies of a constant. A 64-bit DECIMAL is copied in its physical form, as the
+/// arithmetic kernels produce it: their results are checked against the 64-bit width, not
+/// the precision (which the binder caps at 18 for products and sums), so a folded constant
+/// must not fail where the same value computed from a column does not (PostgreSQL: no error,
+/// its numeric is unbounded). 128-bit decimals keep the check: 38 digits is a hard limit.
+fn repeat_const(c: &Const, n: usize) -> Result<Vector> {
+    match (c.ty, &c.scalar) {
+        (DataType::Decimal { .. }, Scalar::I64(x)) => Ok(make_vector(c.ty, vec![*x; n], None)),
+        _ => repeat(&c.value, c.ty, n),
     }
 }
 
@@ -309,7 +321,7 @@ impl Node {
                     Rows::Sel(sel) => crate::exec::kernels::gather(col, sel),
                 })
             }
-            Node::Const(c) => repeat(&c.value, c.ty, rows.len()),
+            Node::Const(c) => repeat_const(c, rows.len()),
             Node::Negate { input, ty } => arith::negate(input, *ty, batch, rows),
             Node::Not(input) => logic::not(input, batch, rows),
             Node::Arith(a) => arith::eval(a, batch, rows),
