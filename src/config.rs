@@ -11,9 +11,9 @@
 //! It lives at `$XDG_CONFIG_HOME/grizzly/config.toml` (or `~/.config/grizzly/config.toml`);
 //! `grizzly --config FILE` picks another. Every key is checked: an unknown key or a bad
 //! value is an error naming the key and what it allows. Keys the engine also has as a
-//! session setting ([`Key::sql`]: `jit`, `jit_threshold`, `query_cache_entries`,
-//! `query_cache_bytes`) are applied with `SET` when the tool starts; the others are the
-//! tool's own.
+//! session setting ([`Key::sql`]: `jit`, `jit_threshold`, `memory_limit`,
+//! `query_cache_entries`, `query_cache_bytes`) are applied with `SET` when the tool starts;
+//! the others are the tool's own.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,8 +90,8 @@ pub const KEYS: &[Key] = &[
         name: "memory_limit",
         kind: Kind::Size,
         default: "none",
-        sql: false,
-        help: "advisory memory limit (recorded, not enforced)",
+        sql: true,
+        help: "most memory one statement may hold (0: no limit); more fails the statement",
     },
     Key {
         name: "query_cache_entries",
@@ -490,7 +490,11 @@ mod tests {
         );
         assert_eq!(
             config.sql_statements(),
-            vec!["SET jit = 'always'", "SET jit_threshold = 3"]
+            vec![
+                "SET jit = 'always'".to_string(),
+                "SET jit_threshold = 3".to_string(),
+                format!("SET memory_limit = {}", 4u64 << 30),
+            ]
         );
     }
 

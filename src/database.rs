@@ -372,11 +372,11 @@ impl Database {
     ) -> Result<QueryResult> {
         if system::reads_system_table(&plan, &snapshot) {
             let plan = self.optimize(plan, &snapshot)?;
-            return query::run_interpreted(&plan, snapshot, params);
+            return query::run_interpreted(&plan, snapshot, params, tiers.memory_limit);
         }
         let plan = grizzly_ir::optimize(plan, &*snapshot)?;
         if tiers.mode == JitMode::Off && cache_text.is_none() {
-            return query::run_interpreted(&plan, snapshot, params);
+            return query::run_interpreted(&plan, snapshot, params, tiers.memory_limit);
         }
         let cached = Arc::new(CachedPlan::new(&plan, params.len(), &snapshot));
         if let Some(text) = cache_text {
@@ -436,7 +436,8 @@ impl Database {
         params: Arc<[Value]>,
         explain_jit: bool,
     ) -> Result<Outcome> {
-        let ctx = query::context(snapshot.clone(), params.clone());
+        let ctx = query::context(snapshot.clone(), params.clone())
+            .with_memory(session.settings.memory_budget());
         match statement {
             Statement::Query(plan) => {
                 let tiers = TierSettings::of(&session.settings);

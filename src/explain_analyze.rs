@@ -23,7 +23,7 @@
 
 use crate::query::{self, CachedPlan, Shared, TierSettings};
 use grizzly_ir::{LogicalPlan, Value};
-use grizzly_runtime::exec::{self, ExecContext, NodeStats, Profile};
+use grizzly_runtime::exec::{self, ExecContext, MemoryBudget, NodeStats, Profile};
 use grizzly_runtime::storage::Snapshot;
 use grizzly_runtime::Result;
 use std::collections::HashMap;
@@ -39,7 +39,8 @@ pub(crate) fn cached(
     user_params: &[Value],
 ) -> Result<String> {
     let (code, failure) = query::explain_code(shared, tiers, cached, false);
-    let mut ctx = query::context(snapshot, cached.params(user_params));
+    let mut ctx = query::context(snapshot, cached.params(user_params))
+        .with_memory(MemoryBudget::new(tiers.memory_limit));
     let mut compiled = Vec::new();
     if let Some(code) = &code {
         ctx = ctx.with_compiled(&cached.plan, code.clone().plan());

@@ -13,7 +13,7 @@ use crate::system;
 use crate::text_cache::TextCache;
 use crate::tier::{self, CompiledCode, Compiler, JitMode};
 use grizzly_ir::{LogicalPlan, Value};
-use grizzly_runtime::exec::{self, ExecContext};
+use grizzly_runtime::exec::{self, ExecContext, MemoryBudget};
 use grizzly_runtime::storage::Snapshot;
 use grizzly_runtime::{Error, Result};
 use std::cmp::Ordering;
@@ -43,12 +43,15 @@ impl Shared {
     }
 }
 
-/// The settings that decide a query's tier, copied out of the session.
+/// The settings that decide a query's tier (and its memory limit), copied out of the
+/// session.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TierSettings {
     pub mode: JitMode,
     pub threshold: u64,
     pub compile_after: Duration,
+    /// `memory_limit`: each run gets a fresh budget of this many bytes (`None`: no limit).
+    pub memory_limit: Option<u64>,
 }
 
 impl TierSettings {
@@ -57,6 +60,7 @@ impl TierSettings {
             mode: settings.jit(),
             threshold: settings.jit_threshold(),
             compile_after: Duration::from_millis(settings.jit_compile_after_ms()),
+            memory_limit: settings.memory_limit(),
         }
     }
 }
@@ -135,13 +139,15 @@ fn limit_without_order(plan: &LogicalPlan) -> bool {
     }
 }
 
-/// Runs an optimized plan in the interpreter alone (no cache).
+/// Runs an optimized plan in the interpreter alone (no cache) within `memory_limit`.
 pub(crate) fn run_interpreted(
     plan: &LogicalPlan,
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
+    memory_limit: Option<u64>,
 ) -> Result<QueryResult> {
-    to_result(plan, &context(snapshot, params))
+    let ctx = context(snapshot, params).with_memory(MemoryBudget::new(memory_limit));
+    to_result(plan, &ctx)
 }
 
 /// A context for running a statement of the API call on this thread (with its cancel flag).
@@ -158,8 +164,9 @@ pub(crate) fn run(
     user_params: &[Value],
 ) -> Result<QueryResult> {
     let params = cached.params(user_params);
+    let limit = tiers.memory_limit;
     if tiers.mode == JitMode::Off {
-        return run_interpreted(&cached.plan, snapshot, params);
+        return run_interpreted(&cached.plan, snapshot, params, limit);
     }
     let entry = cached.entry(&shared.cache);
     let n = entry.start_run();
@@ -167,13 +174,15 @@ pub(crate) fn run(
     match tiers.mode {
         JitMode::Off | JitMode::Auto => {
             if let Some(code) = entry.code() {
-                return timed(&entry, true, || run_compiled(plan, &code, snapshot, params));
+                return timed(&entry, true, || {
+                    run_compiled(plan, &code, snapshot, params, limit)
+                });
             }
             if n >= tiers.threshold {
                 shared.compiler.compile_async(&entry, plan);
             }
             let start = Instant::now();
-            let result = run_interpreted(plan, snapshot, params);
+            let result = run_interpreted(plan, snapshot, params, limit);
             let elapsed = start.elapsed();
             entry.record_run(false, elapsed);
             if elapsed >= tiers.compile_after && result.is_ok() {
@@ -182,18 +191,24 @@ pub(crate) fn run(
             result
         }
         JitMode::Always => match shared.compiler.compile_sync(&entry, plan) {
-            Ok(code) => timed(&entry, true, || run_compiled(plan, &code, snapshot, params)),
-            Err(_) => timed(&entry, false, || run_interpreted(plan, snapshot, params)),
+            Ok(code) => timed(&entry, true, || {
+                run_compiled(plan, &code, snapshot, params, limit)
+            }),
+            Err(_) => timed(&entry, false, || {
+                run_interpreted(plan, snapshot, params, limit)
+            }),
         },
         JitMode::Verify => {
             let code = shared.compiler.compile_sync(&entry, plan).ok();
             let interpreted = timed(&entry, false, || {
-                run_interpreted(plan, snapshot.clone(), params.clone())
+                run_interpreted(plan, snapshot.clone(), params.clone(), limit)
             });
             let Some(code) = code else {
                 return interpreted;
             };
-            let compiled = timed(&entry, true, || run_compiled(plan, &code, snapshot, params));
+            let compiled = timed(&entry, true, || {
+                run_compiled(plan, &code, snapshot, params, limit)
+            });
             verify(cached, interpreted, compiled)
         }
     }
@@ -206,18 +221,22 @@ fn timed<T>(entry: &CacheEntry, compiled: bool, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Runs `plan` with the compiled pipelines of `code`.
+/// Runs `plan` with the compiled pipelines of `code` within `memory_limit`.
 fn run_compiled(
     plan: &LogicalPlan,
     code: &Arc<dyn CompiledCode>,
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
+    memory_limit: Option<u64>,
 ) -> Result<QueryResult> {
-    let ctx = context(snapshot, params).with_compiled(plan, code.clone().plan());
+    let ctx = context(snapshot, params)
+        .with_compiled(plan, code.clone().plan())
+        .with_memory(MemoryBudget::new(memory_limit));
     to_result(plan, &ctx)
 }
 
-/// Runs an optimized plan in `ctx` and collects its output.
+/// Runs an optimized plan in `ctx` and collects its output (`exec::execute` counts the
+/// rows it collects in `ctx.memory`, under the name "query result").
 pub(crate) fn to_result(plan: &LogicalPlan, ctx: &ExecContext) -> Result<QueryResult> {
     let fields = plan.fields();
     let (data, rows) = exec::execute(plan, ctx)?;

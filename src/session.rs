@@ -9,9 +9,16 @@
 //! | `jit_compile_after_ms` | an interpreted run this long (ms) makes the query hot | 50   |
 //! | `query_cache_entries`  | most cached queries (database-wide, ≥ 1) | 256               |
 //! | `query_cache_bytes`    | most bytes of compiled code (database-wide) | 64 MiB         |
+//! | `memory_limit`         | most bytes one statement's operators may hold: a size such as `512MB` or `4GiB`, or `none` / `0` | none |
+//!
+//! `memory_limit` is enforced per statement (`grizzly_runtime::exec::memory`): a statement
+//! that needs more fails with `Error::ResourceLimit` and has no effects. There is no limit by
+//! default (the `grizzly` tool's `--memory-limit` and config key `memory_limit` set it).
 
 use crate::attach::AttachedTxn;
+use crate::config::parse_size;
 use crate::tier::JitMode;
+use grizzly_runtime::exec::MemoryBudget;
 use grizzly_runtime::storage::WriteTxn;
 use grizzly_runtime::{Error, Result};
 use std::collections::BTreeMap;
@@ -37,6 +44,8 @@ enum Allowed {
     OneOf(&'static [&'static str]),
     /// A whole number at least this large.
     AtLeast(u64),
+    /// A size (`512MB`, `4GiB`, a number of bytes) or `none` / `0` for no limit.
+    SizeOrNone,
 }
 
 /// Every setting, with its allowed values.
@@ -46,6 +55,7 @@ const KNOWN: &[(&str, Allowed)] = &[
     ("jit_compile_after_ms", Allowed::AtLeast(0)),
     ("query_cache_entries", Allowed::AtLeast(1)),
     ("query_cache_bytes", Allowed::AtLeast(0)),
+    ("memory_limit", Allowed::SizeOrNone),
 ];
 
 pub(crate) const DEFAULT_JIT_THRESHOLD: u64 = 2;
@@ -81,6 +91,12 @@ impl Settings {
                     "invalid value \"{value}\" for setting \"{name}\" (a whole number >= {min})"
                 )));
             }
+            Allowed::SizeOrNone if value != "none" && parse_size(&value).is_err() => {
+                return Err(Error::Usage(format!(
+                    "invalid value \"{value}\" for setting \"{name}\" (a size such as 512MB, \
+                     4GiB or 1000000 bytes, or none or 0 for no limit)"
+                )));
+            }
             _ => {}
         }
         self.values.insert(name, value);
@@ -110,6 +126,17 @@ impl Settings {
     pub fn jit_compile_after_ms(&self) -> u64 {
         self.number("jit_compile_after_ms")
             .unwrap_or(DEFAULT_COMPILE_AFTER_MS)
+    }
+
+    /// Most bytes one statement may hold (`memory_limit`); `None`: no limit.
+    pub fn memory_limit(&self) -> Option<u64> {
+        let value = self.values.get("memory_limit")?;
+        parse_size(value).ok().filter(|&bytes| bytes > 0)
+    }
+
+    /// A fresh budget for one statement under `memory_limit`.
+    pub(crate) fn memory_budget(&self) -> MemoryBudget {
+        MemoryBudget::new(self.memory_limit())
     }
 
     pub(crate) fn number(&self, name: &str) -> Option<u64> {

@@ -73,9 +73,10 @@ impl AggPipeline {
     fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
         self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
         // The plan is this pipeline's own copy: no compiled code or profile applies to it,
-        // but the statement's cancel flag does.
+        // but the statement's cancel flag and memory budget do.
         let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
-            .with_cancel(ctx.cancel.clone());
+            .with_cancel(ctx.cancel.clone())
+            .with_memory(ctx.memory.clone());
         execute(&self.plan, &interpreted)
     }
 

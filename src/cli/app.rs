@@ -72,12 +72,11 @@ fn run(args: Args) -> Result<()> {
             "threads = {threads} recorded; Grizzly runs each query on one thread"
         ));
     }
-    let memory_limit = args.memory_limit.or(config.number("memory_limit"));
-    if let Some(bytes) = memory_limit {
-        verbose(&format!(
-            "memory limit {} recorded (advisory, not enforced)",
-            grizzly::config::format_size(bytes)
-        ));
+    // The config's memory_limit was applied with the SETs above.
+    if let Some(bytes) = args.memory_limit {
+        let sql = format!("SET memory_limit = {bytes}");
+        verbose(&sql);
+        guarded(|| db.execute(&sql))?;
     }
 
     let interactive = args.sql.is_none() && args.file.is_none() && io::stdin().is_terminal();
@@ -96,7 +95,6 @@ fn run(args: Args) -> Result<()> {
         max_rows: interactive.then_some(SHELL_MAX_ROWS),
         fit_terminal: interactive,
         threads,
-        memory_limit,
     };
     let mut session = Session::new(db, settings);
     if let Some(path) = &args.output {

@@ -98,7 +98,8 @@ pub struct Args {
     #[arg(long, value_name = "N", value_parser = threads)]
     pub threads: Option<u64>,
 
-    /// Memory limit such as 512MB or 4GiB. Advisory: recorded, not enforced
+    /// Most memory one statement may hold, such as 512MB or 4GiB (0 or none: no limit, the
+    /// default). A statement that needs more fails and changes nothing (SET memory_limit)
     #[arg(long, value_name = "SIZE", value_parser = memory_limit)]
     pub memory_limit: Option<u64>,
 
@@ -280,7 +281,7 @@ Keys:
   format               table | csv | json | jsonl | markdown
   timer                true | false
   threads              >= 1 (recorded only: queries run on one thread)
-  memory_limit         a size such as 4GiB (advisory, not enforced)
+  memory_limit         a size such as 4GiB, 0 for none          (SET memory_limit)
   query_cache_entries  >= 1                                     (SET query_cache_entries)
   query_cache_bytes    a size such as 64MiB                     (SET query_cache_bytes)
   history              true | false (the shell's ~/.grizzly_history)
@@ -414,8 +415,11 @@ fn threads(text: &str) -> Result<u64, String> {
     }
 }
 
-/// `--memory-limit`: a size.
+/// `--memory-limit`: a size, or `none` (0: no limit).
 fn memory_limit(text: &str) -> Result<u64, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(0);
+    }
     grizzly::config::parse_size(text)
 }
 

@@ -29,8 +29,6 @@ pub struct Settings {
     pub fit_terminal: bool,
     /// `--threads`: recorded, not used (queries run on one thread).
     pub threads: u64,
-    /// `--memory-limit` in bytes: advisory, recorded only.
-    pub memory_limit: Option<u64>,
 }
 
 impl Default for Settings {
@@ -42,7 +40,6 @@ impl Default for Settings {
             max_rows: None,
             fit_terminal: false,
             threads: 1,
-            memory_limit: None,
         }
     }
 }
@@ -244,10 +241,12 @@ impl Session {
             Some(path) => path.display().to_string(),
             None => "stdout".to_string(),
         };
-        let memory = match self.settings.memory_limit {
-            Some(bytes) => format!("{} (advisory)", grizzly::config::format_size(bytes)),
-            None => "none".to_string(),
-        };
+        let memory = self
+            .db
+            .setting("memory_limit")
+            .and_then(|v| grizzly::config::parse_size(&v).ok())
+            .filter(|&bytes| bytes > 0)
+            .map_or("none".to_string(), grizzly::config::format_size);
         let engine =
             |name: &str, default: String| -> String { self.db.setting(name).unwrap_or(default) };
         let lines = [

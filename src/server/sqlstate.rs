@@ -26,6 +26,7 @@ pub const PREREQUISITE_STATE: &str = "55000";
 pub const PROTOCOL_VIOLATION: &str = "08P01";
 pub const ADMIN_SHUTDOWN: &str = "57P01";
 pub const QUERY_CANCELED: &str = "57014";
+pub const OUT_OF_MEMORY: &str = "53200";
 pub const IO_ERROR: &str = "58030";
 pub const DATA_CORRUPTED: &str = "XX001";
 pub const INTERNAL: &str = "XX000";
@@ -48,6 +49,7 @@ pub fn of(error: &Error) -> &'static str {
         Error::Io { .. } => IO_ERROR,
         Error::Internal(_) => INTERNAL,
         Error::Cancelled => QUERY_CANCELED,
+        Error::ResourceLimit(_) => OUT_OF_MEMORY,
         _ => INTERNAL,
     }
 }
@@ -132,5 +134,8 @@ mod tests {
         assert_eq!(code("SELECT CAST(3000000000 AS INTEGER)"), OUT_OF_RANGE);
         assert_eq!(code("CREATE TABLE t (b INTEGER)"), DUPLICATE_TABLE);
         assert_eq!(code("COMMIT"), NO_ACTIVE_TRANSACTION);
+        let limited = "SET memory_limit = 1; SELECT * FROM (VALUES (1), (2)) v(x) ORDER BY x";
+        assert_eq!(code(limited), OUT_OF_MEMORY);
+        assert!(!is_server_fault(&Error::ResourceLimit(String::new())));
     }
 }

@@ -12,6 +12,7 @@ use super::batch::{Batch, BATCH_SIZE};
 use super::expr::PhysExpr;
 use super::kernels;
 use super::keys::{hash_seed, hash_vector, str_at, HashIndex, IntKeyIndex, KeyStore};
+use super::memory::{emit, vector_bytes, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::sort::SortKeySpec;
 use crate::vector::{Bitmap, Vector, VectorData};
@@ -37,10 +38,18 @@ pub struct AggregateOp {
     key_types: Vec<DataType>,
     aggs: Vec<AggSpec>,
     output: std::vec::IntoIter<Batch>,
+    /// The groups and aggregate states while reading the input; then the output not yet
+    /// emitted.
+    memory: Reservation,
 }
 
 impl AggregateOp {
-    pub fn new(input: BoxOp, keys: Vec<PhysExpr>, aggs: Vec<AggSpec>) -> AggregateOp {
+    pub fn new(
+        input: BoxOp,
+        keys: Vec<PhysExpr>,
+        aggs: Vec<AggSpec>,
+        memory: &MemoryBudget,
+    ) -> AggregateOp {
         let key_types = keys.iter().map(PhysExpr::data_type).collect();
         AggregateOp {
             input: Some(input),
@@ -48,6 +57,7 @@ impl AggregateOp {
             key_types,
             aggs,
             output: Vec::new().into_iter(),
+            memory: memory.reserve("hash aggregate"),
         }
     }
 
@@ -59,6 +69,8 @@ impl AggregateOp {
         if self.keys.is_empty() {
             groups.count = 1;
         }
+        // Bytes of values of varying size the aggregates keep (strings, DISTINCT sets).
+        let mut kept_bytes = 0isize;
         let mut gids = Vec::new();
         while let Some(batch) = input.next()? {
             if batch.is_empty() {
@@ -96,21 +108,34 @@ impl AggregateOp {
                         .collect();
                     let sub_gids: Vec<u32> = keep.iter().map(|&i| gids[i as usize]).collect();
                     let sub = kernels::gather(&arg, &keep);
+                    // A set entry per kept value, plus its bytes for strings.
+                    kept_bytes += (keep.len() * DISTINCT_ENTRY_BYTES) as isize;
+                    if matches!(sub.data, VectorData::Str(_)) {
+                        kept_bytes += vector_bytes(&sub) as isize;
+                    }
                     let order = order.iter().map(|k| kernels::gather(k, &keep)).collect();
-                    accs[a].add(Some(sub), order, &sub_gids, groups.count)?;
+                    kept_bytes += accs[a].add(Some(sub), order, &sub_gids, groups.count)?;
                 } else {
-                    accs[a].add(arg, order, &gids, groups.count)?;
+                    kept_bytes += accs[a].add(arg, order, &gids, groups.count)?;
                 }
             }
+            let states: usize = accs.iter().map(Acc::heap_bytes).sum();
+            self.memory
+                .resize(groups.heap_bytes() + states + kept_bytes.max(0) as usize)?;
         }
         let rows = groups.count;
         let mut columns = groups.finish();
         for (acc, spec) in accs.into_iter().zip(&self.aggs) {
             columns.push(acc.finish(spec, rows)?);
         }
+        drop(seen);
+        self.memory.resize(vectors_bytes(&columns))?;
         Ok(split(columns, rows))
     }
 }
+
+/// Estimated bytes of one entry of a DISTINCT aggregate's set of (group, value) pairs.
+const DISTINCT_ENTRY_BYTES: usize = 48;
 
 /// What one aggregate accumulates: a state updated batch by batch, or (for an aggregate
 /// with an ORDER BY) its input rows, aggregated in order at the end.
@@ -130,19 +155,29 @@ impl Acc {
 
     /// Adds rows: row `i` of `arg` (and of the ORDER BY key vectors `order`) belongs to group
     /// `gids[i]`; `groups` groups exist so far.
+    /// Returns by how many bytes the values of varying size kept per group grew (see
+    /// [`State::update`]).
     fn add(
         &mut self,
         arg: Option<Vector>,
         order: Vec<Vector>,
         gids: &[u32],
         groups: usize,
-    ) -> Result<()> {
+    ) -> Result<isize> {
         match self {
             Acc::Direct(s) => {
                 s.resize(groups);
                 s.update(arg.as_ref(), gids)
             }
-            Acc::Ordered(o) => o.push(arg, order, gids),
+            Acc::Ordered(o) => o.push(arg, order, gids).map(|()| 0),
+        }
+    }
+
+    /// Bytes of the per-group arrays, or of the rows kept by an ordered aggregate.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Acc::Direct(s) => s.heap_bytes(),
+            Acc::Ordered(o) => o.heap_bytes(),
         }
     }
 
@@ -177,7 +212,7 @@ impl Operator for AggregateOp {
         if let Some(input) = self.input.take() {
             self.output = self.run(input)?.into_iter();
         }
-        Ok(self.output.next())
+        Ok(emit(&mut self.output, &mut self.memory))
     }
 }
 
@@ -297,6 +332,14 @@ impl Groups {
             }
             gids.push(g);
         }
+    }
+
+    /// Bytes held: key values, hash tables and scratch space (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        self.stores.iter().map(KeyStore::heap_bytes).sum::<usize>()
+            + self.index.heap_bytes()
+            + self.hashes.capacity() * 8
+            + self.int.as_ref().map_or(0, IntKeyIndex::heap_bytes)
     }
 
     /// The key columns of every group, in group order.
@@ -485,15 +528,43 @@ impl State {
         }
     }
 
-    /// Adds rows: row `i` of `arg` belongs to group `gids[i]`.
-    fn update(&mut self, arg: Option<&Vector>, gids: &[u32]) -> Result<()> {
+    /// Bytes of the per-group arrays (values of varying size kept per group are counted by
+    /// [`State::update`]).
+    fn heap_bytes(&self) -> usize {
+        fn cap<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        match self {
+            State::Count(c) => cap(c),
+            State::SumInt(s, h) => cap(s) + cap(h),
+            State::SumFloat(s, h) => cap(s) + cap(h),
+            State::AvgInt(s, c, _) => cap(s) + cap(c),
+            State::AvgFloat(s, c) => cap(s) + cap(c),
+            State::MinMax { values, .. } => match values {
+                KeyStoreVec::I32(v, h) => cap(v) + cap(h),
+                KeyStoreVec::I64(v, h) => cap(v) + cap(h),
+                KeyStoreVec::I128(v, h) => cap(v) + cap(h),
+                KeyStoreVec::F64(v, h) => cap(v) + cap(h),
+                KeyStoreVec::Bool(v, h) => cap(v) + cap(h),
+                KeyStoreVec::Str(v) => cap(v),
+            },
+            State::Var { n, mean, m2, .. } => cap(n) + cap(mean) + cap(m2),
+            State::StringAgg { values, .. } => cap(values),
+            State::Quantile { values, .. } => cap(values),
+        }
+    }
+
+    /// Adds rows: row `i` of `arg` belongs to group `gids[i]`. Returns by how many bytes the
+    /// values of varying size kept per group (strings, quantile inputs) grew.
+    fn update(&mut self, arg: Option<&Vector>, gids: &[u32]) -> Result<isize> {
         let Some(arg) = arg else {
             // count(*)
             if let State::Count(c) = self {
                 count_in_lanes(c, gids);
             }
-            return Ok(());
+            return Ok(0);
         };
+        let mut grown = 0isize;
         let valid = arg.validity.as_ref();
         match self {
             State::Count(c) => match valid {
@@ -586,6 +657,8 @@ impl State {
                                 Some(cur) => (s < cur.as_slice()) == min && s != cur.as_slice(),
                             };
                             if better {
+                                grown += s.len() as isize
+                                    - slot.as_ref().map_or(0, |c| c.len()) as isize;
                                 *slot = Some(s.to_vec());
                             }
                         }
@@ -613,6 +686,7 @@ impl State {
                         continue;
                     }
                     let s = String::from_utf8_lossy(str_at(arg, i));
+                    grown += (s.len() + sep.len()) as isize;
                     match &mut values[g as usize] {
                         Some(acc) => {
                             acc.push_str(sep);
@@ -627,13 +701,14 @@ impl State {
                     for (i, &g) in gids.iter().enumerate() {
                         if valid.is_none_or(|v| v.is_valid(i)) {
                             values[g as usize].push(x[i]);
+                            grown += 8;
                         }
                     }
                 }
                 _ => return exec_err!("quantile is not defined for {}", arg.ty),
             },
         }
-        Ok(())
+        Ok(grown)
     }
 
     fn finish(self, ty: DataType) -> Result<Vector> {

@@ -11,6 +11,7 @@ use super::kernels;
 use super::keys::{
     hash_seed, hash_vector, null_vector, values_equal, HashIndex, IntMultiMap, IntPacker,
 };
+use super::memory::{unshared_bytes, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::{collect, BatchesOp};
 use crate::vector::Vector;
@@ -34,6 +35,8 @@ pub struct HashJoinOp {
     /// Output waiting to be returned (a probe batch can produce several output batches).
     pending: Vec<Batch>,
     finished_probe: bool,
+    /// The build side (rows, keys, table) and batches read ahead (`start`), until dropped.
+    memory: Reservation,
 }
 
 /// A hashed side: its rows, key values and index.
@@ -94,6 +97,22 @@ impl Build {
         })
     }
 
+    /// Bytes held besides `columns` (counted as they were collected): key values that are
+    /// not columns, the table and the match flags.
+    fn extra_bytes(&self) -> usize {
+        let keys: usize = self
+            .keys
+            .iter()
+            .map(|k| unshared_bytes(k, &self.columns))
+            .sum();
+        let table = match &self.table {
+            Table::Cross => 0,
+            Table::Hash(index) => index.heap_bytes(),
+            Table::Int(map, _) => map.heap_bytes(),
+        };
+        keys + table + self.matched.capacity()
+    }
+
     /// Appends the equal-key pairs (probe row, build row) for logical probe rows
     /// `start..end`, whose key values are `probe_keys`. With `skip_matched`, build rows
     /// already marked matched are left out.
@@ -124,6 +143,9 @@ impl Build {
                 packer.pack(probe_keys, n, &mut packed, &mut valid);
                 const AHEAD: usize = 8;
                 for i in start..end {
+                    if i + 2 * AHEAD < end {
+                        map.prefetch_filter(packed[i + 2 * AHEAD]);
+                    }
                     if i + AHEAD < end {
                         map.prefetch(packed[i + AHEAD]);
                     }
@@ -206,7 +228,14 @@ impl HashJoinOp {
             build: None,
             pending: Vec::new(),
             finished_probe: false,
+            memory: MemoryBudget::unlimited().reserve("hash join build"),
         }
+    }
+
+    /// Counts what the join holds in the statement's `memory` budget.
+    pub fn with_memory(mut self, memory: &MemoryBudget) -> HashJoinOp {
+        self.memory = memory.reserve("hash join build");
+        self
     }
 
     /// Builds the hash table. Semi and anti joins with keys read both sides alternately (next
@@ -222,11 +251,14 @@ impl HashJoinOp {
         let mut right = right;
         let (mut left_batches, mut right_batches) = (Vec::new(), Vec::new());
         let (mut left_rows, mut right_rows) = (0, 0);
+        let (mut left_bytes, mut right_bytes) = (0, 0);
         let left_ended = loop {
             if left_rows <= right_rows {
                 match self.left.next()? {
                     Some(b) if !b.is_empty() => {
                         left_rows += b.len();
+                        left_bytes += vectors_bytes(&b.columns);
+                        self.memory.grow(vectors_bytes(&b.columns))?;
                         left_batches.push(b);
                     }
                     Some(_) => {}
@@ -236,6 +268,8 @@ impl HashJoinOp {
                 match right.next()? {
                     Some(b) if !b.is_empty() => {
                         right_rows += b.len();
+                        right_bytes += vectors_bytes(&b.columns);
+                        self.memory.grow(vectors_bytes(&b.columns))?;
                         right_batches.push(b);
                     }
                     Some(_) => {}
@@ -243,6 +277,9 @@ impl HashJoinOp {
                 }
             }
         };
+        // The side the table goes on is counted again as it is collected.
+        self.memory
+            .shrink(if left_ended { left_bytes } else { right_bytes });
         if !left_ended {
             self.build_right(Box::new(BatchesOp {
                 batches: right_batches.into_iter(),
@@ -266,11 +303,12 @@ impl HashJoinOp {
     }
 
     fn build_right(&mut self, right: BoxOp) -> Result<()> {
-        let (columns, rows) = collect(right, &self.right_types)?;
+        let (columns, rows) = collect(right, &self.right_types, &mut self.memory)?;
         let mut build = Build::new(columns, rows, &self.right_keys, self.int_keys)?;
         if matches!(self.kind, JoinKind::Right | JoinKind::Full) {
             build.matched = vec![false; rows];
         }
+        self.memory.grow(build.extra_bytes())?;
         self.build = Some(build);
         Ok(())
     }
@@ -289,9 +327,11 @@ impl HashJoinOp {
                 batches: left_batches.into_iter(),
             }),
             &self.left_types,
+            &mut self.memory,
         )?;
         let mut build = Build::new(columns, rows, &self.left_keys, self.int_keys)?;
         build.matched = vec![false; rows];
+        self.memory.grow(build.extra_bytes())?;
         // Left rows that can match at all (no NULL key): when all have matched, the rest of
         // the right side cannot change the result.
         let matchable = (0..rows)

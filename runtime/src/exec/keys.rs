@@ -191,6 +191,19 @@ impl KeyStore {
         self.valid.is_empty()
     }
 
+    /// Bytes of heap memory held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        let data = match &self.data {
+            StoreData::Bool(d) => d.capacity(),
+            StoreData::I32(d) => d.capacity() * 4,
+            StoreData::I64(d) => d.capacity() * 8,
+            StoreData::I128(d) => d.capacity() * 16,
+            StoreData::F64(d) => d.capacity() * 8,
+            StoreData::Str { offsets, bytes } => offsets.capacity() * 4 + bytes.capacity(),
+        };
+        data + self.valid.capacity()
+    }
+
     /// Appends row `i` of `v` (which has this store's type).
     #[inline]
     pub fn push(&mut self, v: &Vector, i: usize) {
@@ -348,6 +361,11 @@ impl HashIndex {
         self.len == 0
     }
 
+    /// Bytes of heap memory held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(u64, u32)>()
+    }
+
     /// Finds an entry with hash `h` for which `eq(entry)` holds, or inserts `new_id()` there.
     /// Returns the entry id and whether it was inserted.
     #[inline]
@@ -491,6 +509,24 @@ pub struct IntPacker {
     nothing: bool,
 }
 
+/// One mixed-radix step of [`IntPacker::pack`]: `out = out * span + (x - min)`, clearing
+/// `valid` where `x` is outside `min .. min + span`.
+#[inline]
+fn mix_key(
+    values: impl Iterator<Item = i64>,
+    min: i64,
+    span: u64,
+    out: &mut [i64],
+    valid: &mut [bool],
+) {
+    for ((x, o), v) in values.zip(out.iter_mut()).zip(valid.iter_mut()) {
+        let off = x.wrapping_sub(min) as u64;
+        *v &= off < span;
+        // Wrapping: rows marked invalid may hold anything.
+        *o = o.wrapping_mul(span as i64).wrapping_add(off as i64);
+    }
+}
+
 /// The value of row `i` of an I32 or I64 vector.
 #[inline]
 fn int_at(v: &Vector, i: usize) -> i64 {
@@ -565,17 +601,11 @@ impl IntPacker {
         out.resize(n, 0);
         valid.resize(n, true);
         for (k, &(min, span)) in keys.iter().zip(&self.ranges) {
-            let mut step = |values: &mut dyn Iterator<Item = i64>| {
-                for ((x, o), v) in values.zip(out.iter_mut()).zip(valid.iter_mut()) {
-                    let off = x.wrapping_sub(min) as u64;
-                    *v &= off < span;
-                    // Wrapping: rows marked invalid may hold anything.
-                    *o = o.wrapping_mul(span as i64).wrapping_add(off as i64);
-                }
-            };
             match &k.data {
-                VectorData::I32(d) => step(&mut d[..n].iter().map(|&x| x as i64)),
-                VectorData::I64(d) => step(&mut d[..n].iter().copied()),
+                VectorData::I32(d) => {
+                    mix_key(d[..n].iter().map(|&x| x as i64), min, span, out, valid)
+                }
+                VectorData::I64(d) => mix_key(d[..n].iter().copied(), min, span, out, valid),
                 _ => unreachable!("IntPacker::for_build checked the key types"),
             }
             if k.validity.is_some() {
@@ -754,7 +784,37 @@ impl IntMultiMap {
         self.next[row as usize]
     }
 
-    /// Prefetches the slot of key `k`.
+    /// Bytes of heap memory held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        let heads = match &self.heads {
+            Heads::Hashed { slots, present, .. } => {
+                slots.capacity() * std::mem::size_of::<(i64, u32)>()
+                    + present.as_ref().map_or(0, |(_, bits)| bits.capacity() * 8)
+            }
+            Heads::Direct { first, .. } => first.capacity() * 4,
+        };
+        heads + self.next.capacity() * 4
+    }
+
+    /// Prefetches what a probe of key `k` reads first: the bitmap word when the table has a
+    /// presence bitmap (call this some probes ahead of [`IntMultiMap::prefetch`]), else
+    /// nothing.
+    #[inline]
+    pub fn prefetch_filter(&self, k: i64) {
+        if let Heads::Hashed {
+            present: Some((min, bits)),
+            ..
+        } = &self.heads
+        {
+            let i = k.wrapping_sub(*min) as u64 / 64;
+            if i < bits.len() as u64 {
+                prefetch(bits.as_ptr().wrapping_add(i as usize));
+            }
+        }
+    }
+
+    /// Prefetches the slot of key `k` (behind a presence bitmap, only if its bit is set: most
+    /// probes of a selective join stop at the bitmap).
     #[inline]
     pub fn prefetch(&self, k: i64) {
         match &self.heads {
@@ -769,16 +829,16 @@ impl IntMultiMap {
                 shift,
                 present,
                 ..
-            } => match present {
-                // The bitmap is what a probe reads first (and usually last).
-                Some((min, bits)) => {
-                    let i = k.wrapping_sub(*min) as u64 / 64;
-                    if i < bits.len() as u64 {
-                        prefetch(bits.as_ptr().wrapping_add(i as usize));
+            } => {
+                if let Some((min, bits)) = present {
+                    let i = k.wrapping_sub(*min) as u64;
+                    if i >= bits.len() as u64 * 64 || bits[(i / 64) as usize] & (1 << (i % 64)) == 0
+                    {
+                        return;
                     }
                 }
-                None => prefetch(slots.as_ptr().wrapping_add(int_slot(k, *shift))),
-            },
+                prefetch(slots.as_ptr().wrapping_add(int_slot(k, *shift)))
+            }
         }
     }
 }
@@ -806,6 +866,13 @@ impl IntKeyIndex {
     /// True if these key vectors can use this index.
     pub fn supports(keys: &[Vector]) -> bool {
         int_packable(&keys.iter().map(|k| k.ty).collect::<Vec<_>>())
+    }
+
+    /// Bytes of heap memory held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(i64, u32)>()
+            + self.keys.capacity() * 8
+            + self.valid.capacity()
     }
 
     /// Appends to `gids` the group of each row `0..n` of `keys`. Calls `resolve(i, false)`

@@ -17,6 +17,7 @@
 //!
 //! [`ExecContext::memory`]: super::operator::ExecContext::memory
 
+use super::batch::Batch;
 use crate::vector::{Vector, VectorData};
 use crate::{Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -153,6 +154,12 @@ impl Reservation {
         }
     }
 
+    /// Leaves the bytes counted until the statement ends: for data that outlives the
+    /// operator that made it (an IN list built from a subquery's rows).
+    pub fn keep_for_statement(mut self) {
+        self.bytes = 0;
+    }
+
     /// Holds nothing.
     pub fn free(&mut self) {
         self.shrink(self.bytes as usize);
@@ -163,6 +170,17 @@ impl Drop for Reservation {
     fn drop(&mut self) {
         self.free();
     }
+}
+
+/// The next batch of a breaker's output, whose bytes leave `memory` with it: the consumer
+/// counts what it keeps. The last batch frees what is left.
+pub fn emit(output: &mut std::vec::IntoIter<Batch>, memory: &mut Reservation) -> Option<Batch> {
+    let batch = output.next()?;
+    memory.shrink(vectors_bytes(&batch.columns));
+    if output.len() == 0 {
+        memory.free();
+    }
+    Some(batch)
 }
 
 /// The bytes `v` covers: its values (for strings the offsets and the bytes its rows span),
@@ -262,6 +280,10 @@ mod tests {
         assert_eq!(budget.used(), 400);
         b.shrink(1 << 20);
         assert_eq!((budget.used(), b.size(), budget.peak()), (0, 0, 1000));
+        let mut kept = budget.reserve("IN (subquery) list");
+        kept.grow(10).unwrap();
+        kept.keep_for_statement();
+        assert_eq!(budget.used(), 10);
     }
 
     #[test]
@@ -286,7 +308,10 @@ mod tests {
         assert_eq!(vector_bytes(&strs), 4 * 4 + 6);
         // A slice covers its own rows only.
         assert_eq!(vector_bytes(&strs.slice(1, 1)), 2 * 4 + 3);
-        assert_eq!(unshared_bytes(&ints.clone(), &[strs.clone(), ints.clone()]), 0);
+        assert_eq!(
+            unshared_bytes(&ints.clone(), &[strs.clone(), ints.clone()]),
+            0
+        );
         assert_eq!(unshared_bytes(&strs, &[ints]), vector_bytes(&strs));
     }
 

@@ -27,7 +27,7 @@ pub mod window;
 pub use analyze::{NodeStats, Profile};
 pub use batch::{Batch, Selection, BATCH_SIZE};
 pub use builder::VectorBuilder;
-pub use memory::{MemoryBudget, Reservation};
 pub use expr::{eval_constant, PhysExpr};
+pub use memory::{MemoryBudget, Reservation};
 pub use operator::{BoxOp, CancelFlag, CompiledPipeline, CompiledPlan, ExecContext, Operator};
 pub use physical::{build, execute};

@@ -131,7 +131,12 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            Box::new(AggregateOp::new(build(input, ctx)?, keys, aggs))
+            Box::new(AggregateOp::new(
+                build(input, ctx)?,
+                keys,
+                aggs,
+                &ctx.memory,
+            ))
         }
         LogicalPlan::Distinct { input } => {
             let fields = input.fields();
@@ -146,7 +151,12 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
-            Box::new(AggregateOp::new(build(input, ctx)?, keys, Vec::new()))
+            Box::new(AggregateOp::new(
+                build(input, ctx)?,
+                keys,
+                Vec::new(),
+                &ctx.memory,
+            ))
         }
         LogicalPlan::Join {
             left,
@@ -186,16 +196,19 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                 None => None,
             };
             let types = |p: &LogicalPlan| p.fields().iter().map(|f| f.ty).collect::<Vec<_>>();
-            Box::new(HashJoinOp::new(
-                build(left, ctx)?,
-                build(right, ctx)?,
-                *kind,
-                left_keys,
-                right_keys,
-                filter,
-                types(left),
-                types(right),
-            ))
+            Box::new(
+                HashJoinOp::new(
+                    build(left, ctx)?,
+                    build(right, ctx)?,
+                    *kind,
+                    left_keys,
+                    right_keys,
+                    filter,
+                    types(left),
+                    types(right),
+                )
+                .with_memory(&ctx.memory),
+            )
         }
         LogicalPlan::Sort { input, keys } => sort_op(input, keys, None, ctx)?,
         LogicalPlan::Limit {
@@ -244,7 +257,7 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                     current: 0,
                 })
             } else {
-                Box::new(SetOpOp::new(l, r, *op, *all, types))
+                Box::new(SetOpOp::new(l, r, *op, *all, types, &ctx.memory))
             }
         }
         LogicalPlan::Window { input, functions } => {
@@ -258,7 +271,13 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             };
             let types = input.fields().iter().map(|f| f.ty).collect();
             let op = build(input, ctx)?;
-            Box::new(super::window::WindowOp::new(op, types, functions, &phys)?)
+            Box::new(super::window::WindowOp::new(
+                op,
+                types,
+                functions,
+                &phys,
+                &ctx.memory,
+            )?)
         }
         other => return exec_err!("the interpreter cannot run this plan node: {other:?}"),
     })
@@ -305,6 +324,7 @@ fn sort_op(
         types,
         specs,
         limit,
+        &ctx.memory,
     )))
 }
 
@@ -327,7 +347,7 @@ fn limit_with_ties(
     let specs = sort_specs(keys, &layout_of(input), ctx)?;
     let types = input.fields().iter().map(|f| f.ty).collect();
     let top = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
-    let sorted = SortOp::with_ties(build(input, ctx)?, types, specs, top);
+    let sorted = SortOp::with_ties(build(input, ctx)?, types, specs, top, &ctx.memory);
     Ok(Box::new(LimitOp {
         input: Box::new(sorted),
         offset,
@@ -422,6 +442,12 @@ fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
             negated,
         } => {
             let (columns, rows) = execute(&plan, ctx)?;
+            // The list (a literal per row, then the filter's compiled set) lives as long as
+            // the statement; about 64 bytes a value besides the literal.
+            let mut list_memory = ctx.memory.reserve("IN (subquery) list");
+            let per_value = std::mem::size_of::<Expr>() + 64;
+            list_memory.grow(rows * per_value + super::memory::vectors_bytes(&columns))?;
+            list_memory.keep_for_statement();
             let ty = expr.data_type();
             let mut seen = std::collections::HashSet::new();
             let mut list = Vec::new();
@@ -449,5 +475,9 @@ fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
 /// Runs a plan to completion: its output columns (dense) and row count.
 pub fn execute(plan: &LogicalPlan, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
     let types: Vec<DataType> = plan.fields().iter().map(|f| f.ty).collect();
-    collect(build(plan, ctx)?, &types)
+    collect(
+        build(plan, ctx)?,
+        &types,
+        &mut ctx.memory.reserve("query result"),
+    )
 }

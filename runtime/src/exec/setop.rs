@@ -4,6 +4,7 @@
 use super::aggregate::{split, Groups};
 use super::batch::Batch;
 use super::kernels;
+use super::memory::{emit, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::densify_batch;
 use crate::Result;
@@ -15,6 +16,8 @@ pub struct SetOpOp {
     all: bool,
     types: Vec<DataType>,
     output: std::vec::IntoIter<Batch>,
+    /// The distinct rows and their counts; then the output not yet emitted.
+    memory: Reservation,
 }
 
 impl SetOpOp {
@@ -24,6 +27,7 @@ impl SetOpOp {
         op: SetOpKind,
         all: bool,
         types: Vec<DataType>,
+        memory: &MemoryBudget,
     ) -> SetOpOp {
         SetOpOp {
             inputs: Some((left, right)),
@@ -31,6 +35,7 @@ impl SetOpOp {
             all,
             types,
             output: Vec::new().into_iter(),
+            memory: memory.reserve("set operation"),
         }
     }
 
@@ -55,6 +60,8 @@ impl SetOpOp {
                 for &g in &gids {
                     counts[g as usize] += 1;
                 }
+                self.memory
+                    .resize(groups.heap_bytes() + 2 * 8 * left_count.capacity())?;
             }
         }
         let mut rows = Vec::new();
@@ -70,8 +77,14 @@ impl SetOpOp {
             };
             rows.extend(std::iter::repeat_n(g as u32, times as usize));
         }
+        self.memory.grow(rows.len() * 4)?;
+        let distinct = groups.count.max(1);
         let keys = groups.finish();
-        let columns = keys.iter().map(|k| kernels::gather(k, &rows)).collect();
+        let out_bytes = rows.len() * vectors_bytes(&keys) / distinct;
+        self.memory.grow(out_bytes)?;
+        let columns: Vec<_> = keys.iter().map(|k| kernels::gather(k, &rows)).collect();
+        drop(keys);
+        self.memory.resize(vectors_bytes(&columns))?;
         Ok(split(columns, rows.len()))
     }
 }
@@ -81,6 +94,6 @@ impl Operator for SetOpOp {
         if let Some((l, r)) = self.inputs.take() {
             self.output = self.run(l, r)?.into_iter();
         }
-        Ok(self.output.next())
+        Ok(emit(&mut self.output, &mut self.memory))
     }
 }

@@ -8,6 +8,7 @@ use super::batch::Batch;
 use super::expr::PhysExpr;
 use super::kernels;
 use super::keys::str_at;
+use super::memory::{emit, unshared_bytes, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::collect;
 use crate::vector::{Vector, VectorData};
@@ -30,6 +31,8 @@ pub struct SortOp {
     /// Rows equal (on every key) to the `limit`-th row are needed too.
     ties: bool,
     output: std::vec::IntoIter<Batch>,
+    /// The input, key values and permutation while sorting; then the output not yet emitted.
+    memory: Reservation,
 }
 
 impl SortOp {
@@ -38,6 +41,7 @@ impl SortOp {
         types: Vec<DataType>,
         keys: Vec<SortKeySpec>,
         limit: Option<usize>,
+        memory: &MemoryBudget,
     ) -> SortOp {
         SortOp {
             input: Some(input),
@@ -46,6 +50,7 @@ impl SortOp {
             limit,
             ties: false,
             output: Vec::new().into_iter(),
+            memory: memory.reserve("sort"),
         }
     }
 
@@ -56,21 +61,27 @@ impl SortOp {
         types: Vec<DataType>,
         keys: Vec<SortKeySpec>,
         n: usize,
+        memory: &MemoryBudget,
     ) -> SortOp {
         SortOp {
             ties: true,
-            ..SortOp::new(input, types, keys, Some(n))
+            ..SortOp::new(input, types, keys, Some(n), memory)
         }
     }
 
     fn run(&mut self, input: BoxOp) -> Result<Vec<Batch>> {
-        let (columns, rows) = collect(input, &self.types)?;
+        let (columns, rows) = collect(input, &self.types, &mut self.memory)?;
         let whole = Batch::new(columns, rows);
         let key_vectors = self
             .keys
             .iter()
             .map(|k| k.expr.eval(&whole))
             .collect::<Result<Vec<_>>>()?;
+        let key_bytes: usize = key_vectors
+            .iter()
+            .map(|k| unshared_bytes(k, &whole.columns))
+            .sum();
+        self.memory.grow(key_bytes + rows * 4)?;
         let cmp = |a: &u32, b: &u32| -> Ordering {
             for (k, v) in self.keys.iter().zip(&key_vectors) {
                 let o = compare_rows(v, *a as usize, *b as usize, k.ascending, k.nulls_first);
@@ -102,12 +113,17 @@ impl SortOp {
             }
             _ => perm.sort_unstable_by(cmp),
         }
+        let perm_len = perm.len();
+        let out_bytes = perm_len * vectors_bytes(&whole.columns) / rows.max(1);
+        self.memory.grow(out_bytes)?;
         let out: Vec<Vector> = whole
             .columns
             .iter()
             .map(|c| kernels::gather(c, &perm))
             .collect();
-        Ok(split(out, perm.len()))
+        drop((whole, key_vectors, perm));
+        self.memory.resize(vectors_bytes(&out))?;
+        Ok(split(out, perm_len))
     }
 }
 
@@ -159,6 +175,6 @@ impl Operator for SortOp {
         if let Some(input) = self.input.take() {
             self.output = self.run(input)?.into_iter();
         }
-        Ok(self.output.next())
+        Ok(emit(&mut self.output, &mut self.memory))
     }
 }

@@ -19,6 +19,7 @@ use super::batch::Batch;
 use super::builder::VectorBuilder;
 use super::expr::PhysExpr;
 use super::kernels;
+use super::memory::{emit, vector_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::collect;
 use super::sort::compare_rows;
@@ -47,6 +48,8 @@ pub struct WindowOp {
     types: Vec<DataType>,
     specs: Vec<Spec>,
     output: std::vec::IntoIter<Batch>,
+    /// The input, its sorted views and the computed columns; then the output not yet emitted.
+    memory: Reservation,
 }
 
 impl WindowOp {
@@ -56,6 +59,7 @@ impl WindowOp {
         types: Vec<DataType>,
         functions: &[(WindowCall, Field)],
         phys: &dyn Fn(&Expr) -> Result<PhysExpr>,
+        memory: &MemoryBudget,
     ) -> Result<WindowOp> {
         let mut specs = Vec::with_capacity(functions.len());
         for (i, (call, field)) in functions.iter().enumerate() {
@@ -107,16 +111,21 @@ impl WindowOp {
             types,
             specs,
             output: Vec::new().into_iter(),
+            memory: memory.reserve("window"),
         })
     }
 
     fn run(&mut self, input: BoxOp) -> Result<Vec<Batch>> {
-        let (mut columns, rows) = collect(input, &self.types)?;
+        let (mut columns, rows) = collect(input, &self.types, &mut self.memory)?;
         let whole = Batch::new(columns.clone(), rows);
         let mut sorts: Vec<Option<Sorted>> = Vec::with_capacity(self.specs.len());
+        let mut sorts_bytes = 0;
         for (i, spec) in self.specs.iter().enumerate() {
             let sorted = if spec.same_sort_as == i {
-                Some(Sorted::new(spec, &whole, rows)?)
+                let sorted = Sorted::new(spec, &whole, rows)?;
+                sorts_bytes += sorted.heap_bytes();
+                self.memory.grow(sorted.heap_bytes())?;
+                Some(sorted)
             } else {
                 None
             };
@@ -129,8 +138,12 @@ impl WindowOp {
                 .iter()
                 .map(|a| a.eval(&whole))
                 .collect::<Result<Vec<_>>>()?;
-            columns.push(compute(spec, sorted, &args, rows)?);
+            let column = compute(spec, sorted, &args, rows)?;
+            self.memory.grow(vector_bytes(&column))?;
+            columns.push(column);
         }
+        drop(sorts);
+        self.memory.shrink(sorts_bytes);
         Ok(split(columns, rows))
     }
 }
@@ -140,7 +153,7 @@ impl Operator for WindowOp {
         if let Some(input) = self.input.take() {
             self.output = self.run(input)?.into_iter();
         }
-        Ok(self.output.next())
+        Ok(emit(&mut self.output, &mut self.memory))
     }
 }
 

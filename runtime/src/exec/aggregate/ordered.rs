@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 use super::{AggSpec, State};
 use crate::exec::kernels;
 use crate::exec::keys::null_vector;
+use crate::exec::memory::{vector_bytes, vectors_bytes};
 use crate::exec::sort::compare_rows;
 use crate::vector::{Bitmap, Vector};
 use crate::Result;
@@ -33,6 +34,8 @@ pub(super) struct OrderedInput {
     keys: Vec<Vec<Vector>>,
     /// Group of every row so far.
     gids: Vec<u32>,
+    /// Bytes of the vectors kept.
+    vector_bytes: usize,
 }
 
 impl OrderedInput {
@@ -44,12 +47,18 @@ impl OrderedInput {
         if self.keys.is_empty() {
             self.keys = keys.iter().map(|_| Vec::new()).collect();
         }
+        self.vector_bytes += vector_bytes(&arg) + vectors_bytes(&keys);
         for (all, k) in self.keys.iter_mut().zip(keys) {
             all.push(k);
         }
         self.args.push(arg);
         self.gids.extend_from_slice(gids);
         Ok(())
+    }
+
+    /// Bytes held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        self.vector_bytes + self.gids.capacity() * 4
     }
 
     /// The aggregate's column for `groups` groups.

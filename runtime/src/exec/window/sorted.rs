@@ -32,6 +32,20 @@ pub(super) struct Sorted {
 }
 
 impl Sorted {
+    /// Bytes held (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        4 * (self.perm.capacity()
+            + self.peer_start.capacity()
+            + self.peer_end.capacity()
+            + self.group.capacity()
+            + self.group_start.capacity())
+            + 16 * self.parts.capacity()
+            + self
+                .key
+                .as_ref()
+                .map_or(0, |(v, _)| crate::exec::memory::vector_bytes(v))
+    }
+
     pub fn new(spec: &Spec, whole: &Batch, rows: usize) -> Result<Sorted> {
         let pv = spec
             .partition
