@@ -484,7 +484,12 @@ impl Database {
                 let data = result.into_columns();
                 self.write_to(session, &target, |txn| {
                     txn.create_table(meta)?;
-                    txn.append(&name, data)
+                    // Inside BEGIN the transaction outlives a failed statement: take the
+                    // table back so that the statement leaves nothing.
+                    txn.append(&name, data).or_else(|e| {
+                        txn.drop_table(&name)?;
+                        Err(e)
+                    })
                 })?;
                 Ok(Outcome::Affected(rows))
             }

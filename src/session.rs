@@ -9,11 +9,13 @@
 //! | `jit_compile_after_ms` | an interpreted run this long (ms) makes the query hot | 50   |
 //! | `query_cache_entries`  | most cached queries (database-wide, ≥ 1) | 256               |
 //! | `query_cache_bytes`    | most bytes of compiled code (database-wide) | 64 MiB         |
-//! | `memory_limit`         | most bytes one statement's operators may hold: a size such as `512MB` or `4GiB`, or `none` / `0` | none |
+//! | `memory_limit`         | a size (`512MB`, `4GiB`), or `none` / `0` | none (no limit)   |
 //!
-//! `memory_limit` is enforced per statement (`grizzly_runtime::exec::memory`): a statement
-//! that needs more fails with `Error::ResourceLimit` and has no effects. There is no limit by
-//! default (the `grizzly` tool's `--memory-limit` and config key `memory_limit` set it).
+//! `memory_limit` is the most bytes one statement's operators may hold, enforced per
+//! statement (`grizzly_runtime::exec::memory`): a statement that needs more fails with
+//! `Error::ResourceLimit` and has no effects. The `grizzly` tool's `--memory-limit` and its
+//! config key `memory_limit` set it with `SET`. No default limit: a fraction of the machine's
+//! RAM (DuckDB's 80%) is not portably known, and mapped table data is not counted anyway.
 
 use crate::attach::AttachedTxn;
 use crate::config::parse_size;

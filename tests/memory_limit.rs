@@ -118,17 +118,36 @@ fn the_limit_is_per_session_and_prepared_statements_follow_it() {
     assert_eq!(prepared.query(&[]).unwrap().value(0, 0), Value::Int64(ROWS));
 }
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("grizzly-memory-limit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// A scratch directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("grizzly-memory-limit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs the binary with no config file of the user's.
 fn grizzly(args: &[&str]) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
-        .env("XDG_CONFIG_HOME", temp_path("no-config"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("grizzly-memory-limit-no-config"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -144,9 +163,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn cli_memory_limit_and_config_key_are_enforced() {
-    let db = temp_path("cli.griz");
-    let _ = std::fs::remove_file(&db);
-    let db = db.to_str().unwrap();
+    let dir = TempDir::new();
+    let db = &dir.path("cli.griz");
     let setup = grizzly(&[db, "-c", SETUP]);
     assert!(setup.status.success(), "{}", text(&setup.stderr));
     let join = "SELECT count(*) FROM big x JOIN big y ON x.n = y.n";
@@ -183,9 +201,8 @@ fn cli_memory_limit_and_config_key_are_enforced() {
     );
 
     // The config key sets the same limit; the command line wins over it.
-    let config = temp_path("grizzly.toml");
-    std::fs::write(&config, "memory_limit = \"1MiB\"\n").unwrap();
-    let config = config.to_str().unwrap();
+    let config = &dir.path("grizzly.toml");
+    std::fs::write(config, "memory_limit = \"1MiB\"\n").unwrap();
     let out = grizzly(&["--config", config, db, "-c", join]);
     assert!(
         text(&out.stderr).contains("memory_limit (1.0 MiB)"),

@@ -2,12 +2,15 @@
 //! the generated code, and turns the aggregate state into the interpreter's output vectors.
 //!
 //! The life of one run: convert parameters → pick row groups (zone maps, as the scan does)
-//! → check that every column read is NULL-free (and strings dictionary-encoded) → size the
-//! group slots (integer keys by zone-map range, string keys by a global dictionary) → call
-//! the code per row group → output one row per non-empty slot (one row exactly without
-//! GROUP BY). Whatever the compiled code cannot handle (NULLs, other encodings, too many
-//! groups, an error status) runs this node through the interpreter instead, which also
-//! reports errors with exactly the interpreter's messages.
+//! → check that NULLs appear only in columns the code reads as nullable (and strings are
+//! dictionary-encoded) → size the group slots (integer keys by zone-map range, string keys
+//! by a global dictionary, plus a NULL group per nullable key) → call the code per row group,
+//! with the validity bitmaps of the columns that have NULLs in it → output one row per
+//! non-empty slot (one row exactly without GROUP BY); an aggregate with no non-NULL input
+//! in a group is NULL there (COUNT: 0). Whatever the compiled code cannot handle (NULL
+//! parameters, other encodings, too many groups, an error status) runs this node through
+//! the interpreter instead, which also reports errors with exactly the interpreter's
+//! messages.
 
 use crate::jit::{ColumnData, Entry, MorselData, RunData};
 use crate::pipeline::{ConstSource, Layout};
@@ -24,6 +27,19 @@ use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// Most group slots a direct-indexed aggregate may have.
 pub(crate) const MAX_SLOTS: i64 = 4096;
+
+/// How the group slot numbers of one run decompose into key values.
+struct KeyIndexes<'a> {
+    /// Per key: the value of index 0 (integer keys).
+    base: &'a [i64],
+    stride: &'a [i64],
+    /// Per key: the number of value indexes; index `limit` is a nullable key's NULL group.
+    limit: &'a [i64],
+    /// Per key: indexes in all (`limit`, plus one for a nullable key).
+    count: &'a [i64],
+    /// Per dictionary key: the strings, by global id.
+    names: &'a [Vec<String>],
+}
 
 /// A compiled Aggregate-over-scan pipeline.
 pub(crate) struct AggPipeline {
@@ -118,7 +134,7 @@ impl AggPipeline {
                     return Ok(None);
                 };
                 let dict_ok = slot.ty != DataType::Varchar || chunk.encoding() == Encoding::Dict;
-                if chunk.zone.null_count != 0 || !dict_ok {
+                if (chunk.zone.null_count != 0 && !slot.nullable) || !dict_ok {
                     return Ok(None);
                 }
             }
@@ -152,16 +168,24 @@ impl AggPipeline {
                     maps[gi].push(map);
                 }
                 key_limit[k] = ids.len() as i64;
-            } else if !groups.is_empty() {
+            } else {
                 let (mut lo, mut hi) = (i64::MAX, i64::MIN);
                 for g in &groups {
                     let z = &g.columns[column].zone;
+                    if z.null_count == g.rows as u64 {
+                        // Only NULLs (the code checked the key is nullable): no bounds.
+                        continue;
+                    }
                     let (Some(a), Some(b)) = (physical(&z.min, key.ty), physical(&z.max, key.ty))
                     else {
                         return Ok(None);
                     };
                     lo = lo.min(a);
                     hi = hi.max(b);
+                }
+                if lo > hi {
+                    // No values at all: one (unused) value index.
+                    (lo, hi) = (0, 0);
                 }
                 let Some(span) = hi.checked_sub(lo).filter(|s| *s < MAX_SLOTS) else {
                     return Ok(None);
@@ -170,11 +194,15 @@ impl AggPipeline {
                 key_limit[k] = span + 1;
             }
         }
+        // Indexes per key: the values, then the NULL group of a nullable key.
+        let key_count: Vec<i64> = (0..nkeys)
+            .map(|k| key_limit[k] + l.keys[k].nullable as i64)
+            .collect();
         let mut key_stride = vec![0i64; nkeys];
         let mut slots: i64 = 1;
         for k in (0..nkeys).rev() {
             key_stride[k] = slots;
-            slots = match slots.checked_mul(key_limit[k]).filter(|s| *s <= MAX_SLOTS) {
+            slots = match slots.checked_mul(key_count[k]).filter(|s| *s <= MAX_SLOTS) {
                 Some(s) => s,
                 None => return Ok(None),
             };
@@ -248,11 +276,16 @@ impl AggPipeline {
                     (&m[..], entries)
                 })
                 .collect();
+            let validity = vectors
+                .iter()
+                .map(|v| v.as_ref().and_then(|v| v.validity.as_ref()).map(|b| b.words()))
+                .collect();
             let morsel = MorselData {
                 rows: g.rows,
                 columns,
                 dict_maps,
                 str_consts,
+                validity,
             };
             let mut run = RunData {
                 params: &params,
@@ -265,14 +298,14 @@ impl AggPipeline {
                 return Ok(None);
             }
         }
-        self.output(
-            &state,
-            slots as usize,
-            &key_base,
-            &key_stride,
-            &key_limit,
-            &names,
-        )
+        let keys = KeyIndexes {
+            base: &key_base,
+            stride: &key_stride,
+            limit: &key_limit,
+            count: &key_count,
+            names: &names,
+        };
+        self.output(&state, slots as usize, &keys)
     }
 
     /// The output columns: keys, then aggregates, one row per non-empty group slot.
@@ -280,10 +313,7 @@ impl AggPipeline {
         &self,
         state: &[u128],
         slots: usize,
-        key_base: &[i64],
-        key_stride: &[i64],
-        key_limit: &[i64],
-        names: &[Vec<String>],
+        keys: &KeyIndexes<'_>,
     ) -> Result<Option<(Vec<Vector>, usize)>> {
         let l = &self.layout;
         let stride = l.stride;
@@ -298,11 +328,13 @@ impl AggPipeline {
             let values: Vec<Value> = live
                 .iter()
                 .map(|&s| {
-                    let index = (s as i64 / key_stride[k]) % key_limit[k];
-                    if key.dict {
-                        Value::Varchar(names[k][index as usize].clone())
+                    let index = (s as i64 / keys.stride[k]) % keys.count[k];
+                    if index == keys.limit[k] {
+                        Value::Null
+                    } else if key.dict {
+                        Value::Varchar(keys.names[k][index as usize].clone())
                     } else {
-                        int_value(key.ty, key_base[k] + index)
+                        int_value(key.ty, keys.base[k] + index)
                     }
                 })
                 .collect();
@@ -310,14 +342,17 @@ impl AggPipeline {
                 .ok_or_else(|| Error::Internal(format!("group key does not fit {}", key.ty)))?;
             out.push(v);
         }
-        let has: Vec<bool> = live.iter().map(|&s| count(s) > 0).collect();
-        let validity =
-            || (!has.iter().all(|&x| x)).then(|| Bitmap::from_bools(has.iter().copied()));
         for a in &l.aggs {
             let sum = |s: usize| i128::from_ne_bytes(read::<16>(state, s * stride + a.offset));
+            // Rows whose argument was not NULL.
+            let inputs = |s: usize| match a.nulls {
+                None => count(s),
+                Some(at) => count(s) - i64::from_ne_bytes(read::<8>(state, s * stride + at)),
+            };
+            let has: Vec<bool> = live.iter().map(|&s| inputs(s) > 0).collect();
             let data = match a.func {
                 AggFunc::CountStar | AggFunc::Count => {
-                    let c: Vec<i64> = live.iter().map(|&s| count(s)).collect();
+                    let c: Vec<i64> = live.iter().map(|&s| inputs(s)).collect();
                     out.push(Vector {
                         ty: a.ty,
                         data: VectorData::I64(c.into()),
@@ -345,7 +380,7 @@ impl AggPipeline {
                     let v: Vec<f64> = live
                         .iter()
                         .map(|&s| {
-                            let n = count(s);
+                            let n = inputs(s);
                             if n > 0 {
                                 sum(s) as f64 / div / n as f64
                             } else {
@@ -361,8 +396,9 @@ impl AggPipeline {
                     if t == Some(PhysicalType::I32) {
                         let v: Vec<i32> = live
                             .iter()
-                            .map(|&s| {
-                                if count(s) > 0 {
+                            .zip(&has)
+                            .map(|(&s, &has)| {
+                                if has {
                                     i32::from_ne_bytes(read::<4>(state, off(s)))
                                 } else {
                                     0
@@ -373,8 +409,9 @@ impl AggPipeline {
                     } else {
                         let v: Vec<i64> = live
                             .iter()
-                            .map(|&s| {
-                                if count(s) > 0 {
+                            .zip(&has)
+                            .map(|(&s, &has)| {
+                                if has {
                                     i64::from_ne_bytes(read::<8>(state, off(s)))
                                 } else {
                                     0
@@ -387,10 +424,11 @@ impl AggPipeline {
                 // Never compiled (translate reports them Unsupported).
                 _ => return Ok(None),
             };
+            let validity = (!has.iter().all(|&x| x)).then(|| Bitmap::from_bools(has));
             out.push(Vector {
                 ty: a.ty,
                 data,
-                validity: validity(),
+                validity,
             });
         }
         Ok(Some((out, live.len())))

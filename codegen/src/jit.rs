@@ -4,7 +4,8 @@
 //! Generated code is entered only through [`Entry::call`], which takes the morsel's columns
 //! as typed slices and checks, before the call, everything the generated code relies on but
 //! cannot check itself: slice lengths against the row count, the state's size against the
-//! largest group slot, dictionary maps against their dictionaries.
+//! largest group slot, dictionary maps against their dictionaries, and that NULLs appear only
+//! in columns the code reads as nullable (whose validity bitmaps cover the morsel).
 
 use crate::pipeline::Layout;
 use cranelift_jit::JITModule;
@@ -120,6 +121,8 @@ pub(crate) struct MorselData<'a> {
     /// Per dictionary key: the code → global id map and the dictionary's length.
     pub dict_maps: Vec<(&'a [u32], usize)>,
     pub str_consts: Vec<u32>,
+    /// Per column slot: the validity bitmap's words if the column has NULLs in this morsel.
+    pub validity: Vec<Option<&'a [u64]>>,
 }
 
 impl Entry {
@@ -135,6 +138,24 @@ impl Entry {
     ) -> Result<u32> {
         check(layout, run, morsel)?;
         let columns: Vec<*const u8> = morsel.columns.iter().map(|c| c.ptr_len().0).collect();
+        // A morsel with NULLs in a column read gets a bitmap for every nullable column read
+        // (all ones where a column has none) and runs the NULL-aware loop.
+        let has_nulls = morsel.validity.iter().any(Option::is_some);
+        let all_valid: Vec<u64> = if has_nulls {
+            vec![u64::MAX; morsel.rows.div_ceil(64)]
+        } else {
+            Vec::new()
+        };
+        let validity: Vec<*const u64> = morsel
+            .validity
+            .iter()
+            .zip(&layout.slots)
+            .map(|(v, slot)| match v {
+                _ if !slot.nullable => std::ptr::null(),
+                Some(words) => words.as_ptr(),
+                None => all_valid.as_ptr(),
+            })
+            .collect();
         let dict_maps: Vec<*const u32> = morsel.dict_maps.iter().map(|(m, _)| m.as_ptr()).collect();
         let mut ctx = PipelineCtx {
             params: run.params.as_ptr(),
@@ -148,6 +169,11 @@ impl Entry {
             columns: columns.as_ptr(),
             dict_maps: dict_maps.as_ptr(),
             str_consts: morsel.str_consts.as_ptr(),
+            validity: if has_nulls {
+                validity.as_ptr()
+            } else {
+                std::ptr::null()
+            },
         };
         // SAFETY: `func` is a pipeline function translated for `layout` (see `translate`),
         // whose code is alive (we hold an `Arc<Code>`). `check` verified what that code
@@ -155,8 +181,12 @@ impl Entry {
         // the slot's physical type; one parameter per slot; one string constant per string
         // comparison; per dictionary key a map covering every code of its dictionary with ids
         // below the key's limit; key arrays as long as the keys; and a state large enough for
-        // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (integer keys are
-        // range-checked by the code itself against `key_limit`). All pointers borrow from
+        // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (`<= limit_k` for a
+        // nullable key; integer keys are range-checked by the code itself against
+        // `key_limit`); and NULLs only in slots the code reads as nullable, so that with
+        // any NULL in the morsel the validity array has one pointer per slot, each nullable
+        // slot's to at least `ceil(rows / 64)` words (the loop without NULL handling runs
+        // only when the array pointer is null). All pointers borrow from
         // `run`, `morsel` and locals that outlive the call; the code writes only `state`,
         // which is borrowed mutably.
         Ok(unsafe { (self.func)(&mut ctx, &m) })
@@ -176,6 +206,19 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         let unused = matches!(c, ColumnData::Unused);
         if (slot.used && (unused || c.ptr_len().1 < m.rows)) || !c.fits(slot.ty) {
             return bad("a column that does not match its slot");
+        }
+    }
+    if m.validity.len() != layout.slots.len() {
+        return bad("the wrong number of validity bitmaps");
+    }
+    for (v, slot) in m.validity.iter().zip(&layout.slots) {
+        match v {
+            Some(_) if !slot.used => return bad("a bitmap for a column it does not read"),
+            Some(_) if !slot.nullable => return bad("NULLs in a column read as NULL-free"),
+            Some(words) if words.len() < m.rows.div_ceil(64) => {
+                return bad("a validity bitmap shorter than the morsel")
+            }
+            _ => {}
         }
     }
     if run.params.len() != layout.params.len() || m.str_consts.len() != layout.str_consts.len() {
@@ -201,7 +244,13 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         if limit <= 0 || stride < 0 {
             return bad("an empty key range");
         }
-        last = (limit - 1)
+        // A nullable key's NULL group is index `limit`.
+        let top = if layout.keys[k].nullable {
+            limit
+        } else {
+            limit - 1
+        };
+        last = top
             .checked_mul(stride)
             .and_then(|x| x.checked_add(last))
             .ok_or_else(|| Error::Internal("group slot overflow".into()))?;

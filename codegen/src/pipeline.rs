@@ -109,7 +109,7 @@ pub(crate) struct Layout {
     /// Aggregates, in output order.
     pub aggs: Vec<AggLayout>,
     /// Bytes of state per group slot (a multiple of 16). Offset 0 holds the slot's row
-    /// count (`i64`).
+    /// count (`i64`); the NULL counts of the aggregates come after the accumulators.
     pub stride: usize,
 }
 
@@ -120,10 +120,12 @@ pub(crate) struct ColumnSlot {
     pub ty: DataType,
     /// The generated code reads this column.
     pub used: bool,
+    /// The NULL-aware loop reads this column's validity bitmap (the column may hold NULLs).
+    pub nullable: bool,
 }
 
 /// A string comparison `column op constant`, done on dictionary codes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StrConst {
     pub slot: usize,
     /// With the column on the left.
@@ -131,7 +133,7 @@ pub(crate) struct StrConst {
     pub value: ConstSource,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ConstSource {
     Literal(String),
     Param(usize),
@@ -143,6 +145,8 @@ pub(crate) struct KeyLayout {
     pub ty: DataType,
     /// Dictionary codes mapped to global ids (else an integer range `base..base+limit`).
     pub dict: bool,
+    /// The key column may hold NULLs: index `limit` of the key is its NULL group.
+    pub nullable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -155,4 +159,8 @@ pub(crate) struct AggLayout {
     /// Byte offset of the accumulator in a slot (sum/avg: `i128`; min/max: the value in an
     /// 8-byte field; count: none, it is the slot's row count).
     pub offset: usize,
+    /// For an argument that may be NULL: byte offset of an `i64` count of the rows whose
+    /// argument was NULL (so the non-NULL inputs are the row count minus it; the NULL-free
+    /// loop never touches it).
+    pub nulls: Option<usize>,
 }

@@ -9,14 +9,18 @@ use grizzly_runtime::exec::{CancelFlag, CompiledPlan, ExecContext};
 use grizzly_runtime::Error;
 use std::sync::Arc;
 
-/// Reads l_tax, which has NULLs when the table is made with `null_every`.
+/// Runs compiled (l_tax has NULLs, which the compiled code handles).
 const SUM: &str = "SELECT sum(l_quantity), count(*) FROM lineitem WHERE l_tax < 0.05";
 
-/// The compiled pipeline of `SUM` and a context whose cancel flag is set.
-fn cancelled_run(null_every: Option<usize>) -> (Arc<grizzly_codegen::CompiledQuery>, Error) {
-    let store = lineitem_store(20_000, 20_000, null_every);
+/// 5,000 groups: more than a direct-indexed aggregate has slots, so every run is handed to
+/// the interpreter.
+const MANY_GROUPS: &str = "SELECT l_orderkey, count(*) FROM lineitem GROUP BY l_orderkey";
+
+/// The compiled pipeline of `sql` and a context whose cancel flag is set.
+fn cancelled_run(sql: &str) -> (Arc<grizzly_codegen::CompiledQuery>, Error) {
+    let store = lineitem_store(20_000, 20_000, Some(3));
     let snapshot = store.snapshot();
-    let plan = plan(&snapshot, SUM);
+    let plan = plan(&snapshot, sql);
     let compiled = Arc::new(Compiler::new().unwrap().compile(&plan).unwrap());
     let (node, _) = compiled.pipelines()[0].clone();
     let pipeline = compiled.pipeline(node).expect("a compiled pipeline");
@@ -31,7 +35,7 @@ fn cancelled_run(null_every: Option<usize>) -> (Arc<grizzly_codegen::CompiledQue
 
 #[test]
 fn compiled_driver_checks_between_morsels() {
-    let (compiled, err) = cancelled_run(None);
+    let (compiled, err) = cancelled_run(SUM);
     assert!(matches!(err, Error::Cancelled), "{err}");
     assert_eq!(err.to_string(), "query cancelled");
     // The compiled loop stopped itself; nothing was handed to the interpreter.
@@ -40,8 +44,7 @@ fn compiled_driver_checks_between_morsels() {
 
 #[test]
 fn interpreter_fallback_keeps_the_cancel_flag() {
-    // NULLs in l_tax make the pipeline hand each run to the interpreter.
-    let (compiled, err) = cancelled_run(Some(3));
+    let (compiled, err) = cancelled_run(MANY_GROUPS);
     assert!(matches!(err, Error::Cancelled), "{err}");
     assert_eq!(compiled.fallbacks(), 2);
 }

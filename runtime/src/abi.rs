@@ -31,8 +31,9 @@ pub struct PipelineCtx {
     pub key_base: *const i64,
     /// Per group key: the multiplier of the key's index in the group slot number.
     pub key_stride: *const i64,
-    /// Per group key: the number of indexes (an index outside `0..limit` is reported as
-    /// [`STATUS_KEY_RANGE`] instead of touching memory outside the state).
+    /// Per group key: the number of value indexes (an index outside `0..limit` is reported
+    /// as [`STATUS_KEY_RANGE`] instead of touching memory outside the state). A key the code
+    /// reads as nullable has one more index, `limit` itself, for its NULL group.
     pub key_limit: *const i64,
 }
 
@@ -51,6 +52,12 @@ pub struct Morsel {
     /// Per string comparison against a constant: the constant as a code of this morsel's
     /// dictionary (an exact code, or a bound, depending on the comparison).
     pub str_consts: *const u32,
+    /// Null when no column the code reads has a NULL in this morsel: the code then runs its
+    /// NULL-free loop, exactly as fast as for a table without NULLs. Otherwise one pointer
+    /// per scanned column slot: for every slot the code reads as nullable, a validity bitmap
+    /// of at least `ceil(rows / 64)` `u64` words (bit `i % 64` of word `i / 64` set = row
+    /// `i` is not NULL; all ones for a column without NULLs), which the NULL-aware loop reads.
+    pub validity: *const *const u64,
 }
 
 pub const CTX_PARAMS_OFFSET: i32 = offset_of!(PipelineCtx, params) as i32;
@@ -62,6 +69,7 @@ pub const MORSEL_ROWS_OFFSET: i32 = offset_of!(Morsel, rows) as i32;
 pub const MORSEL_COLUMNS_OFFSET: i32 = offset_of!(Morsel, columns) as i32;
 pub const MORSEL_DICT_MAPS_OFFSET: i32 = offset_of!(Morsel, dict_maps) as i32;
 pub const MORSEL_STR_CONSTS_OFFSET: i32 = offset_of!(Morsel, str_consts) as i32;
+pub const MORSEL_VALIDITY_OFFSET: i32 = offset_of!(Morsel, validity) as i32;
 
 // The generated code assumes 64-bit pointers and these exact offsets.
 #[cfg(target_pointer_width = "64")]
@@ -71,6 +79,7 @@ const _: () = {
     assert!(CTX_KEY_LIMIT_OFFSET == 32);
     assert!(MORSEL_ROWS_OFFSET == 0 && MORSEL_COLUMNS_OFFSET == 8);
     assert!(MORSEL_DICT_MAPS_OFFSET == 16 && MORSEL_STR_CONSTS_OFFSET == 24);
+    assert!(MORSEL_VALIDITY_OFFSET == 32);
 };
 
 /// The signature of a compiled pipeline function.

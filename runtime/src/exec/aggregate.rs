@@ -729,7 +729,17 @@ impl State {
                             .collect::<Result<Vec<_>>>()?
                             .into(),
                     ),
-                    _ => VectorData::I128(s.into()),
+                    _ => {
+                        // A DECIMAL(38) sum: its final value must have at most 38 digits.
+                        let m = kernels::DECIMAL_MAX as u128;
+                        if s.iter()
+                            .zip(&h)
+                            .any(|(&v, &has)| has && v.unsigned_abs() > m)
+                        {
+                            return exec_err!("decimal overflow: result of sum does not fit {ty}");
+                        }
+                        VectorData::I128(s.into())
+                    }
                 };
                 Vector { ty, data, validity }
             }

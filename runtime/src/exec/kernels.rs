@@ -13,6 +13,11 @@ use std::sync::Arc;
 
 pub use super::expr::cast_value;
 
+/// The largest unscaled 128-bit decimal, `10^38 - 1`: 38 digits, the maximum DECIMAL
+/// precision. Every 128-bit decimal result (arithmetic, SUM) is checked against it.
+pub(crate) const DECIMAL_MAX: i128 =
+    10i128.pow(grizzly_ir::types::DECIMAL_MAX_PRECISION as u32) - 1;
+
 /// A physical value type that has its own [`VectorData`] variant.
 pub trait Native: Pod + Default + PartialEq + std::fmt::Debug {
     /// The values of `data` if it holds this type.

@@ -204,6 +204,12 @@ pub fn vector_bytes(v: &Vector) -> usize {
     data + v.validity.as_ref().map_or(0, |b| b.len().div_ceil(8))
 }
 
+/// The bytes of `part` rows out of `whole` rows that take `bytes` in all (an output gathered
+/// from an input, before it is made).
+pub fn share(bytes: usize, part: usize, whole: usize) -> usize {
+    (bytes as u128 * part as u128 / whole.max(1) as u128) as usize
+}
+
 /// [`vector_bytes`] summed.
 pub fn vectors_bytes(vs: &[Vector]) -> usize {
     vs.iter().map(vector_bytes).sum()

@@ -5,7 +5,8 @@
 //! groups by zone map; filters narrow selection vectors; hash joins build on their right
 //! input; aggregates, sorts and set operations are pipeline breakers. Every operator checks
 //! the statement's [`CancelFlag`] once per batch; EXPLAIN ANALYZE wraps operators in counters
-//! ([`analyze`]).
+//! ([`analyze`]). Operators that materialize count what they hold in the statement's
+//! [`MemoryBudget`] ([`memory`]: `memory_limit`).
 
 pub mod aggregate;
 pub mod analyze;

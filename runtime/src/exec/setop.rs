@@ -4,7 +4,7 @@
 use super::aggregate::{split, Groups};
 use super::batch::Batch;
 use super::kernels;
-use super::memory::{emit, vectors_bytes, MemoryBudget, Reservation};
+use super::memory::{emit, share, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::densify_batch;
 use crate::Result;
@@ -78,10 +78,10 @@ impl SetOpOp {
             rows.extend(std::iter::repeat_n(g as u32, times as usize));
         }
         self.memory.grow(rows.len() * 4)?;
-        let distinct = groups.count.max(1);
+        let distinct = groups.count;
         let keys = groups.finish();
-        let out_bytes = rows.len() * vectors_bytes(&keys) / distinct;
-        self.memory.grow(out_bytes)?;
+        self.memory
+            .grow(share(vectors_bytes(&keys), rows.len(), distinct))?;
         let columns: Vec<_> = keys.iter().map(|k| kernels::gather(k, &rows)).collect();
         drop(keys);
         self.memory.resize(vectors_bytes(&columns))?;

@@ -8,7 +8,7 @@ use super::batch::Batch;
 use super::expr::PhysExpr;
 use super::kernels;
 use super::keys::str_at;
-use super::memory::{emit, unshared_bytes, vectors_bytes, MemoryBudget, Reservation};
+use super::memory::{emit, share, unshared_bytes, vectors_bytes, MemoryBudget, Reservation};
 use super::operator::{BoxOp, Operator};
 use super::simple::collect;
 use crate::vector::{Vector, VectorData};
@@ -114,8 +114,8 @@ impl SortOp {
             _ => perm.sort_unstable_by(cmp),
         }
         let perm_len = perm.len();
-        let out_bytes = perm_len * vectors_bytes(&whole.columns) / rows.max(1);
-        self.memory.grow(out_bytes)?;
+        self.memory
+            .grow(share(vectors_bytes(&whole.columns), perm_len, rows))?;
         let out: Vec<Vector> = whole
             .columns
             .iter()

@@ -361,7 +361,12 @@ fn compute(spec: &Spec, st: &Sorted, args: &[Vector], rows: usize) -> Result<Vec
                     (Some(s), _, DataType::Int64) => {
                         b.push_i64(i64::try_from(s).map_err(|_| overflow())?)
                     }
-                    (Some(s), _, _) => b.push_i128(s),
+                    (Some(s), _, _) if s.unsigned_abs() <= kernels::DECIMAL_MAX as u128 => {
+                        b.push_i128(s)
+                    }
+                    (Some(_), _, ty) => {
+                        return exec_err!("decimal overflow: result of sum does not fit {ty}")
+                    }
                 }
             }
             Ok(b.finish())

@@ -18,7 +18,8 @@ use super::store::{fresh_catalog_id, Shared, Snapshot, WriterLock};
 use super::table::Table;
 use crate::vector::{Vector, VectorData};
 use crate::{Error, Result};
-use grizzly_ir::{PhysicalType, TableMeta, ViewMeta};
+use grizzly_ir::types::{format_decimal, pow10};
+use grizzly_ir::{ColumnMeta, DataType, PhysicalType, TableMeta, ViewMeta};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -486,15 +487,67 @@ fn check_columns(meta: &TableMeta, cols: &[Vector]) -> Result<usize> {
                 c.name
             )));
         }
+        check_decimal_digits(t, c, v)?;
     }
     Ok(rows)
+}
+
+/// Checks that no value of a DECIMAL(p, s) column has more than `p` digits (PostgreSQL's
+/// "numeric field overflow"). Expressions may carry more digits than their type's nominal
+/// precision (a DECIMAL(18) product is checked against the 64-bit width only, as PostgreSQL's
+/// unbounded numeric does not fail there); storing is where the declared precision holds.
+/// One branch-free pass over the values; only when it finds something does a second pass look
+/// for the first non-NULL offender (NULL slots may hold anything) to name it.
+fn check_decimal_digits(table: &str, c: &ColumnMeta, v: &Vector) -> Result<()> {
+    let DataType::Decimal { precision, scale } = c.ty else {
+        return Ok(());
+    };
+    let limit = pow10(precision)
+        .ok_or_else(|| Error::Internal(format!("column \"{}\" is {}", c.name, c.ty)))?
+        as u128;
+    let valid = |i: usize| v.validity.as_ref().is_none_or(|b| b.is_valid(i));
+    let offender = match &v.data {
+        VectorData::I64(x) => {
+            let lim = limit as u64;
+            first_where(x, |x| x.unsigned_abs() >= lim, valid).map(|i| x[i] as i128)
+        }
+        VectorData::I128(x) => first_where(x, |x| x.unsigned_abs() >= limit, valid).map(|i| x[i]),
+        _ => None,
+    };
+    let Some(u) = offender else {
+        return Ok(());
+    };
+    let bound = match precision.saturating_sub(scale) {
+        0 => "1".to_string(),
+        k => format!("10^{k}"),
+    };
+    Err(Error::Execution(format!(
+        "numeric field overflow: value {} does not fit column \"{}\" of table \"{table}\" \
+         ({}: the absolute value must be less than {bound})",
+        format_decimal(u, scale),
+        c.name,
+        c.ty,
+    )))
+}
+
+/// The first row that is valid and satisfies `bad`, after a branch-free pass that finds
+/// whether any value (valid or not) does.
+fn first_where<T: Copy>(
+    x: &[T],
+    bad: impl Fn(T) -> bool,
+    valid: impl Fn(usize) -> bool,
+) -> Option<usize> {
+    if !x.iter().fold(false, |any, &v| any | bad(v)) {
+        return None;
+    }
+    (0..x.len()).find(|&i| valid(i) && bad(x[i]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::storage::Store;
-    use grizzly_ir::{ColumnMeta, DataType, Value};
+    use grizzly_ir::Value;
 
     fn ints(from: i64, n: usize) -> Vec<Vector> {
         let vals: Vec<Value> = (from..from + n as i64).map(Value::Int64).collect();
@@ -547,5 +600,62 @@ mod tests {
                 next += 1;
             }
         }
+    }
+
+    fn decimals(precision: u8, scale: u8, data: VectorData, nulls: &[bool]) -> Vector {
+        let validity = nulls
+            .iter()
+            .any(|&n| n)
+            .then(|| crate::vector::Bitmap::from_bools(nulls.iter().map(|&n| !n)));
+        Vector {
+            ty: DataType::Decimal { precision, scale },
+            data,
+            validity,
+        }
+    }
+
+    #[test]
+    fn decimals_wider_than_the_column_are_refused() {
+        let store = Store::in_memory();
+        let col = |name: &str, precision, scale| ColumnMeta {
+            name: name.into(),
+            ty: DataType::Decimal { precision, scale },
+            nullable: true,
+        };
+        let meta = TableMeta {
+            name: "t".into(),
+            columns: vec![col("a", 4, 2), col("b", 38, 0)],
+            row_count: 0,
+        };
+        let max38 = 10i128.pow(38) - 1;
+        let mut w = store.begin_write().unwrap();
+        w.create_table(meta).unwrap();
+        // The boundaries fit; a NULL slot may hold anything.
+        let a = decimals(
+            4,
+            2,
+            VectorData::I64(vec![9999, -9999, 123_456].into()),
+            &[false, false, true],
+        );
+        let b = decimals(38, 0, VectorData::I128(vec![max38, -max38, 0].into()), &[]);
+        w.append("t", vec![a, b]).unwrap();
+        let wide_a = decimals(4, 2, VectorData::I64(vec![1, -10000].into()), &[]);
+        let b = decimals(38, 0, VectorData::I128(vec![0, 0].into()), &[]);
+        let err = w.append("t", vec![wide_a, b]).unwrap_err().to_string();
+        assert!(
+            err.contains("value -100.00 does not fit column \"a\" of table \"t\"")
+                && err.contains("DECIMAL(4,2)")
+                && err.contains("less than 10^2"),
+            "{err}"
+        );
+        let a = decimals(4, 2, VectorData::I64(vec![0].into()), &[]);
+        let wide_b = decimals(38, 0, VectorData::I128(vec![max38 + 1].into()), &[]);
+        let err = w.append("t", vec![a.clone(), wide_b.clone()]).unwrap_err();
+        assert!(err.to_string().contains("column \"b\""), "{err}");
+        // UPDATE/DELETE's replace is checked too, and a refused write changes nothing.
+        assert!(w.replace("t", vec![a, wide_b]).is_err());
+        w.commit().unwrap();
+        let snap = store.snapshot();
+        assert_eq!(snap.table("t").unwrap().meta.row_count, 3);
     }
 }

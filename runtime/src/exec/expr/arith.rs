@@ -4,11 +4,18 @@
 //! per-row error codes, which keeps the loops branch-free; only if a code is set do we look
 //! again for the first non-NULL row that fails and report it. Integer and decimal overflow
 //! and division by zero are errors; `i64::MIN % -1` is 0 (PostgreSQL).
+//!
+//! Decimal results are checked against their physical width, not their type's precision:
+//! 64-bit decimals may carry more digits than the binder's capped precision says (PostgreSQL's
+//! numeric is unbounded, so those intermediate values are fine; storing checks the column's
+//! declared precision). 128-bit decimals are checked against 38 digits, [`DECIMAL_MAX`]: the
+//! largest DECIMAL there is, so a result beyond it is an error in every tier and every path
+//! (column or constant).
 
 use super::compile::{cast_to, fold};
 use super::node::{nulls, with_access, FromScalar, Node, Operand, Rows};
 use crate::exec::batch::Batch;
-use crate::exec::kernels::{and_validity, first_error, make_vector, map1, map2};
+use crate::exec::kernels::{and_validity, first_error, make_vector, map1, map2, DECIMAL_MAX};
 use crate::vector::Bitmap;
 use crate::{Error, Result};
 use grizzly_ir::{DataType, PhysicalType};
@@ -17,6 +24,13 @@ use grizzly_ir::{DataType, PhysicalType};
 pub(crate) const OVERFLOW: u8 = 1;
 /// Error code: division or modulo by zero.
 pub(crate) const DIV_ZERO: u8 = 2;
+
+/// `r` with the overflow code if the `i128` operation overflowed (`o`) or `r` has more than
+/// 38 digits.
+#[inline(always)]
+pub(crate) fn decimal_result(r: i128, o: bool) -> (i128, u8) {
+    (r, (o | (r.unsigned_abs() > DECIMAL_MAX as u128)) as u8)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ArithOp {
@@ -244,18 +258,55 @@ macro_rules! int_num {
 }
 int_num!(i32);
 int_num!(i64);
-int_num!(i128);
 
-/// `i128` multiplication, fast when both factors fit an `i64` (their product then always
-/// fits an `i128`): the usual case for decimal products.
+/// `i128` holds only DECIMAL(19..=38) values: every result is checked against 38 digits.
+impl Num for i128 {
+    #[inline(always)]
+    fn add(a: i128, b: i128) -> (i128, u8) {
+        let (r, o) = a.overflowing_add(b);
+        decimal_result(r, o)
+    }
+    #[inline(always)]
+    fn sub(a: i128, b: i128) -> (i128, u8) {
+        let (r, o) = a.overflowing_sub(b);
+        decimal_result(r, o)
+    }
+    #[inline(always)]
+    fn mul(a: i128, b: i128) -> (i128, u8) {
+        mul_i128(a, b)
+    }
+    #[inline(always)]
+    fn div(a: i128, b: i128) -> (i128, u8) {
+        if b == 0 {
+            return (0, DIV_ZERO);
+        }
+        let (r, o) = a.overflowing_div(b);
+        decimal_result(r, o)
+    }
+    #[inline(always)]
+    fn rem(a: i128, b: i128) -> (i128, u8) {
+        if b == 0 {
+            return (0, DIV_ZERO);
+        }
+        (a.wrapping_rem(b), 0)
+    }
+    #[inline(always)]
+    fn neg(a: i128) -> (i128, u8) {
+        let (r, o) = a.overflowing_neg();
+        decimal_result(r, o)
+    }
+}
+
+/// `i128` decimal multiplication, checked against 38 digits; fast when both factors fit an
+/// `i64` (their product then always fits an `i128`): the usual case for decimal products.
 #[inline(always)]
 fn mul_i128(a: i128, b: i128) -> (i128, u8) {
     let (x, y) = (a as i64, b as i64);
     if (x as i128 == a) & (y as i128 == b) {
-        return (x as i128 * y as i128, 0);
+        return decimal_result(x as i128 * y as i128, false);
     }
     let (r, o) = a.overflowing_mul(b);
-    (r, o as u8)
+    decimal_result(r, o)
 }
 
 #[inline(always)]
@@ -412,7 +463,7 @@ fn wide_mul(
         };
     }
     let (values, bad) = match (operand_physical(a), operand_physical(b)) {
-        // The product of two i64 values always fits an i128: no check needed.
+        // The product of two i64 values is below 2^126 < 10^38: no check needed.
         (I64, I64) => run!(i64, i64, |p: i128, q: i128| (p * q, 0u8)),
         (I64, I128) => run!(i64, i128, mul_i128),
         (I128, I64) => run!(i128, i64, mul_i128),
@@ -447,7 +498,7 @@ fn div_round(a: i128, b: i128, shift: u8) -> (i128, u8) {
     } else {
         q
     };
-    (q, 0)
+    decimal_result(q, false)
 }
 
 fn decimal_div(

@@ -2,7 +2,7 @@
 //! numeric and date kernels; string functions live in [`super::strings`]. Unless stated
 //! otherwise a function is NULL if any argument is NULL.
 
-use super::arith::{error, OVERFLOW};
+use super::arith::{decimal_result, error, OVERFLOW};
 use super::cast::{cast_operand, round_div};
 use super::compare::{run as compare, CmpOp, Out};
 use super::compile::{cast_to, fold};
@@ -308,7 +308,8 @@ fn round(ops: &[Operand<'_>], ty: DataType, n: usize, valid: Option<Bitmap>) -> 
             (r as i64, o | (i64::try_from(r).is_err() as u8))
         }),
         PhysicalType::I128 => binary(ops, ty, n, valid, move |x: i128, d: i32| {
-            round_scaled(x, scale, d)
+            let (r, o) = round_scaled(x, scale, d);
+            decimal_result(r, o != 0)
         }),
         _ => Err(Error::Unsupported(format!("round of {ty}"))),
     }

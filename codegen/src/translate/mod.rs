@@ -1,0 +1,508 @@
+//! One pipeline to Cranelift IR: a loop over a morsel's rows that reads column values in
+//! place, applies the filters, computes projections and updates the aggregate state.
+//!
+//! ```text
+//! entry:    load morsel/ctx fields, parameters and (single group) accumulators → variables;
+//!           Morsel::validity null ? fast.header : nulls.pre
+//! nulls.pre: load the validity bitmaps → variables; jump nulls.header
+//! header:   i < rows ? body : exit                        (one loop per version)
+//! body:     scan filters → filters/projections → aggregate arguments → group slot → updates
+//! next:     i += 1; jump header
+//! exit:     (single group) store accumulators; return 0
+//! ```
+//! The entry block is filled last, once the bodies have said which columns, parameters and
+//! constants they read; everything crosses into the loops through frontend variables.
+//!
+//! Two versions of the loop: the *NULL-free* one, which takes every scanned column as
+//! non-NULL (the only one when the schema has no nullable scanned column, so such tables get
+//! exactly the code they got before NULLs were compiled), and the *NULL-aware* one, which
+//! reads a validity bit per nullable column and row. The driver picks per morsel (a null
+//! `Morsel::validity` means the chunks read have no NULLs). Both share the layout, the
+//! variables and the state; the NULL-aware loop is translated first, so every NULL counter
+//! of the aggregate state is allocated by the time the NULL-free loop is.
+//!
+//! Values (see [`Val`]): BOOLEAN is an `i8` 0/1, INTEGER/DATE `i32`, BIGINT and
+//! DECIMAL(p<=18) `i64`, sums `i128`; a value that may be NULL also has an `i8` NULL flag.
+//! Anything else makes the pipeline unsupported (`Error::Unsupported`), so it stays
+//! interpreted. Evaluation is lazy where the interpreter's is (AND/OR right sides, CASE
+//! branches, COALESCE arguments, rows rejected by an earlier filter), and never on fewer
+//! rows than the interpreter's; errors are only raised for non-NULL results, so the
+//! compiled code fails at least where the interpreter does (and then lets it report the
+//! error, or compute the result if the compiled code was more eager).
+
+mod aggregate;
+mod cond;
+mod expr;
+
+use crate::pipeline::{ColumnSlot, Layout, Shape, Stage};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, Function, InstBuilder, MemFlagsData, Signature, Type, Value,
+};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use grizzly_ir::types::pow10;
+use grizzly_ir::{ColumnId, DataType, Expr, PhysicalType};
+use grizzly_runtime::abi;
+use grizzly_runtime::{Error, Result};
+use std::collections::HashMap;
+
+/// The signature of every pipeline function: `(ctx, morsel) -> status`.
+pub(crate) fn signature(sig: &mut Signature, ptr: Type) {
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I32));
+}
+
+fn unsupported<T>(what: impl Into<String>) -> Result<T> {
+    Err(Error::Unsupported(what.into()))
+}
+
+/// A value of the current row: `v` in the type's Cranelift form, and `null`, an `i8` that is
+/// 1 where the value is NULL (`None`: never NULL). Where `null` is 1, `v` is unspecified,
+/// except for BOOLEAN, where `v` is then 0: a boolean's `v` always means "is TRUE", so a
+/// filter or a CASE branch tests `v` alone.
+#[derive(Clone, Copy)]
+pub(crate) struct Val {
+    pub v: Value,
+    pub null: Option<Value>,
+}
+
+impl Val {
+    fn new(v: Value) -> Val {
+        Val { v, null: None }
+    }
+}
+
+/// How a column id of some stage's input is computed.
+#[derive(Clone, Copy)]
+enum Binding {
+    /// A scanned column (slot index), read from the morsel on use.
+    Scan(usize, DataType),
+    /// A value computed by a projection.
+    Value(Val, DataType),
+}
+
+/// Cranelift type of a supported SQL type.
+fn clif_type(ty: DataType) -> Result<Type> {
+    Ok(match ty.physical() {
+        PhysicalType::Bool => types::I8,
+        PhysicalType::I32 => types::I32,
+        PhysicalType::I64 => types::I64,
+        _ => return unsupported(format!("values of type {ty}")),
+    })
+}
+
+/// An immediate of `v` for an `iconst` of type `t` (narrow constants are zero-extended).
+fn imm(t: Type, v: i64) -> i64 {
+    match t {
+        types::I8 => (v as u8) as i64,
+        types::I32 => (v as i32 as u32) as i64,
+        _ => v,
+    }
+}
+
+/// Largest magnitude a type holds, as the interpreter's casts check it.
+fn max_of(ty: DataType) -> i128 {
+    match ty {
+        DataType::Int32 => i32::MAX as i128,
+        DataType::Int64 => i64::MAX as i128,
+        DataType::Decimal { precision, .. } => pow10(precision).map_or(i128::MAX, |p| p - 1),
+        _ => 0,
+    }
+}
+
+fn int_like(t: DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int32 | DataType::Int64 | DataType::Decimal { .. }
+    )
+}
+
+/// True if evaluating `e` can never fail (no arithmetic, no checked cast), so it may be
+/// evaluated eagerly and branch-free.
+fn cannot_fail(e: &Expr) -> bool {
+    let mut ok = true;
+    e.visit(&mut |x| match x {
+        Expr::Binary { op, .. } if op.is_arithmetic() => ok = false,
+        Expr::Negate(_) | Expr::Cast { .. } | Expr::Case { .. } | Expr::Function { .. } => {
+            ok = false
+        }
+        _ => {}
+    });
+    ok
+}
+
+/// One version of the row loop.
+struct Loop {
+    header: Block,
+    row_var: Variable,
+}
+
+/// Per group key, the variables its part of the slot number is computed from.
+#[derive(Clone, Copy)]
+struct KeyVars {
+    base: Variable,
+    stride: Variable,
+    limit: Variable,
+    /// The code → global id map of a dictionary key.
+    dict: Option<Variable>,
+}
+
+pub(crate) struct Translator<'f> {
+    b: FunctionBuilder<'f>,
+    layout: Layout,
+    /// Per scanned slot: the schema allows NULLs.
+    nullable: Vec<bool>,
+    /// The bindings of the scanned columns (what `env` starts each loop with).
+    scan_env: HashMap<ColumnId, Binding>,
+    env: HashMap<ColumnId, Binding>,
+    /// The loop being translated reads NULL bitmaps.
+    nulls: bool,
+    /// Scanned values and NULL flags loaded in straight-line code of the current row (valid
+    /// until the row ends, since every later block of the row is dominated by where they were
+    /// loaded).
+    cache: HashMap<usize, Value>,
+    null_cache: HashMap<usize, Value>,
+    /// Nesting of conditional regions (AND/OR right sides, CASE branches): loads made inside
+    /// one are not cached.
+    depth: u32,
+    row: Value,
+    rows_var: Variable,
+    col_vars: HashMap<usize, Variable>,
+    /// Per nullable slot read: its validity bitmap.
+    valid_vars: HashMap<usize, Variable>,
+    param_vars: Vec<Variable>,
+    str_vars: Vec<Variable>,
+    key_vars: Vec<KeyVars>,
+    state_var: Variable,
+    /// Accumulators of a single-group aggregate: (variable, byte offset, type).
+    accs: Vec<(Variable, usize, Type)>,
+    /// The aggregate state layout is decided (by the first loop translated).
+    aggs_laid_out: bool,
+    overflow: Block,
+    key_range: Block,
+    next: Block,
+    exit: Block,
+}
+
+impl<'f> Translator<'f> {
+    /// Translates `shape` into `func` (whose signature is already set).
+    ///
+    /// # Errors
+    /// `Unsupported` if anything in the pipeline is outside the compiled subset.
+    pub(crate) fn translate(
+        shape: &Shape<'_>,
+        func: &'f mut Function,
+        fbc: &'f mut FunctionBuilderContext,
+        target: TargetFrontendConfig,
+    ) -> Result<Layout> {
+        if target.pointer_type() != types::I64 {
+            return unsupported("a host without 64-bit pointers");
+        }
+        let mut b = FunctionBuilder::new(func, fbc);
+        let entry = b.create_block();
+        // Reserve the first layout position for the entry block, which is filled last.
+        b.func.layout.append_block(entry);
+        let exit = b.create_block();
+        let overflow = b.create_block();
+        let key_range = b.create_block();
+        let rows_var = b.declare_var(types::I64);
+        let state_var = b.declare_var(types::I64);
+
+        let slots = shape
+            .scan_columns
+            .iter()
+            .map(|(c, f)| ColumnSlot {
+                column: *c,
+                ty: f.ty,
+                used: false,
+                nullable: false,
+            })
+            .collect();
+        let scan_env: HashMap<ColumnId, Binding> = shape
+            .scan_columns
+            .iter()
+            .enumerate()
+            .map(|(s, (_, f))| (f.id, Binding::Scan(s, f.ty)))
+            .collect();
+        let nullable: Vec<bool> = shape.scan_columns.iter().map(|(_, f)| f.nullable).collect();
+        let any_nullable = nullable.iter().any(|n| *n);
+        // Only used before the first loop sets them.
+        let unset = Value::from_u32(0);
+        let mut t = Translator {
+            b,
+            layout: Layout {
+                table: shape.table.to_string(),
+                slots,
+                params: Vec::new(),
+                str_consts: Vec::new(),
+                keys: Vec::new(),
+                aggs: Vec::new(),
+                stride: 0,
+            },
+            nullable,
+            env: scan_env.clone(),
+            scan_env,
+            nulls: false,
+            cache: HashMap::new(),
+            null_cache: HashMap::new(),
+            depth: 0,
+            row: unset,
+            rows_var,
+            col_vars: HashMap::new(),
+            valid_vars: HashMap::new(),
+            param_vars: Vec::new(),
+            str_vars: Vec::new(),
+            key_vars: Vec::new(),
+            state_var,
+            accs: Vec::new(),
+            aggs_laid_out: false,
+            overflow,
+            key_range,
+            next: exit,
+            exit,
+        };
+        let with_nulls = if any_nullable {
+            Some(t.translate_loop(shape, true)?)
+        } else {
+            None
+        };
+        let fast = t.translate_loop(shape, false)?;
+
+        // exit: write back single-group accumulators.
+        t.b.switch_to_block(exit);
+        if !t.accs.is_empty() {
+            let state = t.b.use_var(t.state_var);
+            for (var, off, _) in t.accs.clone() {
+                let v = t.b.use_var(var);
+                t.b.ins()
+                    .store(MemFlagsData::trusted(), v, state, off as i32);
+            }
+        }
+        let ok = t.b.ins().iconst(types::I32, abi::STATUS_OK as i64);
+        t.b.ins().return_(&[ok]);
+        for (block, status) in [
+            (overflow, abi::STATUS_OVERFLOW),
+            (key_range, abi::STATUS_KEY_RANGE),
+        ] {
+            t.b.switch_to_block(block);
+            let code = t.b.ins().iconst(types::I32, status as i64);
+            t.b.ins().return_(&[code]);
+        }
+
+        t.fill_entry(entry, &fast, with_nulls.as_ref());
+        t.b.seal_all_blocks();
+        let Translator { b, layout, .. } = t;
+        b.finalize(target);
+        Ok(layout)
+    }
+
+    /// One version of the row loop; `nulls`: the NULL-aware one.
+    fn translate_loop(&mut self, shape: &Shape<'_>, nulls: bool) -> Result<Loop> {
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let next = self.b.create_block();
+        let row_var = self.b.declare_var(types::I64);
+        self.b.switch_to_block(header);
+        let i = self.b.use_var(row_var);
+        let n = self.b.use_var(self.rows_var);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        self.b.ins().brif(more, body, &[], self.exit, &[]);
+        self.b.switch_to_block(body);
+
+        self.nulls = nulls;
+        self.env = self.scan_env.clone();
+        self.cache.clear();
+        self.null_cache.clear();
+        self.depth = 0;
+        self.row = i;
+        self.next = next;
+        self.translate_filters(shape.scan_filters)?;
+        for stage in &shape.stages {
+            match stage {
+                Stage::Filter(p) => self.translate_filters(&(*p).clone().split_conjunction())?,
+                Stage::Project(exprs) => self.translate_project(exprs)?,
+            }
+        }
+        self.translate_aggregate(shape)?;
+        self.b.ins().jump(next, &[]);
+
+        // next: i += 1
+        self.b.switch_to_block(next);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(row_var, i1);
+        self.b.ins().jump(header, &[]);
+        Ok(Loop { header, row_var })
+    }
+
+    /// The entry block: every loop-invariant load, then the jump into the loop the morsel
+    /// needs.
+    fn fill_entry(&mut self, entry: Block, fast: &Loop, with_nulls: Option<&Loop>) {
+        let b = &mut self.b;
+        b.switch_to_block(entry);
+        b.append_block_params_for_function_params(entry);
+        let (ctx, morsel) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+        let ro = MemFlagsData::trusted().with_readonly();
+        let load = |b: &mut FunctionBuilder<'_>, base: Value, off: i32| {
+            b.ins().load(types::I64, ro, base, off)
+        };
+        let zero = b.ins().iconst(types::I64, 0);
+        b.def_var(fast.row_var, zero);
+        if let Some(l) = with_nulls {
+            b.def_var(l.row_var, zero);
+        }
+        let rows = load(b, morsel, abi::MORSEL_ROWS_OFFSET);
+        b.def_var(self.rows_var, rows);
+        let state = load(b, ctx, abi::CTX_STATE_OFFSET);
+        b.def_var(self.state_var, state);
+
+        let columns = load(b, morsel, abi::MORSEL_COLUMNS_OFFSET);
+        let mut col_vars: Vec<_> = self.col_vars.iter().map(|(s, v)| (*s, *v)).collect();
+        col_vars.sort_by_key(|(s, _)| *s);
+        for (slot, var) in col_vars {
+            let p = load(b, columns, (slot * 8) as i32);
+            b.def_var(var, p);
+        }
+        let params = load(b, ctx, abi::CTX_PARAMS_OFFSET);
+        for (k, var) in self.param_vars.iter().enumerate() {
+            let raw = load(b, params, (k * 8) as i32);
+            let t = clif_type(self.layout.params[k].1).unwrap_or(types::I64);
+            let v = if t == types::I64 {
+                raw
+            } else {
+                b.ins().ireduce(t, raw)
+            };
+            b.def_var(*var, v);
+        }
+        if !self.str_vars.is_empty() {
+            let consts = load(b, morsel, abi::MORSEL_STR_CONSTS_OFFSET);
+            for (k, var) in self.str_vars.iter().enumerate() {
+                let v = b.ins().load(types::I32, ro, consts, (k * 4) as i32);
+                b.def_var(*var, v);
+            }
+        }
+        let dict_vars: Vec<Variable> = self.key_vars.iter().filter_map(|k| k.dict).collect();
+        if !dict_vars.is_empty() {
+            let maps = load(b, morsel, abi::MORSEL_DICT_MAPS_OFFSET);
+            for (k, var) in dict_vars.iter().enumerate() {
+                let v = load(b, maps, (k * 8) as i32);
+                b.def_var(*var, v);
+            }
+        }
+        if !self.key_vars.is_empty() {
+            let bases = load(b, ctx, abi::CTX_KEY_BASE_OFFSET);
+            let strides = load(b, ctx, abi::CTX_KEY_STRIDE_OFFSET);
+            let limits = load(b, ctx, abi::CTX_KEY_LIMIT_OFFSET);
+            for (k, vars) in self.key_vars.iter().enumerate() {
+                let off = (k * 8) as i32;
+                let v = load(b, bases, off);
+                b.def_var(vars.base, v);
+                let v = load(b, strides, off);
+                b.def_var(vars.stride, v);
+                let v = load(b, limits, off);
+                b.def_var(vars.limit, v);
+            }
+        }
+        for (var, off, t) in &self.accs {
+            let v = b
+                .ins()
+                .load(*t, MemFlagsData::trusted(), state, *off as i32);
+            b.def_var(*var, v);
+        }
+        match with_nulls {
+            None => {
+                b.ins().jump(fast.header, &[]);
+            }
+            Some(l) => {
+                // The bitmaps exist only when the morsel has NULLs: load them on that path.
+                let validity = load(b, morsel, abi::MORSEL_VALIDITY_OFFSET);
+                let pre = b.create_block();
+                b.ins().brif(validity, pre, &[], fast.header, &[]);
+                b.switch_to_block(pre);
+                let mut valid_vars: Vec<_> =
+                    self.valid_vars.iter().map(|(s, v)| (*s, *v)).collect();
+                valid_vars.sort_by_key(|(s, _)| *s);
+                for (slot, var) in valid_vars {
+                    let p = load(b, validity, (slot * 8) as i32);
+                    b.def_var(var, p);
+                }
+                b.ins().jump(l.header, &[]);
+            }
+        }
+    }
+
+    // ---- stages ----------------------------------------------------------------------
+
+    /// Continues with the rows where every conjunct is TRUE (not FALSE, not NULL); the
+    /// others go to the next row. Consecutive conjuncts that cannot fail are combined
+    /// branch-free (one branch for the run: selectivities are unknown, and a mispredicted
+    /// branch costs more than a compare); a conjunct that can fail is only evaluated on rows
+    /// that passed the ones before it.
+    fn translate_filters(&mut self, conjuncts: &[Expr]) -> Result<()> {
+        let mut acc: Option<Value> = None;
+        for c in conjuncts {
+            if !cannot_fail(c) {
+                if let Some(v) = acc.take() {
+                    self.branch_on(v);
+                }
+            }
+            // A boolean's `v` is 0 where it is NULL.
+            let v = self.translate_bool(c)?.v;
+            acc = Some(match acc {
+                Some(a) => self.b.ins().band(a, v),
+                None => v,
+            });
+            if !cannot_fail(c) {
+                let v = acc.take().expect("just set");
+                self.branch_on(v);
+            }
+        }
+        if let Some(v) = acc {
+            self.branch_on(v);
+        }
+        Ok(())
+    }
+
+    /// Continues with the rows where `v` is true; the others go to the next row.
+    fn branch_on(&mut self, v: Value) {
+        let pass = self.b.create_block();
+        self.b.ins().brif(v, pass, &[], self.next, &[]);
+        self.b.switch_to_block(pass);
+    }
+
+    /// Computes every projected expression (the interpreter does, even unused ones, so
+    /// their errors surface the same way) and binds the output ids.
+    fn translate_project(&mut self, exprs: &[(Expr, grizzly_ir::Field)]) -> Result<()> {
+        let mut out = Vec::with_capacity(exprs.len());
+        for (e, f) in exprs {
+            let binding = match e {
+                Expr::Column { id, .. } => *self
+                    .env
+                    .get(id)
+                    .ok_or_else(|| Error::Internal(format!("column {} not in scope", id.0)))?,
+                _ => {
+                    let (v, ty) = self.translate_expr(e)?;
+                    Binding::Value(v, ty)
+                }
+            };
+            out.push((f.id, binding));
+        }
+        self.env = out.into_iter().collect();
+        Ok(())
+    }
+}
+
+/// A non-NULL constant of type `ty` in its physical form (as `i64`); `None` if it does not
+/// convert exactly (the interpreter's `CAST` rules) or is NULL.
+pub(crate) fn physical(value: &grizzly_ir::Value, ty: DataType) -> Option<i64> {
+    use grizzly_ir::Value as V;
+    let v = grizzly_runtime::exec::expr::cast_value(value, ty).ok()?;
+    match (v, ty.physical()) {
+        (V::Boolean(b), PhysicalType::Bool) => Some(b as i64),
+        (V::Int32(x) | V::Date(x), PhysicalType::I32) => Some(x as i64),
+        (V::Int64(x), PhysicalType::I64) => Some(x),
+        (V::Decimal(x, s), PhysicalType::I64) if s == ty.scale() => i64::try_from(x).ok(),
+        _ => None,
+    }
+}
