@@ -7,8 +7,8 @@
 //! by a global dictionary, plus a NULL group per nullable key) → call the code per row group,
 //! with the validity bitmaps of the columns that have NULLs in it → output one row per
 //! non-empty slot (one row exactly without GROUP BY); an aggregate with no non-NULL input
-//! in a group is NULL there (COUNT: 0). Whatever the compiled code cannot handle (NULL
-//! parameters, other encodings, too many groups, an error status) runs this node through
+//! in a group is NULL there (COUNT: 0). Whatever the compiled code cannot handle (NULLs in a
+//! table whose schema has none, other encodings, too many groups, an error status) runs this node through
 //! the interpreter instead, which also reports errors with exactly the interpreter's
 //! messages.
 
@@ -103,11 +103,16 @@ impl AggPipeline {
             return Ok(None);
         };
         let mut params = Vec::with_capacity(l.params.len());
+        let mut param_nulls = Vec::with_capacity(l.params.len());
         for (index, ty) in &l.params {
-            match ctx.params.get(*index).and_then(|v| physical(v, *ty)) {
+            let value = ctx.params.get(*index);
+            match value.and_then(|v| physical(v, *ty)) {
                 Some(x) => params.push(x),
+                // A NULL parameter needs the NULL-aware loop.
+                None if l.null_aware && value.is_some_and(Value::is_null) => params.push(0),
                 None => return Ok(None),
             }
+            param_nulls.push(value.is_some_and(Value::is_null) as u8);
         }
         let mut strings = Vec::with_capacity(l.str_consts.len());
         for sc in &l.str_consts {
@@ -278,7 +283,11 @@ impl AggPipeline {
                 .collect();
             let validity = vectors
                 .iter()
-                .map(|v| v.as_ref().and_then(|v| v.validity.as_ref()).map(|b| b.words()))
+                .map(|v| {
+                    v.as_ref()
+                        .and_then(|v| v.validity.as_ref())
+                        .map(|b| b.words())
+                })
                 .collect();
             let morsel = MorselData {
                 rows: g.rows,
@@ -289,6 +298,7 @@ impl AggPipeline {
             };
             let mut run = RunData {
                 params: &params,
+                param_nulls: &param_nulls,
                 state: &mut state,
                 key_base: &key_base,
                 key_stride: &key_stride,

@@ -107,6 +107,8 @@ impl ColumnData<'_> {
 /// What stays the same across the morsels of one run.
 pub(crate) struct RunData<'a> {
     pub params: &'a [i64],
+    /// Per parameter: 1 if it is NULL.
+    pub param_nulls: &'a [u8],
     /// The group slots, `layout.stride` bytes each.
     pub state: &'a mut [u128],
     pub key_base: &'a [i64],
@@ -138,9 +140,11 @@ impl Entry {
     ) -> Result<u32> {
         check(layout, run, morsel)?;
         let columns: Vec<*const u8> = morsel.columns.iter().map(|c| c.ptr_len().0).collect();
-        // A morsel with NULLs in a column read gets a bitmap for every nullable column read
-        // (all ones where a column has none) and runs the NULL-aware loop.
-        let has_nulls = morsel.validity.iter().any(Option::is_some);
+        // A morsel with NULLs in a column read (or a run with a NULL parameter) gets a bitmap
+        // for every nullable column read (all ones where a column has none) and runs the
+        // NULL-aware loop.
+        let has_nulls =
+            morsel.validity.iter().any(Option::is_some) || run.param_nulls.iter().any(|n| *n != 0);
         let all_valid: Vec<u64> = if has_nulls {
             vec![u64::MAX; morsel.rows.div_ceil(64)]
         } else {
@@ -163,6 +167,7 @@ impl Entry {
             key_base: run.key_base.as_ptr(),
             key_stride: run.key_stride.as_ptr(),
             key_limit: run.key_limit.as_ptr(),
+            param_nulls: run.param_nulls.as_ptr(),
         };
         let m = Morsel {
             rows: morsel.rows as u64,
@@ -183,8 +188,9 @@ impl Entry {
         // below the key's limit; key arrays as long as the keys; and a state large enough for
         // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (`<= limit_k` for a
         // nullable key; integer keys are range-checked by the code itself against
-        // `key_limit`); and NULLs only in slots the code reads as nullable, so that with
-        // any NULL in the morsel the validity array has one pointer per slot, each nullable
+        // `key_limit`); one NULL flag per parameter; and NULLs only in slots the code reads
+        // as nullable, and NULLs at all only if the code has a NULL-aware loop, so that with
+        // any NULL the validity array has one pointer per slot, each nullable
         // slot's to at least `ceil(rows / 64)` words (the loop without NULL handling runs
         // only when the array pointer is null). All pointers borrow from
         // `run`, `morsel` and locals that outlive the call; the code writes only `state`,
@@ -221,7 +227,15 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
             _ => {}
         }
     }
-    if run.params.len() != layout.params.len() || m.str_consts.len() != layout.str_consts.len() {
+    let has_nulls =
+        m.validity.iter().any(Option::is_some) || run.param_nulls.iter().any(|n| *n != 0);
+    if has_nulls && !layout.null_aware {
+        return bad("NULLs but no NULL-aware loop");
+    }
+    if run.params.len() != layout.params.len()
+        || run.param_nulls.len() != layout.params.len()
+        || m.str_consts.len() != layout.str_consts.len()
+    {
         return bad("the wrong number of parameters or constants");
     }
     let keys = layout.keys.len();

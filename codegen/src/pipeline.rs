@@ -108,6 +108,9 @@ pub(crate) struct Layout {
     pub keys: Vec<KeyLayout>,
     /// Aggregates, in output order.
     pub aggs: Vec<AggLayout>,
+    /// The code has a NULL-aware loop (the schema allows NULLs in a scanned column); without
+    /// one, NULLs in a column read or a NULL parameter are left to the interpreter.
+    pub null_aware: bool,
     /// Bytes of state per group slot (a multiple of 16). Offset 0 holds the slot's row
     /// count (`i64`); the NULL counts of the aggregates come after the accumulators.
     pub stride: usize,

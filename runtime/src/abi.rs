@@ -35,6 +35,9 @@ pub struct PipelineCtx {
     /// as [`STATUS_KEY_RANGE`] instead of touching memory outside the state). A key the code
     /// reads as nullable has one more index, `limit` itself, for its NULL group.
     pub key_limit: *const i64,
+    /// Per parameter slot: 1 if the parameter is NULL (its `params` entry is then 0). Only
+    /// the NULL-aware loop reads it; with a NULL parameter every morsel runs that loop.
+    pub param_nulls: *const u8,
 }
 
 /// One morsel: a run of rows whose columns are contiguous in memory.
@@ -52,8 +55,9 @@ pub struct Morsel {
     /// Per string comparison against a constant: the constant as a code of this morsel's
     /// dictionary (an exact code, or a bound, depending on the comparison).
     pub str_consts: *const u32,
-    /// Null when no column the code reads has a NULL in this morsel: the code then runs its
-    /// NULL-free loop, exactly as fast as for a table without NULLs. Otherwise one pointer
+    /// Null when no column the code reads has a NULL in this morsel and no parameter is
+    /// NULL: the code then runs its NULL-free loop, exactly as fast as for a table without
+    /// NULLs. Otherwise one pointer
     /// per scanned column slot: for every slot the code reads as nullable, a validity bitmap
     /// of at least `ceil(rows / 64)` `u64` words (bit `i % 64` of word `i / 64` set = row
     /// `i` is not NULL; all ones for a column without NULLs), which the NULL-aware loop reads.
@@ -65,6 +69,7 @@ pub const CTX_STATE_OFFSET: i32 = offset_of!(PipelineCtx, state) as i32;
 pub const CTX_KEY_BASE_OFFSET: i32 = offset_of!(PipelineCtx, key_base) as i32;
 pub const CTX_KEY_STRIDE_OFFSET: i32 = offset_of!(PipelineCtx, key_stride) as i32;
 pub const CTX_KEY_LIMIT_OFFSET: i32 = offset_of!(PipelineCtx, key_limit) as i32;
+pub const CTX_PARAM_NULLS_OFFSET: i32 = offset_of!(PipelineCtx, param_nulls) as i32;
 pub const MORSEL_ROWS_OFFSET: i32 = offset_of!(Morsel, rows) as i32;
 pub const MORSEL_COLUMNS_OFFSET: i32 = offset_of!(Morsel, columns) as i32;
 pub const MORSEL_DICT_MAPS_OFFSET: i32 = offset_of!(Morsel, dict_maps) as i32;
@@ -76,7 +81,7 @@ pub const MORSEL_VALIDITY_OFFSET: i32 = offset_of!(Morsel, validity) as i32;
 const _: () = {
     assert!(CTX_PARAMS_OFFSET == 0 && CTX_STATE_OFFSET == 8);
     assert!(CTX_KEY_BASE_OFFSET == 16 && CTX_KEY_STRIDE_OFFSET == 24);
-    assert!(CTX_KEY_LIMIT_OFFSET == 32);
+    assert!(CTX_KEY_LIMIT_OFFSET == 32 && CTX_PARAM_NULLS_OFFSET == 40);
     assert!(MORSEL_ROWS_OFFSET == 0 && MORSEL_COLUMNS_OFFSET == 8);
     assert!(MORSEL_DICT_MAPS_OFFSET == 16 && MORSEL_STR_CONSTS_OFFSET == 24);
     assert!(MORSEL_VALIDITY_OFFSET == 32);

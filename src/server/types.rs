@@ -164,6 +164,11 @@ pub fn decode_param(
     let bad = || format!("parameter ${n}: invalid {} value", ty.name());
     if !binary {
         let text = std::str::from_utf8(bytes).map_err(|_| bad())?;
+        let text = if *ty == Type::DATE {
+            without_time_zone(text)
+        } else {
+            text
+        };
         return Ok(Value::Varchar(text.to_string()));
     }
     let fixed = |len: usize| -> Result<&[u8], String> {
@@ -199,6 +204,27 @@ pub fn decode_param(
     })
 }
 
+/// A date's text without a trailing UTC offset (` +00`, ` -05:30`, ` +01:00:00`), which
+/// PostgreSQL's date input ignores and the JDBC driver appends to every `setDate` value.
+fn without_time_zone(text: &str) -> &str {
+    let Some((date, zone)) = text.trim_end().rsplit_once(' ') else {
+        return text;
+    };
+    let Some(offset) = zone.strip_prefix(['+', '-']) else {
+        return text;
+    };
+    let parts: Vec<&str> = offset.split(':').collect();
+    let is_offset = parts.len() <= 3
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()));
+    if is_offset {
+        date.trim_end()
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +254,32 @@ mod tests {
         assert_eq!(numeric(10000, 0), vec![1, 1, 0, 0, 1]);
         assert_eq!(numeric(0, 3), vec![0, 0, 0, 3]);
         numeric(-123_456_789_012_345_678_901_234, 7);
+    }
+
+    #[test]
+    fn date_parameters_drop_a_utc_offset() {
+        let date = |text: &str| decode_param(Some(text.as_bytes()), &Type::DATE, false, 1);
+        for text in [
+            "1999-12-31 +00",
+            "1999-12-31 -05:30",
+            "1999-12-31 +01:00:00",
+        ] {
+            assert_eq!(
+                date(text),
+                Ok(Value::Varchar("1999-12-31".into())),
+                "{text}"
+            );
+        }
+        for text in [
+            "1999-12-31",
+            "1999-12-31 BC",
+            "1999-12-31 +5",
+            "1999-12-31 +00:00:00:00",
+        ] {
+            assert_eq!(date(text), Ok(Value::Varchar(text.into())), "{text}");
+        }
+        let varchar = decode_param(Some(b"a +00"), &Type::VARCHAR, false, 1);
+        assert_eq!(varchar, Ok(Value::Varchar("a +00".into())));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The aggregate sink: the group slot of a row and the accumulator updates.
 //!
-//! State layout per group slot (decided by the first loop translated, shared by both):
+//! State layout per group slot (decided by the first loop translated, before its arguments,
+//! and shared by both):
 //! the row count (`i64`) at offset 0, then the accumulators (sum/avg `i128`, 16-aligned;
 //! min/max 8 bytes), then one `i64` per aggregate whose argument may be NULL, counting the
 //! rows where it was (COUNT(x) is the row count minus it; SUM/MIN/MAX/AVG skip those rows
@@ -16,13 +17,11 @@ use crate::pipeline::{AggLayout, KeyLayout, Shape};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use grizzly_ir::{AggFunc, DataType, Expr, PhysicalType};
+use grizzly_ir::{AggFunc, DataType, Expr, PhysicalType, ScalarFunc};
 use grizzly_runtime::{Error, Result};
 
 impl Translator<'_> {
     pub(super) fn translate_aggregate(&mut self, shape: &Shape<'_>) -> Result<()> {
-        // Arguments first: whether they may be NULL shapes the state.
-        let mut args: Vec<Option<(Val, DataType)>> = Vec::with_capacity(shape.aggregates.len());
         for (call, _) in shape.aggregates {
             if call.distinct {
                 return unsupported("DISTINCT aggregates");
@@ -38,30 +37,18 @@ impl Translator<'_> {
             ) {
                 return unsupported(format!("aggregate {:?}", call.func));
             }
-            let arg = match &call.arg {
-                None => None,
-                Some(e) => {
-                    let t = e.data_type();
-                    if !matches!(t.physical(), PhysicalType::I32 | PhysicalType::I64) {
-                        return unsupported(format!("aggregates over {t}"));
-                    }
-                    Some(self.translate_expr(e)?)
+            if let Some(e) = &call.arg {
+                let t = e.data_type();
+                let counted_string = call.func == AggFunc::Count && t == DataType::Varchar;
+                if !counted_string && !matches!(t.physical(), PhysicalType::I32 | PhysicalType::I64)
+                {
+                    return unsupported(format!("aggregates over {t}"));
                 }
-            };
-            args.push(arg);
+            }
         }
         if !self.aggs_laid_out {
-            self.lay_out_aggregates(shape, &args);
+            self.lay_out_aggregates(shape);
             self.aggs_laid_out = true;
-        } else if args
-            .iter()
-            .zip(&self.layout.aggs)
-            .any(|(a, l)| a.is_some_and(|(v, _)| v.null.is_some()) && l.nulls.is_none())
-        {
-            // The NULL-aware loop came first and can only see more NULLs.
-            return Err(Error::Internal(
-                "an aggregate argument is NULL only in the NULL-free loop".into(),
-            ));
         }
 
         // The group's state address (grouped) or accumulator variables (single group).
@@ -75,17 +62,30 @@ impl Translator<'_> {
             None
         };
         self.update(base, 0, types::I64, |b, c| b.ins().iadd_imm_s(c, 1));
-        for (k, arg) in args.into_iter().enumerate() {
-            let Some((x, ty)) = arg else { continue };
+        for (k, (call, _)) in shape.aggregates.iter().enumerate() {
+            let Some(arg) = &call.arg else { continue };
+            let (x, ty) = match self.string_column_null(arg) {
+                // Only whether it is NULL counts.
+                Some(null) if call.func == AggFunc::Count => {
+                    let v = self.b.ins().iconst(types::I64, 0);
+                    (Val { v, null }, DataType::Int64)
+                }
+                _ => self.translate_expr(arg)?,
+            };
             let AggLayout {
                 func,
                 offset,
                 nulls,
                 ..
             } = self.layout.aggs[k].clone();
-            if let (Some(null), Some(at)) = (x.null, nulls) {
-                let n = self.b.ins().uextend(types::I64, null);
-                self.update(base, at, types::I64, |b, c| b.ins().iadd(c, n));
+            match (x.null, nulls) {
+                (Some(null), Some(at)) => {
+                    let n = self.b.ins().uextend(types::I64, null);
+                    self.update(base, at, types::I64, |b, c| b.ins().iadd(c, n));
+                }
+                // `may_be_null` said it could not be (a gap there, never a wrong result).
+                (Some(_), None) => return unsupported("an aggregate argument of unknown nullness"),
+                _ => {}
             }
             match func {
                 AggFunc::Sum | AggFunc::Avg => {
@@ -121,11 +121,14 @@ impl Translator<'_> {
         Ok(())
     }
 
-    /// Byte offsets of the accumulators and NULL counts, and the slot stride.
-    fn lay_out_aggregates(&mut self, shape: &Shape<'_>, args: &[Option<(Val, DataType)>]) {
+    /// Byte offsets of the accumulators and NULL counts, and the slot stride. Decided before
+    /// the arguments are translated (so the code keeps the order of the plan: keys, then
+    /// each argument with its update), from what may be NULL in the loop being translated,
+    /// the NULL-aware one if there is one.
+    fn lay_out_aggregates(&mut self, shape: &Shape<'_>) {
         let mut offset = 8usize;
-        let mut aggs = Vec::with_capacity(args.len());
-        for ((call, _), arg) in shape.aggregates.iter().zip(args) {
+        let mut aggs = Vec::with_capacity(shape.aggregates.len());
+        for (call, _) in shape.aggregates {
             let off = match call.func {
                 AggFunc::Sum | AggFunc::Avg => {
                     offset = offset.next_multiple_of(16);
@@ -141,19 +144,46 @@ impl Translator<'_> {
             aggs.push(AggLayout {
                 func: call.func,
                 ty: call.ty,
-                arg_ty: arg.map(|(_, t)| t),
+                arg_ty: call.arg.as_ref().map(Expr::data_type),
                 offset: off,
                 nulls: None,
             });
         }
-        for (a, arg) in aggs.iter_mut().zip(args) {
-            if arg.is_some_and(|(v, _)| v.null.is_some()) {
+        for (a, (call, _)) in aggs.iter_mut().zip(shape.aggregates) {
+            if call.arg.as_ref().is_some_and(|e| self.may_be_null(e)) {
                 a.nulls = Some(offset);
                 offset += 8;
             }
         }
         self.layout.aggs = aggs;
         self.layout.stride = offset.next_multiple_of(16);
+    }
+
+    /// False only if the translated `e` certainly has no NULL flag in the current loop
+    /// (conservative: anything unknown may be NULL).
+    fn may_be_null(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Column { id, .. } => match self.env.get(id) {
+                Some(Binding::Scan(slot, _)) => self.nulls && self.nullable[*slot],
+                Some(Binding::Value(v, _)) => v.null.is_some(),
+                None => true,
+            },
+            Expr::Literal { value, .. } => value.is_null(),
+            Expr::Param { .. } => self.nulls,
+            Expr::IsNull { .. } => false,
+            Expr::Not(x) | Expr::Negate(x) | Expr::Cast { expr: x, .. } => self.may_be_null(x),
+            Expr::Binary { left, right, .. } => self.may_be_null(left) || self.may_be_null(right),
+            Expr::Case { whens, else_, .. } => {
+                whens.iter().any(|(_, then)| self.may_be_null(then))
+                    || else_.as_deref().is_none_or(|x| self.may_be_null(x))
+            }
+            Expr::Function {
+                func: ScalarFunc::Coalesce,
+                args,
+                ..
+            } => args.iter().all(|x| self.may_be_null(x)),
+            _ => true,
+        }
     }
 
     /// The single-group accumulator at byte `offset`, declared on first use.
@@ -224,7 +254,7 @@ impl Translator<'_> {
             }
             let vars = self.key_vars[k];
             let null = self.load_null(s);
-            let limit = self.b.use_var(vars.limit);
+            let stride = self.b.use_var(vars.stride);
             let index = if let Some(map) = vars.dict {
                 let map = self.b.use_var(map);
                 // Every code (NULL rows' too) is below its dictionary's length.
@@ -244,6 +274,7 @@ impl Translator<'_> {
                     self.b.ins().sextend(types::I64, v)
                 };
                 let base = self.b.use_var(vars.base);
+                let limit = self.b.use_var(vars.limit);
                 let index = self.b.ins().isub(v, base);
                 let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, index, limit);
                 // A NULL row's value is arbitrary: it goes to the NULL group unchecked.
@@ -258,9 +289,12 @@ impl Translator<'_> {
             };
             let index = match null {
                 None => index,
-                Some(n) => self.b.ins().select(n, limit, index),
+                Some(n) => {
+                    // Not read otherwise: an unused variable would still cross the loop.
+                    let limit = self.b.use_var(vars.limit);
+                    self.b.ins().select(n, limit, index)
+                }
             };
-            let stride = self.b.use_var(vars.stride);
             let part = self.b.ins().imul(index, stride);
             slot = Some(match slot {
                 None => part,

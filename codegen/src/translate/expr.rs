@@ -125,8 +125,11 @@ impl Translator<'_> {
             } => self.translate_binary(*op, left, right, *ty),
             Expr::IsNull { expr, negated } => {
                 // Evaluated for its errors too, as the interpreter does.
-                let (x, _) = self.translate_expr(expr)?;
-                let v = match x.null {
+                let null = match self.string_column_null(expr) {
+                    Some(null) => null,
+                    None => self.translate_expr(expr)?.0.null,
+                };
+                let v = match null {
                     None => self.b.ins().iconst(types::I8, *negated as i64),
                     Some(n) if *negated => self.b.ins().bxor_imm_u(n, 1),
                     Some(n) => n,
@@ -148,6 +151,18 @@ impl Translator<'_> {
                 let name = text.split(['(', ' ', '{']).next().unwrap_or("?");
                 unsupported(format!("expression {name}"))
             }
+        }
+    }
+
+    /// The NULL flag of a scanned string column (whose value the code cannot hold), for
+    /// `IS NULL` and `COUNT`; `None` if `e` is something else.
+    pub(super) fn string_column_null(&mut self, e: &Expr) -> Option<Option<Value>> {
+        let Expr::Column { id, .. } = e else {
+            return None;
+        };
+        match self.env.get(id) {
+            Some(Binding::Scan(slot, DataType::Varchar)) => Some(self.load_null(*slot)),
+            _ => None,
         }
     }
 
@@ -179,7 +194,13 @@ impl Translator<'_> {
         if value.is_null() {
             let v = self.b.ins().iconst(t, 0);
             let null = self.b.ins().iconst(types::I8, 1);
-            return Ok((Val { v, null: Some(null) }, ty));
+            return Ok((
+                Val {
+                    v,
+                    null: Some(null),
+                },
+                ty,
+            ));
         }
         let Some(x) = physical(value, ty) else {
             return unsupported(format!("the constant {value} of type {ty}"));
@@ -187,7 +208,8 @@ impl Translator<'_> {
         Ok((Val::new(self.b.ins().iconst(t, imm(t, x))), ty))
     }
 
-    /// A parameter: never NULL here (the driver runs the interpreter for NULL parameters).
+    /// A parameter: possibly NULL in the NULL-aware loop (a NULL one is 0 in `params`, so
+    /// a NULL boolean reads as "not TRUE"), never in the NULL-free one.
     fn translate_param(&mut self, index: usize, ty: DataType) -> Result<(Val, DataType)> {
         let t = clif_type(ty)?;
         let k = match self.layout.params.iter().position(|p| *p == (index, ty)) {
@@ -199,7 +221,17 @@ impl Translator<'_> {
                 self.layout.params.len() - 1
             }
         };
-        Ok((Val::new(self.b.use_var(self.param_vars[k])), ty))
+        let v = self.b.use_var(self.param_vars[k]);
+        let null = if self.nulls {
+            let var = *self
+                .param_null_vars
+                .entry(k)
+                .or_insert_with(|| self.b.declare_var(types::I8));
+            Some(self.b.use_var(var))
+        } else {
+            None
+        };
+        Ok((Val { v, null }, ty))
     }
 
     fn translate_negate(&mut self, x: &Expr) -> Result<(Val, DataType)> {
@@ -312,7 +344,10 @@ impl Translator<'_> {
             // NULL unless TRUE, where a side is NULL.
             self.b.ins().band_not(any_null, v)
         };
-        Val { v, null: Some(null) }
+        Val {
+            v,
+            null: Some(null),
+        }
     }
 
     /// 1 where the boolean `x` is FALSE (not NULL).

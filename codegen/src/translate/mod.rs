@@ -16,8 +16,9 @@
 //! Two versions of the loop: the *NULL-free* one, which takes every scanned column as
 //! non-NULL (the only one when the schema has no nullable scanned column, so such tables get
 //! exactly the code they got before NULLs were compiled), and the *NULL-aware* one, which
-//! reads a validity bit per nullable column and row. The driver picks per morsel (a null
-//! `Morsel::validity` means the chunks read have no NULLs). Both share the layout, the
+//! reads a validity bit per nullable column and row and takes parameters as possibly NULL.
+//! The driver picks per morsel (a null `Morsel::validity` means the chunks read have no
+//! NULLs and no parameter is NULL). Both share the layout, the
 //! variables and the state; the NULL-aware loop is translated first, so every NULL counter
 //! of the aggregate state is allocated by the time the NULL-free loop is.
 //!
@@ -133,7 +134,24 @@ fn cannot_fail(e: &Expr) -> bool {
     ok
 }
 
-/// One version of the row loop.
+/// The fixed blocks of one version of the row loop.
+struct LoopBlocks {
+    header: Block,
+    body: Block,
+    next: Block,
+}
+
+impl LoopBlocks {
+    fn new(b: &mut FunctionBuilder<'_>) -> LoopBlocks {
+        LoopBlocks {
+            header: b.create_block(),
+            body: b.create_block(),
+            next: b.create_block(),
+        }
+    }
+}
+
+/// One version of the row loop, translated.
 struct Loop {
     header: Block,
     row_var: Variable,
@@ -173,6 +191,8 @@ pub(crate) struct Translator<'f> {
     /// Per nullable slot read: its validity bitmap.
     valid_vars: HashMap<usize, Variable>,
     param_vars: Vec<Variable>,
+    /// Per parameter read by the NULL-aware loop: its NULL flag.
+    param_null_vars: HashMap<usize, Variable>,
     str_vars: Vec<Variable>,
     key_vars: Vec<KeyVars>,
     state_var: Variable,
@@ -204,9 +224,14 @@ impl<'f> Translator<'f> {
         let entry = b.create_block();
         // Reserve the first layout position for the entry block, which is filled last.
         b.func.layout.append_block(entry);
+        // Created (and variables declared) in the order they were before there were two
+        // loops: the order decides block parameter order, and the NULL-free loop is meant to
+        // compile exactly as it did.
+        let fast = LoopBlocks::new(&mut b);
         let exit = b.create_block();
         let overflow = b.create_block();
         let key_range = b.create_block();
+        let fast_row = b.declare_var(types::I64);
         let rows_var = b.declare_var(types::I64);
         let state_var = b.declare_var(types::I64);
 
@@ -239,6 +264,7 @@ impl<'f> Translator<'f> {
                 str_consts: Vec::new(),
                 keys: Vec::new(),
                 aggs: Vec::new(),
+                null_aware: any_nullable,
                 stride: 0,
             },
             nullable,
@@ -253,6 +279,7 @@ impl<'f> Translator<'f> {
             col_vars: HashMap::new(),
             valid_vars: HashMap::new(),
             param_vars: Vec::new(),
+            param_null_vars: HashMap::new(),
             str_vars: Vec::new(),
             key_vars: Vec::new(),
             state_var,
@@ -264,11 +291,13 @@ impl<'f> Translator<'f> {
             exit,
         };
         let with_nulls = if any_nullable {
-            Some(t.translate_loop(shape, true)?)
+            let blocks = LoopBlocks::new(&mut t.b);
+            let row_var = t.b.declare_var(types::I64);
+            Some(t.translate_loop(shape, true, blocks, row_var)?)
         } else {
             None
         };
-        let fast = t.translate_loop(shape, false)?;
+        let fast = t.translate_loop(shape, false, fast, fast_row)?;
 
         // exit: write back single-group accumulators.
         t.b.switch_to_block(exit);
@@ -299,11 +328,14 @@ impl<'f> Translator<'f> {
     }
 
     /// One version of the row loop; `nulls`: the NULL-aware one.
-    fn translate_loop(&mut self, shape: &Shape<'_>, nulls: bool) -> Result<Loop> {
-        let header = self.b.create_block();
-        let body = self.b.create_block();
-        let next = self.b.create_block();
-        let row_var = self.b.declare_var(types::I64);
+    fn translate_loop(
+        &mut self,
+        shape: &Shape<'_>,
+        nulls: bool,
+        blocks: LoopBlocks,
+        row_var: Variable,
+    ) -> Result<Loop> {
+        let LoopBlocks { header, body, next } = blocks;
         self.b.switch_to_block(header);
         let i = self.b.use_var(row_var);
         let n = self.b.use_var(self.rows_var);
@@ -426,6 +458,16 @@ impl<'f> Translator<'f> {
                 for (slot, var) in valid_vars {
                     let p = load(b, validity, (slot * 8) as i32);
                     b.def_var(var, p);
+                }
+                if !self.param_null_vars.is_empty() {
+                    let nulls = load(b, ctx, abi::CTX_PARAM_NULLS_OFFSET);
+                    let mut vars: Vec<_> =
+                        self.param_null_vars.iter().map(|(k, v)| (*k, *v)).collect();
+                    vars.sort_by_key(|(k, _)| *k);
+                    for (k, var) in vars {
+                        let n = b.ins().load(types::I8, ro, nulls, k as i32);
+                        b.def_var(var, n);
+                    }
                 }
                 b.ins().jump(l.header, &[]);
             }

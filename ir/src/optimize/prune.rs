@@ -6,10 +6,14 @@
 //! - Project and Values drop unused outputs (a Project keeps at least one);
 //! - Aggregate drops unused aggregate calls (group keys always stay: they define the groups);
 //! - Distinct and set operations need all their input columns (dropping one would change which
-//!   rows are duplicates).
+//!   rows are duplicates);
+//! - a join input that still produces columns the join and its parent do not read (a scan's
+//!   filter-only columns) gets a Project of the needed ones on top, unless it is small
+//!   ([`NARROW_MIN_ROWS`] estimated rows): the join would hash or copy them for nothing.
 
 use std::collections::HashSet;
 
+use super::stats::estimate;
 use super::Pass;
 use crate::catalog::Catalog;
 use crate::error::Result;
@@ -24,9 +28,9 @@ impl Pass for ProjectionPruning {
         "projection_pruning"
     }
 
-    fn rewrite(&self, plan: LogicalPlan, _catalog: &dyn Catalog) -> Result<LogicalPlan> {
+    fn rewrite(&self, plan: LogicalPlan, catalog: &dyn Catalog) -> Result<LogicalPlan> {
         let required: HashSet<ColumnId> = plan.fields().iter().map(|f| f.id).collect();
-        Ok(prune(plan, &required))
+        Ok(prune(plan, &required, catalog))
     }
 }
 
@@ -48,7 +52,34 @@ fn width(t: PhysicalType) -> u8 {
     }
 }
 
-fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
+/// Join inputs estimated to have fewer rows are not narrowed (a Project costs more than
+/// carrying a few rows' extra columns).
+const NARROW_MIN_ROWS: f64 = 10_000.0;
+
+/// A join input narrowed to the columns in `need`: a Project of them when the input also
+/// produces others (a scan's filter-only columns, a filter's) and is not small, so that the
+/// join neither hashes nor copies columns nobody reads (TPC-H Q13's `o_comment`).
+fn narrow(plan: LogicalPlan, need: &HashSet<ColumnId>, catalog: &dyn Catalog) -> LogicalPlan {
+    let fields = plan.fields();
+    if need.is_empty()
+        || fields.iter().all(|f| need.contains(&f.id))
+        || matches!(plan, LogicalPlan::Project { .. })
+        || estimate(&plan, catalog).rows < NARROW_MIN_ROWS
+    {
+        return plan;
+    }
+    let exprs = fields
+        .into_iter()
+        .filter(|f| need.contains(&f.id))
+        .map(|f| (Expr::column(f.id, f.ty), f))
+        .collect();
+    LogicalPlan::Project {
+        input: Box::new(plan),
+        exprs,
+    }
+}
+
+fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>, catalog: &dyn Catalog) -> LogicalPlan {
     match plan {
         LogicalPlan::Scan {
             table,
@@ -97,7 +128,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             let mut need = required.clone();
             add_refs(&mut need, &predicate);
             LogicalPlan::Filter {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
                 predicate,
             }
         }
@@ -117,7 +148,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             let mut need = HashSet::new();
             kept.iter().for_each(|(e, _)| add_refs(&mut need, e));
             LogicalPlan::Project {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
                 exprs: kept,
             }
         }
@@ -145,7 +176,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
                 .flat_map(|(a, _)| a.exprs())
                 .for_each(|e| add_refs(&mut need, e));
             LogicalPlan::Aggregate {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
                 group_by,
                 aggregates: kept,
             }
@@ -176,8 +207,8 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
                 });
             }
             LogicalPlan::Join {
-                left: Box::new(prune(*left, &lneed)),
-                right: Box::new(prune(*right, &rneed)),
+                left: Box::new(narrow(prune(*left, &lneed, catalog), &lneed, catalog)),
+                right: Box::new(narrow(prune(*right, &rneed, catalog), &rneed, catalog)),
                 kind,
                 on,
                 filter,
@@ -187,7 +218,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             let mut need = required.clone();
             keys.iter().for_each(|k| add_refs(&mut need, &k.expr));
             LogicalPlan::Sort {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
                 keys,
             }
         }
@@ -196,7 +227,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             limit,
             offset,
         } => LogicalPlan::Limit {
-            input: Box::new(prune(*input, required)),
+            input: Box::new(prune(*input, required, catalog)),
             limit,
             offset,
         },
@@ -209,7 +240,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             let mut need = required.clone();
             keys.iter().for_each(|k| add_refs(&mut need, &k.expr));
             LogicalPlan::LimitWithTies {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
                 keys,
                 limit,
                 offset,
@@ -225,7 +256,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             kept.iter()
                 .flat_map(|(w, _)| w.exprs())
                 .for_each(|e| add_refs(&mut need, e));
-            let input = prune(*input, &need);
+            let input = prune(*input, &need, catalog);
             if kept.is_empty() {
                 return input;
             }
@@ -237,7 +268,7 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
         LogicalPlan::Distinct { input } => {
             let need = all_ids(&input);
             LogicalPlan::Distinct {
-                input: Box::new(prune(*input, &need)),
+                input: Box::new(prune(*input, &need, catalog)),
             }
         }
         LogicalPlan::SetOp {
@@ -251,8 +282,8 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>) -> LogicalPlan {
             LogicalPlan::SetOp {
                 op,
                 all,
-                left: Box::new(prune(*left, &ln)),
-                right: Box::new(prune(*right, &rn)),
+                left: Box::new(prune(*left, &ln, catalog)),
+                right: Box::new(prune(*right, &rn, catalog)),
                 fields,
             }
         }

@@ -113,13 +113,37 @@ impl Build {
         keys + table + self.matched.capacity()
     }
 
+    /// Prepares the key values of a probe batch of `n` rows for [`Build::pairs`]: packed
+    /// for an integer table, hashed for a general one (once per batch, however many ranges
+    /// of it are then probed).
+    fn prepare(&self, keys: Vec<Vector>, n: usize) -> ProbeKeys {
+        let mut probe = ProbeKeys {
+            keys,
+            packed: Vec::new(),
+            valid: Vec::new(),
+            hashes: Vec::new(),
+        };
+        match &self.table {
+            Table::Cross => {}
+            Table::Int(_, packer) => {
+                packer.pack(&probe.keys, n, &mut probe.packed, &mut probe.valid);
+            }
+            Table::Hash(_) => {
+                probe.hashes = hash_seed(n);
+                for k in &probe.keys {
+                    hash_vector(k, None, &mut probe.hashes);
+                }
+            }
+        }
+        probe
+    }
+
     /// Appends the equal-key pairs (probe row, build row) for logical probe rows
-    /// `start..end`, whose key values are `probe_keys`. With `skip_matched`, build rows
+    /// `start..end` of the batch `probe` was prepared from. With `skip_matched`, build rows
     /// already marked matched are left out.
     fn pairs(
         &self,
-        probe_keys: &[Vector],
-        n: usize,
+        probe: &ProbeKeys,
         start: usize,
         end: usize,
         skip_matched: bool,
@@ -138,35 +162,16 @@ impl Build {
                     }
                 }
             }
-            Table::Int(map, packer) => {
-                let (mut packed, mut valid) = (Vec::new(), Vec::new());
-                packer.pack(probe_keys, n, &mut packed, &mut valid);
-                const AHEAD: usize = 8;
-                for i in start..end {
-                    if i + 2 * AHEAD < end {
-                        map.prefetch_filter(packed[i + 2 * AHEAD]);
+            Table::Int(map, _) => {
+                map.for_each_match(&probe.packed, &probe.valid, start, end, |i, j| {
+                    if !skip(j) {
+                        probe_rows.push(i as u32);
+                        build_rows.push(j);
                     }
-                    if i + AHEAD < end {
-                        map.prefetch(packed[i + AHEAD]);
-                    }
-                    if !valid.is_empty() && !valid[i] {
-                        continue;
-                    }
-                    let mut j = map.first(packed[i]);
-                    while j != u32::MAX {
-                        if !skip(j) {
-                            probe_rows.push(i as u32);
-                            build_rows.push(j);
-                        }
-                        j = map.next(j);
-                    }
-                }
+                });
             }
             Table::Hash(index) => {
-                let mut hashes = hash_seed(n);
-                for k in probe_keys {
-                    hash_vector(k, None, &mut hashes);
-                }
+                let (probe_keys, hashes) = (&probe.keys, &probe.hashes);
                 for i in start..end {
                     if !probe_keys.iter().all(|k| k.is_valid(i)) {
                         continue;
@@ -186,6 +191,16 @@ impl Build {
             }
         }
     }
+}
+
+/// The key values of one probe batch, prepared for a [`Build`]'s table.
+struct ProbeKeys {
+    keys: Vec<Vector>,
+    /// Integer tables: packed keys and whether each row can match (empty: all can).
+    packed: Vec<i64>,
+    valid: Vec<bool>,
+    /// General tables: the hash of each row's keys.
+    hashes: Vec<u64>,
 }
 
 /// Rows `rows` of dense `columns` as one dense batch per BATCH_SIZE rows.
@@ -371,6 +386,7 @@ impl HashJoinOp {
             .iter()
             .map(|k| k.eval(batch))
             .collect::<Result<Vec<_>>>()?;
+        let keys = build.prepare(keys, n);
         let (mut right_rows, mut left_rows) = (Vec::new(), Vec::new());
         let mut newly = 0;
         // Bounded chunks keep the filter's pair batches near batch size.
@@ -380,7 +396,7 @@ impl HashJoinOp {
             let end = (start + step).min(n);
             right_rows.clear();
             left_rows.clear();
-            build.pairs(&keys, n, start, end, true, &mut right_rows, &mut left_rows);
+            build.pairs(&keys, start, end, true, &mut right_rows, &mut left_rows);
             start = end;
             if left_rows.is_empty() {
                 continue;
@@ -428,15 +444,8 @@ impl HashJoinOp {
             .iter()
             .map(|k| k.eval(batch))
             .collect::<Result<Vec<_>>>()?;
-        build.pairs(
-            &keys,
-            batch.len(),
-            start,
-            end,
-            false,
-            &mut probe_rows,
-            &mut build_rows,
-        );
+        let keys = build.prepare(keys, batch.len());
+        build.pairs(&keys, start, end, false, &mut probe_rows, &mut build_rows);
         Ok((probe_rows, build_rows))
     }
 

@@ -661,6 +661,9 @@ enum Heads {
     Direct { min: i64, first: Vec<u32> },
 }
 
+/// How many keys ahead a probe loop prefetches (the presence bitmap twice as far ahead).
+const PROBE_AHEAD: usize = 8;
+
 /// Key spans up to this many values always use direct addressing (1 MiB of heads).
 const DIRECT_MIN_SPAN: u64 = 1 << 18;
 /// Larger spans use direct addressing up to this many slots per build row.
@@ -836,6 +839,98 @@ impl IntMultiMap {
         IntMultiMap { heads, next }
     }
 
+    /// Calls `f(i, row)` for every build row whose key equals `keys[i]`, for `i` in
+    /// `start..end` where `valid` allows it (`valid` empty: every `i`); a key's rows in
+    /// ascending order. The batch loop behind a probe: one tight loop per table layout,
+    /// prefetching a few keys ahead.
+    #[inline]
+    pub fn for_each_match(
+        &self,
+        keys: &[i64],
+        valid: &[bool],
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(usize, u32),
+    ) {
+        let ok = |i: usize| valid.is_empty() || valid[i];
+        let mut chain = |i: usize, mut j: u32| {
+            while j != EMPTY {
+                f(i, j);
+                j = self.next[j as usize];
+            }
+        };
+        match &self.heads {
+            Heads::Direct { min, first } => {
+                let head = |k: i64| {
+                    let off = k.wrapping_sub(*min) as u64;
+                    (off < first.len() as u64).then_some(off as usize)
+                };
+                for i in start..end {
+                    if let Some(&k) = keys.get(i + PROBE_AHEAD) {
+                        if let Some(h) = head(k) {
+                            prefetch(first.as_ptr().wrapping_add(h));
+                        }
+                    }
+                    if let (true, Some(h)) = (ok(i), head(keys[i])) {
+                        chain(i, first[h]);
+                    }
+                }
+            }
+            Heads::Hashed { present, .. } => match present {
+                // One loop per filter kind, each with its check inlined.
+                Presence::Unknown => self.probe_hashed(keys, start, end, ok, |_| true, chain),
+                _ => self.probe_hashed(keys, start, end, ok, |k| present.may_contain(k), chain),
+            },
+        }
+    }
+
+    /// [`IntMultiMap::for_each_match`] over a hashed table: keys for which `may` is false
+    /// are skipped without touching the slots.
+    #[inline]
+    fn probe_hashed(
+        &self,
+        keys: &[i64],
+        start: usize,
+        end: usize,
+        ok: impl Fn(usize) -> bool,
+        may: impl Fn(i64) -> bool,
+        mut chain: impl FnMut(usize, u32),
+    ) {
+        let Heads::Hashed {
+            slots,
+            shift,
+            mask,
+            present,
+        } = &self.heads
+        else {
+            return;
+        };
+        let lookup = |k: i64| {
+            let mut pos = int_slot(k, *shift);
+            loop {
+                let (sk, head) = slots[pos];
+                if head == EMPTY || sk == k {
+                    return head;
+                }
+                pos = (pos + 1) & mask;
+            }
+        };
+        for i in start..end {
+            if let Some(&k) = keys.get(i + 2 * PROBE_AHEAD) {
+                present.prefetch(k);
+            }
+            if let Some(&k) = keys.get(i + PROBE_AHEAD) {
+                if may(k) {
+                    prefetch(slots.as_ptr().wrapping_add(int_slot(k, *shift)));
+                }
+            }
+            let k = keys[i];
+            if ok(i) && may(k) {
+                chain(i, lookup(k));
+            }
+        }
+    }
+
     /// The first row with key `k`, or `u32::MAX`.
     #[inline]
     pub fn first(&self, k: i64) -> u32 {
@@ -884,41 +979,6 @@ impl IntMultiMap {
             Heads::Direct { first, .. } => first.capacity() * 4,
         };
         heads + self.next.capacity() * 4
-    }
-
-    /// Prefetches what a probe of key `k` reads first: the bitmap word when the table has a
-    /// presence bitmap (call this some probes ahead of [`IntMultiMap::prefetch`]), else
-    /// nothing.
-    #[inline]
-    pub fn prefetch_filter(&self, k: i64) {
-        if let Heads::Hashed { present, .. } = &self.heads {
-            present.prefetch(k);
-        }
-    }
-
-    /// Prefetches the slot of key `k` (behind a presence bitmap, only if its bit is set: most
-    /// probes of a selective join stop at the bitmap).
-    #[inline]
-    pub fn prefetch(&self, k: i64) {
-        match &self.heads {
-            Heads::Direct { min, first } => {
-                let i = k.wrapping_sub(*min) as u64;
-                if i < first.len() as u64 {
-                    prefetch(first.as_ptr().wrapping_add(i as usize));
-                }
-            }
-            Heads::Hashed {
-                slots,
-                shift,
-                present,
-                ..
-            } => {
-                if !present.may_contain(k) {
-                    return;
-                }
-                prefetch(slots.as_ptr().wrapping_add(int_slot(k, *shift)))
-            }
-        }
     }
 }
 
@@ -1194,6 +1254,12 @@ mod tests {
                     .filter(|&i| valid[i as usize] && keys[i as usize] == probe)
                     .collect();
                 assert_eq!(got, want, "probe {probe}");
+                let mut batch = Vec::new();
+                m.for_each_match(&[0, probe, 0], &[false, true, false], 0, 3, |i, j| {
+                    assert_eq!(i, 1);
+                    batch.push(j);
+                });
+                assert_eq!(batch, want, "batch probe {probe}");
             }
         }
         // Too many sparse keys for a cached bitmap: no filter, every key still found.
