@@ -253,7 +253,7 @@ impl<'f> Translator<'f> {
             .collect();
         let nullable: Vec<bool> = shape.scan_columns.iter().map(|(_, f)| f.nullable).collect();
         let any_nullable = nullable.iter().any(|n| *n);
-        // Only used before the first loop sets them.
+        // A placeholder: `translate_loop` sets the row of the loop it translates.
         let unset = Value::from_u32(0);
         let mut t = Translator {
             b,

@@ -1,6 +1,12 @@
 //! Hash join: builds a hash table on the right input (the optimizer puts the smaller side
 //! there), then streams the left input through it. Handles inner, left, right, full, semi and
-//! anti joins, equi-keys plus an optional residual filter, and cross joins (no keys).
+//! anti joins, equi-keys plus an optional residual filter, and cross joins (no keys). Semi
+//! and anti joins read both inputs alternately and build on the one that ends first.
+//!
+//! Integer keys (one or more columns of I32/I64 physical type) are packed into one `i64` per
+//! row ([`IntPacker`], over the build side's value ranges) and indexed by an [`IntMultiMap`];
+//! other keys are hashed into a [`HashIndex`] and compared value by value. A probe batch's
+//! keys are packed or hashed once (`Build::prepare`).
 //!
 //! NULL keys never match: build rows with a NULL key are kept only to be emitted as unmatched
 //! rows of right/full joins; probe rows with a NULL key are unmatched.
@@ -172,11 +178,11 @@ impl Build {
             }
             Table::Hash(index) => {
                 let (probe_keys, hashes) = (&probe.keys, &probe.hashes);
-                for i in start..end {
+                for (i, &h) in hashes.iter().enumerate().take(end).skip(start) {
                     if !probe_keys.iter().all(|k| k.is_valid(i)) {
                         continue;
                     }
-                    index.for_each_match(hashes[i], |j| {
+                    index.for_each_match(h, |j| {
                         if !skip(j)
                             && probe_keys
                                 .iter()
@@ -260,7 +266,7 @@ impl HashJoinOp {
     /// materialized.
     fn start(&mut self) -> Result<()> {
         let right = self.right.take().expect("build runs once");
-        if !(matches!(self.kind, JoinKind::Semi | JoinKind::Anti) && !self.left_keys.is_empty()) {
+        if !matches!(self.kind, JoinKind::Semi | JoinKind::Anti) || self.left_keys.is_empty() {
             return self.build_right(right);
         }
         let mut right = right;

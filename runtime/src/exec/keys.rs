@@ -49,6 +49,10 @@ fn f64_key(v: f64) -> u64 {
 const NULL_HASH: u64 = 0x5555_5555_5555_5555;
 
 /// Combines the hash of each row of `v` (rows given by `rows`, or `0..n`) into `hashes`.
+///
+/// A NULL row's hash depends only on the accumulator, never on what its slot holds: vectors
+/// of one column may keep different bytes under NULL (a dictionary code, an empty string),
+/// and all NULLs of a key must meet in one group.
 pub fn hash_vector(v: &Vector, rows: Option<&[u32]>, hashes: &mut [u64]) {
     fn go<T: Copy>(vals: &[T], rows: Option<&[u32]>, hashes: &mut [u64], f: impl Fn(T) -> u64) {
         match rows {
@@ -64,6 +68,15 @@ pub fn hash_vector(v: &Vector, rows: Option<&[u32]>, hashes: &mut [u64]) {
             }
         }
     }
+    let null_rows: Vec<(usize, u64)> = match &v.validity {
+        Some(valid) => hashes
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| !valid.is_valid(rows.map_or(k, |r| r[k] as usize)))
+            .map(|(k, &h)| (k, h))
+            .collect(),
+        None => Vec::new(),
+    };
     match &v.data {
         VectorData::Bool(b) => go(b, rows, hashes, |x| x as u64),
         VectorData::I32(b) => go(b, rows, hashes, |x| x as i64 as u64),
@@ -86,13 +99,8 @@ pub fn hash_vector(v: &Vector, rows: Option<&[u32]>, hashes: &mut [u64]) {
             go(codes, rows, hashes, |c| dict_hashes[c as usize]);
         }
     }
-    if let Some(valid) = &v.validity {
-        for (k, h) in hashes.iter_mut().enumerate() {
-            let i = rows.map_or(k, |r| r[k] as usize);
-            if !valid.is_valid(i) {
-                *h = mix(*h, NULL_HASH);
-            }
-        }
+    for (k, before) in null_rows {
+        hashes[k] = mix(before, NULL_HASH);
     }
 }
 
@@ -633,17 +641,17 @@ fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
-/// Hash table from packed integer keys (see [`pack_int_keys`]) to rows, for hash joins: the
-/// rows of each distinct key form a chain (in ascending row order). Rows with a NULL key are
-/// left out.
+/// Hash table from packed integer keys (see [`IntPacker`]) to rows, for hash joins: the rows
+/// of each distinct key form a chain (in ascending row order). Rows with a NULL key are left
+/// out.
 ///
-/// When the keys span a small range (at most [`DIRECT_MIN_SPAN`] values, or
-/// [`DIRECT_PER_ROW`] per row: a key column's values are usually dense), the chain heads are
-/// an array indexed by `key - min` instead: one load per probe and no branchy collision
-/// chains, which matters most for selective joins where most probes miss (TPC-H Q17's
-/// `lineitem` against a few hundred parts). Otherwise a [`Presence`] bitmap answers most
-/// misses from cache before the slots are touched (Q5's `lineitem` against a year of
-/// `orders`: 6M probes, 15% hits).
+/// When the keys span a small range (at most `DIRECT_MIN_SPAN` values, or `DIRECT_PER_ROW`
+/// per row: a key column's values are usually dense), the chain heads are an array indexed
+/// by `key - min` instead of open-addressing slots: one load per probe and no branchy
+/// collision chains, which matters most for selective joins where most probes miss (TPC-H
+/// Q17's `lineitem` against a few hundred parts). Otherwise a presence bitmap (exact over a
+/// moderate span, else hashed while it stays small) answers most misses from cache before
+/// the slots are touched (Q5's `lineitem` against a year of `orders`: 6M probes, 15% hits).
 pub struct IntMultiMap {
     heads: Heads,
     next: Vec<u32>,
@@ -1184,9 +1192,9 @@ mod tests {
         idx.lookup(&keys, 5000, &mut g2, |_, _| panic!("all keys known"));
         assert_eq!(g1, g2);
         let mut distinct = std::collections::HashMap::new();
-        for i in 0..5000 {
+        for (i, &g) in g1.iter().enumerate().take(5000) {
             let k = ((i * 7919) % 3001, i % 2);
-            assert_eq!(*distinct.entry(k).or_insert(g1[i]), g1[i]);
+            assert_eq!(*distinct.entry(k).or_insert(g), g);
         }
         assert_eq!(next as usize, distinct.len());
     }
