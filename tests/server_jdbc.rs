@@ -10,14 +10,13 @@
 //! use (else `java` on the PATH) and `GRIZZLY_PGJDBC_JAR` the jar (else
 //! `/usr/share/java/postgresql.jar`).
 
-use grizzly::server::{Server, ServerConfig, User};
-use grizzly::Database;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+#[path = "support/test_server.rs"]
+mod test_server;
+use test_server::TestServer;
 
 /// The longest the Java program may take (it is compiled in memory first).
 const PROGRAM_TIMEOUT: Duration = Duration::from_secs(120);
@@ -25,54 +24,6 @@ const PROGRAM_TIMEOUT: Duration = Duration::from_secs(120);
 /// The user the server lets in, proving the password with SCRAM-SHA-256.
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
-
-/// A server running on its own runtime; stops when dropped.
-struct TestServer {
-    runtime: tokio::runtime::Runtime,
-    stop: Option<oneshot::Sender<()>>,
-    pg: SocketAddr,
-}
-
-impl TestServer {
-    fn start(users: Vec<User>) -> TestServer {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut config = ServerConfig::default();
-        config.pg_addr = "127.0.0.1:0".parse().unwrap();
-        config.users = users;
-        config.log = false;
-        let server = runtime
-            .block_on(Server::bind(Database::in_memory(), config))
-            .unwrap();
-        let pg = server.pg_addr();
-        let (stop, stopped) = oneshot::channel::<()>();
-        runtime.spawn(server.run(async {
-            let _ = stopped.await;
-        }));
-        TestServer {
-            runtime,
-            stop: Some(stop),
-            pg,
-        }
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Let the server close its connections before the runtime goes.
-        if !std::thread::panicking() {
-            self.runtime.block_on(async {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            });
-        }
-    }
-}
 
 /// A `java` that runs, and the pgjdbc jar, if both are there.
 fn java_and_driver() -> Option<(String, PathBuf)> {
