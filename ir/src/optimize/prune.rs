@@ -1,4 +1,4 @@
-//! Pass 4, projection pruning: top-down, each operator keeps only the outputs its parent
+//! Pass 5, projection pruning: top-down, each operator keeps only the outputs its parent
 //! uses, and asks its inputs only for the columns it then needs.
 //!
 //! - Scan reads the used columns plus those its filters read (at least one column, the
