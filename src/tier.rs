@@ -104,7 +104,7 @@ pub(crate) trait CodeGenerator {
 pub(crate) type GeneratorFactory = Box<dyn Fn() -> Result<Box<dyn CodeGenerator>> + Send>;
 
 /// Bumped whenever generated code changes meaning: part of every cache key.
-pub(crate) const CODEGEN_VERSION: u32 = 1;
+pub(crate) const CODEGEN_VERSION: u32 = 2;
 
 /// The instruction set compiled code targets (part of every cache key): architecture and the
 /// CPU features the code generator may use.

@@ -293,7 +293,7 @@ fn bench_times_both_tiers() {
         "",
     );
     assert!(
-        out.contains("interpreted ms") && out.contains("compiled ms"),
+        out.contains("interpreted ms") && out.contains("compiled ms") && out.contains("auto ms"),
         "{out}"
     );
     for q in ["Q1", "Q6"] {
@@ -304,8 +304,10 @@ fn bench_times_both_tiers() {
             .skip(1)
             .map(|w| w.trim_end_matches('x').parse().expect("a number"))
             .collect();
-        assert_eq!(numbers.len(), 4, "{line}");
-        assert!(numbers[0] > 0.0 && numbers[1] > 0.0, "{line}");
+        // interpreted, compiled, auto, speedup, compile ms, warm-up runs
+        assert_eq!(numbers.len(), 6, "{line}");
+        assert!(numbers[..3].iter().all(|t| *t > 0.0), "{line}");
+        assert!(numbers[5] >= 1.0, "{line}");
     }
     let bad = grizzly(&["bench", "--queries", "23"], "");
     assert!(!bad.status.success());

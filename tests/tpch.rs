@@ -2,7 +2,11 @@
 //! with DuckDB's answers under the rules of `tpch/compare.rs`.
 //!
 //! - One test per query (`q01` … `q22`); they share one generated database per scale factor.
-//! - `GRIZZLY_TPCH_SF=0.1` (comma-separated list) also checks the SF 0.1 answers.
+//! - `GRIZZLY_TPCH_SF=0.1` (comma-separated list) also checks the SF 0.1 answers; `1` the
+//!   SF 1 answers, on a database file named by `GRIZZLY_TPCH_SF1_DB` (e.g. one made by
+//!   `grizzly generate tpch --sf 1`) or else generated in memory. The SF 1 check is meant for
+//!   a release build: `GRIZZLY_TPCH_SF=1 GRIZZLY_TPCH_SF1_DB=sf1.griz cargo test --release
+//!   --test tpch`.
 //! - Each query runs under every execution mode of [`modes`] (`SET jit = '<mode>'`).
 //! - Queries in [`MUST_PASS`] must give the right answer. The others need correlated
 //!   subqueries: they must give the right answer or fail with a "not supported" error.
@@ -27,7 +31,7 @@ fn modes() -> Vec<&'static str> {
 }
 
 /// Scale factors with answers in `tpch/answers/`.
-const SCALE_FACTORS: &[&str] = &["0.01", "0.1"];
+const SCALE_FACTORS: &[&str] = &["0.01", "0.1", "1"];
 
 fn scale_factors() -> Vec<&'static str> {
     let mut sfs = vec!["0.01"];
@@ -51,12 +55,19 @@ type Shared = Result<Mutex<Database>, String>;
 fn database(sf: &str) -> &'static Mutex<Database> {
     static SF001: OnceLock<Shared> = OnceLock::new();
     static SF01: OnceLock<Shared> = OnceLock::new();
+    static SF1: OnceLock<Shared> = OnceLock::new();
     let cell = match sf {
         "0.01" => &SF001,
         "0.1" => &SF01,
+        "1" => &SF1,
         other => panic!("no database slot for SF {other}"),
     };
     let shared = cell.get_or_init(|| {
+        if let (Some(path), "1") = (std::env::var_os("GRIZZLY_TPCH_SF1_DB"), sf) {
+            let db = Database::open(&path)
+                .map_err(|e| format!("GRIZZLY_TPCH_SF1_DB={}: {e}", path.to_string_lossy()))?;
+            return Ok(Mutex::new(db));
+        }
         let start = Instant::now();
         let db = Database::in_memory();
         let sf_value: f64 = sf.parse().expect("scale factor");

@@ -12,21 +12,20 @@
 //! the interpreter instead, which also reports errors with exactly the interpreter's
 //! messages.
 
+use crate::group_table::{read, read_i64, GroupTable, MAX_DIRECT_SLOTS};
 use crate::jit::{ColumnData, Entry, MorselData, RunData};
-use crate::pipeline::{ConstSource, Layout};
+use crate::pipeline::{ConstSource, DictPred, Layout};
 use crate::translate::physical;
 use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
-use grizzly_runtime::abi::STATUS_OK;
+use grizzly_runtime::abi::{PRED_FALSE, PRED_NULL, PRED_TRUE, STATUS_OK};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
-use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext};
+use grizzly_runtime::exec::{execute, Batch, CompiledPipeline, ExecContext, PhysExpr};
 use grizzly_runtime::storage::{Encoding, RowGroup};
 use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-
-/// Most group slots a direct-indexed aggregate may have.
-pub(crate) const MAX_SLOTS: i64 = 4096;
+use std::sync::Arc;
 
 /// How the group slot numbers of one run decompose into key values.
 struct KeyIndexes<'a> {
@@ -192,7 +191,7 @@ impl AggPipeline {
                     // No values at all: one (unused) value index.
                     (lo, hi) = (0, 0);
                 }
-                let Some(span) = hi.checked_sub(lo).filter(|s| *s < MAX_SLOTS) else {
+                let Some(span) = hi.checked_sub(lo).filter(|s| *s < i64::MAX) else {
                     return Ok(None);
                 };
                 key_base[k] = lo;
@@ -200,39 +199,28 @@ impl AggPipeline {
             }
         }
         // Indexes per key: the values, then the NULL group of a nullable key.
-        let key_count: Vec<i64> = (0..nkeys)
-            .map(|k| key_limit[k] + l.keys[k].nullable as i64)
-            .collect();
+        let Some(key_count) = (0..nkeys)
+            .map(|k| key_limit[k].checked_add(l.keys[k].nullable as i64))
+            .collect::<Option<Vec<i64>>>()
+        else {
+            return Ok(None);
+        };
         let mut key_stride = vec![0i64; nkeys];
-        let mut slots: i64 = 1;
+        let mut groups_possible: i64 = 1;
         for k in (0..nkeys).rev() {
-            key_stride[k] = slots;
-            slots = match slots.checked_mul(key_count[k]).filter(|s| *s <= MAX_SLOTS) {
+            key_stride[k] = groups_possible;
+            groups_possible = match groups_possible.checked_mul(key_count[k]) {
                 Some(s) => s,
                 None => return Ok(None),
             };
         }
-        let stride = l.stride;
-        let mut state = vec![0u128; slots as usize * stride / 16];
-        for s in 0..slots as usize {
-            for a in &l.aggs {
-                let (Some(t), AggFunc::Min | AggFunc::Max) = (a.arg_ty, a.func) else {
-                    continue;
-                };
-                let min = a.func == AggFunc::Min;
-                let off = s * stride + a.offset;
-                match t.physical() {
-                    PhysicalType::I32 => {
-                        let v = if min { i32::MAX } else { i32::MIN };
-                        write(&mut state, off, &v.to_ne_bytes());
-                    }
-                    _ => {
-                        let v = if min { i64::MAX } else { i64::MIN };
-                        write(&mut state, off, &v.to_ne_bytes());
-                    }
-                }
-            }
-        }
+        // Named as the interpreter names its aggregate, so both tiers report a limit alike.
+        let memory = ctx.memory.reserve("hash aggregate");
+        let mut table = if groups_possible <= MAX_DIRECT_SLOTS {
+            GroupTable::direct(groups_possible as usize, l, memory)?
+        } else {
+            GroupTable::hashed(memory)
+        };
 
         for (gi, g) in groups.iter().enumerate() {
             // One row group is one morsel: the statement may be cancelled between them.
@@ -268,6 +256,17 @@ impl AggPipeline {
                 };
                 str_consts.push(dict_bound(dict, sc.op, s.as_bytes()));
             }
+            let mut pred_tables = Vec::with_capacity(l.dict_preds.len());
+            for p in &l.dict_preds {
+                let Some(VectorData::Dict { dict, .. }) = vectors[p.slot].as_ref().map(|v| &v.data)
+                else {
+                    return Ok(None);
+                };
+                match dict_pred_table(p, dict, &ctx.params) {
+                    Some(table) => pred_tables.push((table, dict.len())),
+                    None => return Ok(None),
+                }
+            }
             let dict_maps = l
                 .keys
                 .iter()
@@ -294,12 +293,14 @@ impl AggPipeline {
                 columns,
                 dict_maps,
                 str_consts,
+                dict_preds: pred_tables.iter().map(|(t, n)| (&t[..], *n)).collect(),
                 validity,
             };
+            table.reserve(g.rows, l)?;
             let mut run = RunData {
                 params: &params,
                 param_nulls: &param_nulls,
-                state: &mut state,
+                table: &mut table,
                 key_base: &key_base,
                 key_stride: &key_stride,
                 key_limit: &key_limit,
@@ -315,30 +316,31 @@ impl AggPipeline {
             count: &key_count,
             names: &names,
         };
-        self.output(&state, slots as usize, &keys)
+        self.output(&table, &keys)
     }
 
-    /// The output columns: keys, then aggregates, one row per non-empty group slot.
+    /// The output columns: keys, then aggregates, one row per group that received rows
+    /// (exactly one row without GROUP BY).
     fn output(
         &self,
-        state: &[u128],
-        slots: usize,
+        table: &GroupTable,
         keys: &KeyIndexes<'_>,
     ) -> Result<Option<(Vec<Vector>, usize)>> {
         let l = &self.layout;
         let stride = l.stride;
-        let count = |s: usize| i64::from_ne_bytes(read::<8>(state, s * stride));
-        let live: Vec<usize> = if l.keys.is_empty() {
-            vec![0]
+        let state = &table.state[..];
+        let count = |s: usize| read_i64(state, s * stride);
+        let (live, numbers): (Vec<usize>, Vec<i64>) = if l.keys.is_empty() {
+            (vec![0], vec![0])
         } else {
-            (0..slots).filter(|&s| count(s) > 0).collect()
+            table.live(l).into_iter().unzip()
         };
         let mut out = Vec::with_capacity(l.keys.len() + l.aggs.len());
         for (k, key) in l.keys.iter().enumerate() {
-            let values: Vec<Value> = live
+            let values: Vec<Value> = numbers
                 .iter()
-                .map(|&s| {
-                    let index = (s as i64 / keys.stride[k]) % keys.count[k];
+                .map(|&group| {
+                    let index = (group / keys.stride[k]) % keys.count[k];
                     if index == keys.limit[k] {
                         Value::Null
                     } else if key.dict {
@@ -501,30 +503,37 @@ fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
     }
 }
 
+/// The value of a dictionary predicate for every entry of `dict` (by code), computed by the
+/// interpreter's evaluator; `None` if it fails on some entry (the interpreter then runs the
+/// node and reports the error only if a row that reaches the predicate has that value).
+fn dict_pred_table(pred: &DictPred, dict: &Arc<StrData>, params: &[Value]) -> Option<Vec<u8>> {
+    let n = dict.len();
+    let codes: Vec<u32> = (0..n as u32).collect();
+    let entries = Vector {
+        ty: DataType::Varchar,
+        data: VectorData::Dict {
+            codes: codes.into(),
+            dict: dict.clone(),
+        },
+        validity: None,
+    };
+    let expr = PhysExpr::new(&pred.expr, &|id| (id == pred.column).then_some(0), params).ok()?;
+    let values = expr.eval(&Batch::new(vec![entries], n)).ok()?;
+    (0..n)
+        .map(|i| match values.get(i) {
+            Value::Boolean(true) => Some(PRED_TRUE),
+            Value::Boolean(false) => Some(PRED_FALSE),
+            Value::Null => Some(PRED_NULL),
+            _ => None,
+        })
+        .collect()
+}
+
 fn int_value(ty: DataType, v: i64) -> Value {
     match ty {
         DataType::Int32 => Value::Int32(v as i32),
         DataType::Date => Value::Date(v as i32),
         DataType::Decimal { scale, .. } => Value::Decimal(v as i128, scale),
         _ => Value::Int64(v),
-    }
-}
-
-/// Bytes `off..off + N` of the state (in memory order).
-fn read<const N: usize>(state: &[u128], off: usize) -> [u8; N] {
-    let mut out = [0u8; N];
-    for (i, b) in out.iter_mut().enumerate() {
-        let at = off + i;
-        *b = state[at / 16].to_ne_bytes()[at % 16];
-    }
-    out
-}
-
-fn write(state: &mut [u128], off: usize, bytes: &[u8]) {
-    for (i, b) in bytes.iter().enumerate() {
-        let at = off + i;
-        let mut word = state[at / 16].to_ne_bytes();
-        word[at % 16] = *b;
-        state[at / 16] = u128::from_ne_bytes(word);
     }
 }

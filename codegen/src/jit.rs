@@ -7,6 +7,7 @@
 //! largest group slot, dictionary maps against their dictionaries, and that NULLs appear only
 //! in columns the code reads as nullable (whose validity bitmaps cover the morsel).
 
+use crate::group_table::GroupTable;
 use crate::pipeline::Layout;
 use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
@@ -109,8 +110,8 @@ pub(crate) struct RunData<'a> {
     pub params: &'a [i64],
     /// Per parameter: 1 if it is NULL.
     pub param_nulls: &'a [u8],
-    /// The group slots, `layout.stride` bytes each.
-    pub state: &'a mut [u128],
+    /// The group slots (`layout.stride` bytes each) and, in hashed mode, the hash table.
+    pub table: &'a mut GroupTable,
     pub key_base: &'a [i64],
     pub key_stride: &'a [i64],
     pub key_limit: &'a [i64],
@@ -123,6 +124,8 @@ pub(crate) struct MorselData<'a> {
     /// Per dictionary key: the code → global id map and the dictionary's length.
     pub dict_maps: Vec<(&'a [u32], usize)>,
     pub str_consts: Vec<u32>,
+    /// Per dictionary predicate: its byte per code and the length of the dictionary.
+    pub dict_preds: Vec<(&'a [u8], usize)>,
     /// Per column slot: the validity bitmap's words if the column has NULLs in this morsel.
     pub validity: Vec<Option<&'a [u64]>>,
 }
@@ -161,19 +164,32 @@ impl Entry {
             })
             .collect();
         let dict_maps: Vec<*const u32> = morsel.dict_maps.iter().map(|(m, _)| m.as_ptr()).collect();
+        let dict_preds: Vec<*const u8> =
+            morsel.dict_preds.iter().map(|(t, _)| t.as_ptr()).collect();
+        let table = &mut *run.table;
+        let hashed = table.is_hashed();
         let mut ctx = PipelineCtx {
             params: run.params.as_ptr(),
-            state: run.state.as_mut_ptr().cast(),
+            state: table.state.as_mut_ptr().cast(),
             key_base: run.key_base.as_ptr(),
             key_stride: run.key_stride.as_ptr(),
             key_limit: run.key_limit.as_ptr(),
             param_nulls: run.param_nulls.as_ptr(),
+            hash_keys: if hashed {
+                table.keys.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            },
+            hash_shift: if hashed { table.shift() as u64 } else { 0 },
+            hash_mask: table.keys.len().saturating_sub(1) as u64,
+            hash_used: table.used,
         };
         let m = Morsel {
             rows: morsel.rows as u64,
             columns: columns.as_ptr(),
             dict_maps: dict_maps.as_ptr(),
             str_consts: morsel.str_consts.as_ptr(),
+            dict_preds: dict_preds.as_ptr(),
             validity: if has_nulls {
                 validity.as_ptr()
             } else {
@@ -184,7 +200,8 @@ impl Entry {
         // whose code is alive (we hold an `Arc<Code>`). `check` verified what that code
         // assumes: one pointer per column slot, each used one to at least `rows` values of
         // the slot's physical type; one parameter per slot; one string constant per string
-        // comparison; per dictionary key a map covering every code of its dictionary with ids
+        // comparison; per dictionary predicate a table covering every code of its column's
+        // dictionary; per dictionary key a map covering every code of its dictionary with ids
         // below the key's limit; key arrays as long as the keys; and a state large enough for
         // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (`<= limit_k` for a
         // nullable key; integer keys are range-checked by the code itself against
@@ -193,9 +210,14 @@ impl Entry {
         // any NULL the validity array has one pointer per slot, each nullable
         // slot's to at least `ceil(rows / 64)` words (the loop without NULL handling runs
         // only when the array pointer is null). All pointers borrow from
-        // `run`, `morsel` and locals that outlive the call; the code writes only `state`,
-        // which is borrowed mutably.
-        Ok(unsafe { (self.func)(&mut ctx, &m) })
+        // `run`, `morsel` and locals that outlive the call; the code writes only the table's
+        // `state` and `keys` (borrowed mutably) and `ctx.hash_used`. In hashed mode `check`
+        // verified a power-of-two table of at least 16 slots with state for each, and more
+        // free slots than the morsel has rows, so every probe (masked to the table) finds
+        // its group or a free slot.
+        let status = unsafe { (self.func)(&mut ctx, &m) };
+        table.used = ctx.hash_used;
+        Ok(status)
     }
 }
 
@@ -238,6 +260,15 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
     {
         return bad("the wrong number of parameters or constants");
     }
+    if m.dict_preds.len() != layout.dict_preds.len() {
+        return bad("the wrong number of dictionary predicates");
+    }
+    for ((table, entries), pred) in m.dict_preds.iter().zip(&layout.dict_preds) {
+        let codes_of = |c: &ColumnData<'_>| matches!(c, ColumnData::Codes(_));
+        if table.len() < *entries || !m.columns.get(pred.slot).is_some_and(codes_of) {
+            return bad("a dictionary predicate that does not cover its dictionary");
+        }
+    }
     let keys = layout.keys.len();
     if run.key_base.len() != keys || run.key_stride.len() != keys || run.key_limit.len() != keys {
         return bad("the wrong number of key ranges");
@@ -269,8 +300,22 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
             .and_then(|x| x.checked_add(last))
             .ok_or_else(|| Error::Internal("group slot overflow".into()))?;
     }
-    let need = (last as u128 + 1) * layout.stride as u128;
-    if !layout.stride.is_multiple_of(16) || (run.state.len() as u128) * 16 < need {
+    let table = &*run.table;
+    let slots = if table.is_hashed() {
+        let capacity = table.keys.len();
+        if capacity < 16 || !capacity.is_power_of_two() {
+            return bad("a hash table that is not a power of two of at least 16 slots");
+        }
+        if table.used as u128 + m.rows as u128 >= capacity as u128 {
+            return bad("a hash table without room for the morsel's groups");
+        }
+        capacity as u128
+    } else {
+        last as u128 + 1
+    };
+    if !layout.stride.is_multiple_of(16)
+        || (table.state.len() as u128) * 16 < slots * layout.stride as u128
+    {
         return bad("a state smaller than its groups");
     }
     Ok(())

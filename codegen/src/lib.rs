@@ -12,6 +12,7 @@
 
 mod agg;
 mod compiler;
+mod group_table;
 mod jit;
 mod pipeline;
 pub mod smoke;

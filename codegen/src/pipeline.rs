@@ -9,7 +9,7 @@
 //! [`match_shape`] recognizes it; the translator then decides, expression by expression,
 //! whether everything inside is supported, and records the [`Layout`] the driver fills in.
 
-use grizzly_ir::{AggFunc, AggregateCall, BinaryOp, DataType, Expr, Field, LogicalPlan};
+use grizzly_ir::{AggFunc, AggregateCall, BinaryOp, ColumnId, DataType, Expr, Field, LogicalPlan};
 
 /// An Aggregate over a chain of Filter/Project nodes over a Scan.
 pub(crate) struct Shape<'a> {
@@ -85,7 +85,7 @@ pub(crate) fn describe(shape: &Shape<'_>) -> String {
         format!("aggregate {} (one group)", shape.aggregates.len())
     } else {
         format!(
-            "aggregate {} by {} key(s) (direct index)",
+            "aggregate {} by {} key(s) (direct index or hash table)",
             shape.aggregates.len(),
             shape.group_by.len()
         )
@@ -104,6 +104,8 @@ pub(crate) struct Layout {
     pub params: Vec<(usize, DataType)>,
     /// `Morsel::str_consts` entries.
     pub str_consts: Vec<StrConst>,
+    /// `Morsel::dict_preds` entries.
+    pub dict_preds: Vec<DictPred>,
     /// Group keys, in GROUP BY order.
     pub keys: Vec<KeyLayout>,
     /// Aggregates, in output order.
@@ -136,6 +138,18 @@ pub(crate) struct StrConst {
     pub value: ConstSource,
 }
 
+/// A predicate on one dictionary-encoded string column (`LIKE`, `IN`) that the driver
+/// evaluates over each morsel's dictionary; the code looks its value up by the row's code.
+/// NULL where the column is NULL (both forms are).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DictPred {
+    pub slot: usize,
+    /// The column's id in `expr`.
+    pub column: ColumnId,
+    /// The predicate, whose only column is `column` (others are constants or parameters).
+    pub expr: Expr,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ConstSource {
     Literal(String),
@@ -166,4 +180,7 @@ pub(crate) struct AggLayout {
     /// argument was NULL (so the non-NULL inputs are the row count minus it; the NULL-free
     /// loop never touches it).
     pub nulls: Option<usize>,
+    /// SUM/AVG over the same argument as an earlier SUM/AVG: the offset of that one's sum,
+    /// which this one reads and never updates (`offset` and `nulls` are the twin's).
+    pub shares: Option<usize>,
 }

@@ -12,9 +12,10 @@ use std::sync::Arc;
 /// Runs compiled (l_tax has NULLs, which the compiled code handles).
 const SUM: &str = "SELECT sum(l_quantity), count(*) FROM lineitem WHERE l_tax < 0.05";
 
-/// 5,000 groups: more than a direct-indexed aggregate has slots, so every run is handed to
-/// the interpreter.
-const MANY_GROUPS: &str = "SELECT l_orderkey, count(*) FROM lineitem GROUP BY l_orderkey";
+/// Keys whose ranges multiply past what a 64-bit group number holds, so every run is handed
+/// to the interpreter.
+const MANY_GROUPS: &str = "SELECT count(*) FROM lineitem GROUP BY l_orderkey, l_extendedprice,
+    l_quantity, l_discount, l_shipdate, l_linenumber, l_tax, l_returnflag, l_linestatus";
 
 /// The compiled pipeline of `sql` and a context whose cancel flag is set.
 fn cancelled_run(sql: &str) -> (Arc<grizzly_codegen::CompiledQuery>, Error) {

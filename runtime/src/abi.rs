@@ -18,6 +18,17 @@ pub const STATUS_OVERFLOW: u32 = 1;
 /// A group key fell outside the range the driver sized the state for (stale zone maps).
 pub const STATUS_KEY_RANGE: u32 = 2;
 
+/// A hash-table slot of a grouped aggregate that holds no group yet (`PipelineCtx::hash_keys`).
+pub const HASH_EMPTY: u64 = u64::MAX;
+/// The multiplier of the group hash: table slot = `(group * HASH_MULTIPLIER) >> hash_shift`
+/// (Fibonacci hashing; the top bits of the product are well mixed even for dense groups).
+pub const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The table slot where probing for `group` starts, with `shift = 64 - log2(capacity)`.
+pub fn hash_start(group: u64, shift: u32) -> usize {
+    (group.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize
+}
+
 /// What stays the same for every morsel of one run of a pipeline.
 #[repr(C)]
 #[derive(Debug)]
@@ -38,6 +49,19 @@ pub struct PipelineCtx {
     /// Per parameter slot: 1 if the parameter is NULL (its `params` entry is then 0). Only
     /// the NULL-aware loop reads it; with a NULL parameter every morsel runs that loop.
     pub param_nulls: *const u8,
+    /// Null: the aggregate's group number `sum(index_k * stride_k)` is its state slot
+    /// (direct indexing). Otherwise an open-addressing hash table of `hash_mask + 1` slots
+    /// (a power of two): per slot the group number it holds or [`HASH_EMPTY`]; a group's
+    /// state slot is its table slot. The code probes linearly from [`hash_start`] and claims
+    /// the first empty slot for a new group; the driver keeps the table large enough that one
+    /// is always left (`hash_used` + the morsel's rows < capacity).
+    pub hash_keys: *mut u64,
+    /// `64 - log2(capacity)`.
+    pub hash_shift: u64,
+    /// `capacity - 1`.
+    pub hash_mask: u64,
+    /// Occupied table slots; the code adds one per group it inserts.
+    pub hash_used: u64,
 }
 
 /// One morsel: a run of rows whose columns are contiguous in memory.
@@ -62,7 +86,16 @@ pub struct Morsel {
     /// of at least `ceil(rows / 64)` `u64` words (bit `i % 64` of word `i / 64` set = row
     /// `i` is not NULL; all ones for a column without NULLs), which the NULL-aware loop reads.
     pub validity: *const *const u64,
+    /// Per dictionary predicate (a LIKE or IN on a dictionary-encoded string column): its
+    /// value for every code of this morsel's dictionary, one byte per code: 0 FALSE, 1 TRUE,
+    /// 2 NULL (computed once per morsel by the interpreter's evaluator).
+    pub dict_preds: *const *const u8,
 }
+
+/// [`Morsel::dict_preds`] bytes.
+pub const PRED_FALSE: u8 = 0;
+pub const PRED_TRUE: u8 = 1;
+pub const PRED_NULL: u8 = 2;
 
 pub const CTX_PARAMS_OFFSET: i32 = offset_of!(PipelineCtx, params) as i32;
 pub const CTX_STATE_OFFSET: i32 = offset_of!(PipelineCtx, state) as i32;
@@ -70,11 +103,16 @@ pub const CTX_KEY_BASE_OFFSET: i32 = offset_of!(PipelineCtx, key_base) as i32;
 pub const CTX_KEY_STRIDE_OFFSET: i32 = offset_of!(PipelineCtx, key_stride) as i32;
 pub const CTX_KEY_LIMIT_OFFSET: i32 = offset_of!(PipelineCtx, key_limit) as i32;
 pub const CTX_PARAM_NULLS_OFFSET: i32 = offset_of!(PipelineCtx, param_nulls) as i32;
+pub const CTX_HASH_KEYS_OFFSET: i32 = offset_of!(PipelineCtx, hash_keys) as i32;
+pub const CTX_HASH_SHIFT_OFFSET: i32 = offset_of!(PipelineCtx, hash_shift) as i32;
+pub const CTX_HASH_MASK_OFFSET: i32 = offset_of!(PipelineCtx, hash_mask) as i32;
+pub const CTX_HASH_USED_OFFSET: i32 = offset_of!(PipelineCtx, hash_used) as i32;
 pub const MORSEL_ROWS_OFFSET: i32 = offset_of!(Morsel, rows) as i32;
 pub const MORSEL_COLUMNS_OFFSET: i32 = offset_of!(Morsel, columns) as i32;
 pub const MORSEL_DICT_MAPS_OFFSET: i32 = offset_of!(Morsel, dict_maps) as i32;
 pub const MORSEL_STR_CONSTS_OFFSET: i32 = offset_of!(Morsel, str_consts) as i32;
 pub const MORSEL_VALIDITY_OFFSET: i32 = offset_of!(Morsel, validity) as i32;
+pub const MORSEL_DICT_PREDS_OFFSET: i32 = offset_of!(Morsel, dict_preds) as i32;
 
 // The generated code assumes 64-bit pointers and these exact offsets.
 #[cfg(target_pointer_width = "64")]
@@ -82,9 +120,11 @@ const _: () = {
     assert!(CTX_PARAMS_OFFSET == 0 && CTX_STATE_OFFSET == 8);
     assert!(CTX_KEY_BASE_OFFSET == 16 && CTX_KEY_STRIDE_OFFSET == 24);
     assert!(CTX_KEY_LIMIT_OFFSET == 32 && CTX_PARAM_NULLS_OFFSET == 40);
+    assert!(CTX_HASH_KEYS_OFFSET == 48 && CTX_HASH_SHIFT_OFFSET == 56);
+    assert!(CTX_HASH_MASK_OFFSET == 64 && CTX_HASH_USED_OFFSET == 72);
     assert!(MORSEL_ROWS_OFFSET == 0 && MORSEL_COLUMNS_OFFSET == 8);
     assert!(MORSEL_DICT_MAPS_OFFSET == 16 && MORSEL_STR_CONSTS_OFFSET == 24);
-    assert!(MORSEL_VALIDITY_OFFSET == 32);
+    assert!(MORSEL_VALIDITY_OFFSET == 32 && MORSEL_DICT_PREDS_OFFSET == 40);
 };
 
 /// The signature of a compiled pipeline function.

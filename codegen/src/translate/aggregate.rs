@@ -8,17 +8,20 @@
 //! and are NULL where it equals the row count). Without GROUP BY the single slot lives in
 //! variables during the loop.
 //!
-//! Group slot: `sum(index_k * stride_k)`, with an integer key's index `value - base`
+//! Group number: `sum(index_k * stride_k)`, with an integer key's index `value - base`
 //! (range-checked against `limit`) and a string key's its global dictionary id; a NULL key
-//! has index `limit`, one past the values.
+//! has index `limit`, one past the values. The group's state slot is its number when the
+//! driver indexes slots directly (few possible groups), or else its slot in an
+//! open-addressing hash table of group numbers (`PipelineCtx::hash_keys`), probed inline:
+//! multiply-shift hash, linear probing, a new group claims the first empty slot.
 
-use super::{clif_type, unsupported, Binding, KeyVars, Translator, Val};
+use super::{clif_type, unsupported, Binding, HashVars, KeyVars, Translator, Val};
 use crate::pipeline::{AggLayout, KeyLayout, Shape};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use grizzly_ir::{AggFunc, DataType, Expr, PhysicalType, ScalarFunc};
-use grizzly_runtime::{Error, Result};
+use grizzly_ir::{AggFunc, AggregateCall, DataType, Expr, PhysicalType, ScalarFunc};
+use grizzly_runtime::{abi, Error, Result};
 
 impl Translator<'_> {
     pub(super) fn translate_aggregate(&mut self, shape: &Shape<'_>) -> Result<()> {
@@ -54,7 +57,8 @@ impl Translator<'_> {
         // The group's state address (grouped) or accumulator variables (single group).
         let grouped = !shape.group_by.is_empty();
         let base = if grouped {
-            let slot = self.translate_keys(shape)?;
+            let group = self.translate_keys(shape)?;
+            let slot = self.state_slot(group);
             let state = self.b.use_var(self.state_var);
             let off = self.b.ins().imul_imm_s(slot, self.layout.stride as i64);
             Some(self.b.ins().iadd(state, off))
@@ -64,6 +68,10 @@ impl Translator<'_> {
         self.update(base, 0, types::I64, |b, c| b.ins().iadd_imm_s(c, 1));
         for (k, (call, _)) in shape.aggregates.iter().enumerate() {
             let Some(arg) = &call.arg else { continue };
+            if self.layout.aggs[k].shares.is_some() {
+                // Its twin updates the shared sum.
+                continue;
+            }
             let (x, ty) = match self.string_column_null(arg) {
                 // Only whether it is NULL counts.
                 Some(null) if call.func == AggFunc::Count => {
@@ -128,7 +136,26 @@ impl Translator<'_> {
     fn lay_out_aggregates(&mut self, shape: &Shape<'_>) {
         let mut offset = 8usize;
         let mut aggs = Vec::with_capacity(shape.aggregates.len());
-        for (call, _) in shape.aggregates {
+        for (k, (call, _)) in shape.aggregates.iter().enumerate() {
+            // SUM and AVG of the same argument share one sum (and NULL count).
+            let summed = |c: &AggregateCall| matches!(c.func, AggFunc::Sum | AggFunc::Avg);
+            let twin = (summed(call) && call.arg.is_some()).then(|| {
+                shape.aggregates[..k]
+                    .iter()
+                    .position(|(c, _)| summed(c) && c.arg == call.arg)
+            });
+            if let Some(Some(first)) = twin {
+                let first: &AggLayout = &aggs[first];
+                aggs.push(AggLayout {
+                    func: call.func,
+                    ty: call.ty,
+                    arg_ty: first.arg_ty,
+                    offset: first.offset,
+                    nulls: None,
+                    shares: Some(first.offset),
+                });
+                continue;
+            }
             let off = match call.func {
                 AggFunc::Sum | AggFunc::Avg => {
                     offset = offset.next_multiple_of(16);
@@ -147,12 +174,22 @@ impl Translator<'_> {
                 arg_ty: call.arg.as_ref().map(Expr::data_type),
                 offset: off,
                 nulls: None,
+                shares: None,
             });
         }
         for (a, (call, _)) in aggs.iter_mut().zip(shape.aggregates) {
-            if call.arg.as_ref().is_some_and(|e| self.may_be_null(e)) {
+            if a.shares.is_none() && call.arg.as_ref().is_some_and(|e| self.may_be_null(e)) {
                 a.nulls = Some(offset);
                 offset += 8;
+            }
+        }
+        // A twin reads its first's NULL count.
+        for k in 0..aggs.len() {
+            if let Some(at) = aggs[k].shares {
+                aggs[k].nulls = aggs
+                    .iter()
+                    .find(|a| a.shares.is_none() && a.offset == at)
+                    .and_then(|a| a.nulls);
             }
         }
         self.layout.aggs = aggs;
@@ -221,7 +258,88 @@ impl Translator<'_> {
         }
     }
 
-    /// The group slot number of the current row: `sum(index_k * stride_k)`.
+    /// The state slot of group number `group`: the number itself in direct-indexed mode
+    /// (`hash_keys` null), else its hash-table slot, inserting the group if it is new.
+    fn state_slot(&mut self, group: Value) -> Value {
+        let h = match self.hash_vars {
+            Some(h) => h,
+            None => {
+                let h = HashVars {
+                    keys: self.b.declare_var(types::I64),
+                    shift: self.b.declare_var(types::I64),
+                    mask: self.b.declare_var(types::I64),
+                    ctx: self.b.declare_var(types::I64),
+                };
+                self.hash_vars = Some(h);
+                h
+            }
+        };
+        let slot = self.b.declare_var(types::I64);
+        let direct = self.b.create_block();
+        let probe = self.b.create_block();
+        let look = self.b.create_block();
+        let miss = self.b.create_block();
+        let step = self.b.create_block();
+        let insert = self.b.create_block();
+        let done = self.b.create_block();
+        let flags = MemFlagsData::trusted();
+
+        let keys = self.b.use_var(h.keys);
+        self.b.ins().brif(keys, probe, &[], direct, &[]);
+
+        self.b.switch_to_block(direct);
+        self.b.def_var(slot, group);
+        self.b.ins().jump(done, &[]);
+
+        self.b.switch_to_block(probe);
+        let hashed = self.b.ins().imul_imm_s(group, abi::HASH_MULTIPLIER as i64);
+        let shift = self.b.use_var(h.shift);
+        let start = self.b.ins().ushr(hashed, shift);
+        self.b.def_var(slot, start);
+        self.b.ins().jump(look, &[]);
+
+        // look: the slot holds the group → done; empty → insert; else the next slot.
+        self.b.switch_to_block(look);
+        let at = self.b.use_var(slot);
+        let keys = self.b.use_var(h.keys);
+        let off = self.b.ins().ishl_imm_u(at, 3);
+        let addr = self.b.ins().iadd(keys, off);
+        let held = self.b.ins().load(types::I64, flags, addr, 0);
+        let found = self.b.ins().icmp(IntCC::Equal, held, group);
+        self.b.ins().brif(found, done, &[], miss, &[]);
+
+        self.b.switch_to_block(miss);
+        let empty = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, held, abi::HASH_EMPTY as i64);
+        self.b.ins().brif(empty, insert, &[], step, &[]);
+
+        self.b.switch_to_block(step);
+        let mask = self.b.use_var(h.mask);
+        let next = self.b.ins().iadd_imm_s(at, 1);
+        let next = self.b.ins().band(next, mask);
+        self.b.def_var(slot, next);
+        self.b.ins().jump(look, &[]);
+
+        self.b.switch_to_block(insert);
+        self.b.ins().store(flags, group, addr, 0);
+        let ctx = self.b.use_var(h.ctx);
+        let used = self
+            .b
+            .ins()
+            .load(types::I64, flags, ctx, abi::CTX_HASH_USED_OFFSET);
+        let used = self.b.ins().iadd_imm_s(used, 1);
+        self.b
+            .ins()
+            .store(flags, used, ctx, abi::CTX_HASH_USED_OFFSET);
+        self.b.ins().jump(done, &[]);
+
+        self.b.switch_to_block(done);
+        self.b.use_var(slot)
+    }
+
+    /// The group number of the current row: `sum(index_k * stride_k)`.
     fn translate_keys(&mut self, shape: &Shape<'_>) -> Result<Value> {
         let mut slot: Option<Value> = None;
         for (k, (e, _)) in shape.group_by.iter().enumerate() {

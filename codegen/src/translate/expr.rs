@@ -100,8 +100,27 @@ impl Translator<'_> {
         Ok(v)
     }
 
-    /// The value of `e` for the current row, with its SQL type.
+    /// The value of `e` for the current row, with its SQL type. A computed expression met
+    /// again in the same row (`a * (1 - b)` inside `a * (1 - b) * (1 + c)`) reuses the value
+    /// computed in straight-line code the first time (which dominates every later use).
     pub(super) fn translate_expr(&mut self, e: &Expr) -> Result<(Val, DataType)> {
+        let computed = !matches!(
+            e,
+            Expr::Column { .. } | Expr::Literal { .. } | Expr::Param { .. }
+        );
+        if computed {
+            if let Some((_, v, ty)) = self.memo.iter().find(|(x, _, _)| x == e) {
+                return Ok((*v, *ty));
+            }
+        }
+        let (v, ty) = self.translate_expr_once(e)?;
+        if computed && self.depth == 0 {
+            self.memo.push((e.clone(), v, ty));
+        }
+        Ok((v, ty))
+    }
+
+    fn translate_expr_once(&mut self, e: &Expr) -> Result<(Val, DataType)> {
         match e {
             Expr::Column { id, .. } => self.translate_column(*id),
             Expr::Literal { value, ty } => self.translate_literal(value, *ty),
@@ -146,6 +165,12 @@ impl Translator<'_> {
                 args,
                 ty,
             } => self.translate_coalesce(args, *ty),
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => self.translate_in_list(e, expr, list, *negated),
+            Expr::Like { expr, pattern, .. } => self.translate_dict_pred(e, expr, vec![pattern]),
             other => {
                 let text = format!("{other:?}");
                 let name = text.split(['(', ' ', '{']).next().unwrap_or("?");

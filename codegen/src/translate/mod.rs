@@ -34,6 +34,7 @@
 mod aggregate;
 mod cond;
 mod expr;
+mod membership;
 
 use crate::pipeline::{ColumnSlot, Layout, Shape, Stage};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -167,6 +168,17 @@ struct KeyVars {
     dict: Option<Variable>,
 }
 
+/// The variables of a grouped aggregate's hash-table mode (loaded from `PipelineCtx`).
+#[derive(Clone, Copy)]
+struct HashVars {
+    /// `hash_keys`: null in direct-indexed mode.
+    keys: Variable,
+    shift: Variable,
+    mask: Variable,
+    /// The context pointer, whose `hash_used` counts inserted groups.
+    ctx: Variable,
+}
+
 pub(crate) struct Translator<'f> {
     b: FunctionBuilder<'f>,
     layout: Layout,
@@ -182,6 +194,9 @@ pub(crate) struct Translator<'f> {
     /// loaded).
     cache: HashMap<usize, Value>,
     null_cache: HashMap<usize, Value>,
+    /// Computed expressions of the current row and stage, with their values (same validity
+    /// as `cache`).
+    memo: Vec<(Expr, Val, DataType)>,
     /// Nesting of conditional regions (AND/OR right sides, CASE branches): loads made inside
     /// one are not cached.
     depth: u32,
@@ -194,7 +209,10 @@ pub(crate) struct Translator<'f> {
     /// Per parameter read by the NULL-aware loop: its NULL flag.
     param_null_vars: HashMap<usize, Variable>,
     str_vars: Vec<Variable>,
+    /// Per dictionary predicate: its table of this morsel's codes.
+    pred_vars: Vec<Variable>,
     key_vars: Vec<KeyVars>,
+    hash_vars: Option<HashVars>,
     state_var: Variable,
     /// Accumulators of a single-group aggregate: (variable, byte offset, type).
     accs: Vec<(Variable, usize, Type)>,
@@ -262,6 +280,7 @@ impl<'f> Translator<'f> {
                 slots,
                 params: Vec::new(),
                 str_consts: Vec::new(),
+                dict_preds: Vec::new(),
                 keys: Vec::new(),
                 aggs: Vec::new(),
                 null_aware: any_nullable,
@@ -273,6 +292,7 @@ impl<'f> Translator<'f> {
             nulls: false,
             cache: HashMap::new(),
             null_cache: HashMap::new(),
+            memo: Vec::new(),
             depth: 0,
             row: unset,
             rows_var,
@@ -281,7 +301,9 @@ impl<'f> Translator<'f> {
             param_vars: Vec::new(),
             param_null_vars: HashMap::new(),
             str_vars: Vec::new(),
+            pred_vars: Vec::new(),
             key_vars: Vec::new(),
+            hash_vars: None,
             state_var,
             accs: Vec::new(),
             aggs_laid_out: false,
@@ -347,6 +369,7 @@ impl<'f> Translator<'f> {
         self.env = self.scan_env.clone();
         self.cache.clear();
         self.null_cache.clear();
+        self.memo.clear();
         self.depth = 0;
         self.row = i;
         self.next = next;
@@ -414,14 +437,19 @@ impl<'f> Translator<'f> {
                 b.def_var(*var, v);
             }
         }
-        let dict_vars: Vec<Variable> = self.key_vars.iter().filter_map(|k| k.dict).collect();
-        if !dict_vars.is_empty() {
-            let maps = load(b, morsel, abi::MORSEL_DICT_MAPS_OFFSET);
-            for (k, var) in dict_vars.iter().enumerate() {
-                let v = load(b, maps, (k * 8) as i32);
-                b.def_var(*var, v);
+        // `vars[k]` = entry k of the pointer array at `morsel + offset`.
+        let load_pointers = |b: &mut FunctionBuilder<'_>, offset: i32, vars: &[Variable]| {
+            if !vars.is_empty() {
+                let array = load(b, morsel, offset);
+                for (k, var) in vars.iter().enumerate() {
+                    let v = load(b, array, (k * 8) as i32);
+                    b.def_var(*var, v);
+                }
             }
-        }
+        };
+        load_pointers(b, abi::MORSEL_DICT_PREDS_OFFSET, &self.pred_vars);
+        let dict_vars: Vec<Variable> = self.key_vars.iter().filter_map(|k| k.dict).collect();
+        load_pointers(b, abi::MORSEL_DICT_MAPS_OFFSET, &dict_vars);
         if !self.key_vars.is_empty() {
             let bases = load(b, ctx, abi::CTX_KEY_BASE_OFFSET);
             let strides = load(b, ctx, abi::CTX_KEY_STRIDE_OFFSET);
@@ -435,6 +463,15 @@ impl<'f> Translator<'f> {
                 let v = load(b, limits, off);
                 b.def_var(vars.limit, v);
             }
+        }
+        if let Some(h) = self.hash_vars {
+            b.def_var(h.ctx, ctx);
+            let v = load(b, ctx, abi::CTX_HASH_KEYS_OFFSET);
+            b.def_var(h.keys, v);
+            let v = load(b, ctx, abi::CTX_HASH_SHIFT_OFFSET);
+            b.def_var(h.shift, v);
+            let v = load(b, ctx, abi::CTX_HASH_MASK_OFFSET);
+            b.def_var(h.mask, v);
         }
         for (var, off, t) in &self.accs {
             let v = b
@@ -531,6 +568,8 @@ impl<'f> Translator<'f> {
             out.push((f.id, binding));
         }
         self.env = out.into_iter().collect();
+        // Column ids mean the new stage's columns from here.
+        self.memo.clear();
         Ok(())
     }
 }
