@@ -38,6 +38,10 @@ enum State {
     Failed(String),
 }
 
+/// How much slower (mean run time) compiled runs must be than interpreted ones before `auto`
+/// prefers the interpreter for a query.
+pub(crate) const SLOWER_RATIO: f64 = 1.08;
+
 /// One cached query shape.
 pub(crate) struct CacheEntry {
     pub fingerprint: Fingerprint,
@@ -97,6 +101,26 @@ impl CacheEntry {
             self.interpreted_runs.fetch_add(1, Relaxed);
             self.interpreted_ns.fetch_add(ns, Relaxed);
         }
+    }
+
+    /// True when the compiled runs of this shape have been clearly slower than its
+    /// interpreted runs (a mean more than [`SLOWER_RATIO`] times theirs over at least three
+    /// compiled runs, for queries of at least a millisecond): `auto` then runs it interpreted,
+    /// except for an occasional compiled run that keeps measuring (see `query::run`).
+    pub(crate) fn compiled_is_slower(&self) -> bool {
+        let (cr, cns) = (
+            self.compiled_runs.load(Relaxed),
+            self.compiled_ns.load(Relaxed),
+        );
+        let (ir, ins) = (
+            self.interpreted_runs.load(Relaxed),
+            self.interpreted_ns.load(Relaxed),
+        );
+        if cr < 3 || ir == 0 {
+            return false;
+        }
+        let (compiled, interpreted) = (cns as f64 / cr as f64, ins as f64 / ir as f64);
+        interpreted >= 1e6 && compiled > interpreted * SLOWER_RATIO
     }
 
     /// The native code, once compiled.
@@ -397,6 +421,25 @@ fn now_secs() -> u64 {
 mod tests {
     use super::*;
     use grizzly_runtime::exec::{CompiledPipeline, CompiledPlan};
+
+    #[test]
+    fn auto_prefers_the_interpreter_only_when_compiled_is_clearly_slower() {
+        let ms = |x: f64| Duration::from_secs_f64(x / 1e3);
+        let entry = |interpreted: f64, compiled: &[f64]| {
+            let e = CacheEntry::new(Fingerprint(1), String::new());
+            e.record_run(false, ms(interpreted));
+            for c in compiled {
+                e.record_run(true, ms(*c));
+            }
+            e.compiled_is_slower()
+        };
+        assert!(entry(10.0, &[12.0, 12.0, 12.0]));
+        // Within the margin, too few compiled runs, or too short to matter: stays compiled.
+        assert!(!entry(10.0, &[10.5, 10.5, 10.5]));
+        assert!(!entry(10.0, &[20.0, 20.0]));
+        assert!(!entry(0.5, &[0.9, 0.9, 0.9]));
+        assert!(!entry(10.0, &[5.0, 5.0, 5.0]));
+    }
 
     /// Code that compiles no pipeline, of a given size; counts live instances.
     struct FakeCode {

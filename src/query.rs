@@ -155,6 +155,9 @@ pub(crate) fn context(snapshot: Arc<Snapshot>, params: Arc<[Value]>) -> ExecCont
     ExecContext::new(snapshot, params).with_cancel(crate::interrupt::current())
 }
 
+/// In `auto`, how often a query whose compiled code measured slower still runs compiled.
+const PROBE_EVERY: u64 = 16;
+
 /// Runs a cached plan under the tiering policy of `tiers`.
 pub(crate) fn run(
     shared: &Shared,
@@ -174,8 +177,15 @@ pub(crate) fn run(
     match tiers.mode {
         JitMode::Off | JitMode::Auto => {
             if let Some(code) = entry.code() {
-                return timed(&entry, true, || {
-                    run_compiled(plan, &code, snapshot, params, limit)
+                // Compiled, unless measured slower; then one run in PROBE_EVERY stays
+                // compiled, so a change in the data can turn the choice back.
+                if !entry.compiled_is_slower() || n.is_multiple_of(PROBE_EVERY) {
+                    return timed(&entry, true, || {
+                        run_compiled(plan, &code, snapshot, params, limit)
+                    });
+                }
+                return timed(&entry, false, || {
+                    run_interpreted(plan, snapshot, params, limit)
                 });
             }
             if n >= tiers.threshold {

@@ -14,13 +14,15 @@
 
 use crate::group_table::{read, read_i64, GroupTable, MAX_DIRECT_SLOTS};
 use crate::jit::{ColumnData, Entry, MorselData, RunData};
-use crate::pipeline::{ConstSource, DictPred, Layout};
+use crate::join_table::JoinTable;
+use crate::pipeline::{match_shape, ConstSource, DictPred, Layout, Stage};
 use crate::translate::physical;
 use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
 use grizzly_runtime::abi::{PRED_FALSE, PRED_NULL, PRED_TRUE, STATUS_OK};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
-use grizzly_runtime::exec::{execute, Batch, CompiledPipeline, ExecContext, PhysExpr};
+use grizzly_runtime::exec::simple::collect;
+use grizzly_runtime::exec::{execute, physical, Batch, CompiledPipeline, ExecContext, PhysExpr};
 use grizzly_runtime::storage::{Encoding, RowGroup};
 use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
 use std::collections::HashMap;
@@ -40,7 +42,7 @@ struct KeyIndexes<'a> {
     names: &'a [Vec<String>],
 }
 
-/// A compiled Aggregate-over-scan pipeline.
+/// A compiled aggregate pipeline (see `pipeline` for the shapes).
 pub(crate) struct AggPipeline {
     entry: Entry,
     layout: Layout,
@@ -49,35 +51,35 @@ pub(crate) struct AggPipeline {
     /// The scan's pushed filters and its (table column, output id) pairs, for zone maps.
     scan_filters: Vec<Expr>,
     scan_ids: Vec<(usize, ColumnId)>,
+    /// Per probed join (stage order): its build side and build key.
+    joins: Vec<(LogicalPlan, Expr)>,
     /// Runs handed to the interpreter.
     fallbacks: AtomicU64,
 }
 
 impl AggPipeline {
     pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<AggPipeline> {
-        let mut node = &plan;
-        loop {
-            match node {
-                LogicalPlan::Aggregate { input, .. }
-                | LogicalPlan::Filter { input, .. }
-                | LogicalPlan::Project { input, .. } => node = input,
-                LogicalPlan::Scan {
-                    columns, filters, ..
-                } => {
-                    let scan_filters = filters.clone();
-                    let scan_ids = columns.iter().map(|(c, f)| (*c, f.id)).collect();
-                    return Ok(AggPipeline {
-                        entry,
-                        layout,
-                        plan,
-                        scan_filters,
-                        scan_ids,
-                        fallbacks: AtomicU64::new(0),
-                    });
-                }
-                _ => return Err(Error::Internal("compiled pipeline without a scan".into())),
-            }
-        }
+        let shape = match_shape(&plan)
+            .ok_or_else(|| Error::Internal("compiled pipeline without a scan".into()))?;
+        let scan_filters = shape.scan_filters.to_vec();
+        let scan_ids = shape.scan_columns.iter().map(|(c, f)| (*c, f.id)).collect();
+        let joins = shape
+            .stages
+            .iter()
+            .filter_map(|s| match s {
+                Stage::Probe(p) => Some((p.build.clone(), p.build_key.clone())),
+                _ => None,
+            })
+            .collect();
+        Ok(AggPipeline {
+            entry,
+            layout,
+            scan_filters,
+            scan_ids,
+            joins,
+            plan,
+            fallbacks: AtomicU64::new(0),
+        })
     }
 
     /// How many runs fell back to the interpreter.
@@ -144,6 +146,10 @@ impl AggPipeline {
             }
         }
 
+        let Some(tables) = self.build_joins(ctx)? else {
+            return Ok(None);
+        };
+
         // Group slots: per key a base, a limit and (for strings) a global dictionary.
         let nkeys = l.keys.len();
         let mut key_base = vec![0i64; nkeys];
@@ -151,6 +157,16 @@ impl AggPipeline {
         let mut names: Vec<Vec<String>> = vec![Vec::new(); nkeys];
         let mut maps: Vec<Vec<Vec<u32>>> = vec![Vec::new(); groups.len()];
         for (k, key) in l.keys.iter().enumerate() {
+            if let Some((join, c)) = key.build {
+                // The build column's own range (every build row, matched or not).
+                let (lo, hi) = tables[join].range(c).unwrap_or((0, 0));
+                let Some(span) = hi.checked_sub(lo).filter(|s| *s < i64::MAX) else {
+                    return Ok(None);
+                };
+                key_base[k] = lo;
+                key_limit[k] = span + 1;
+                continue;
+            }
             let column = l.slots[key.slot].column;
             if key.dict {
                 let mut ids: HashMap<Vec<u8>, u32> = HashMap::new();
@@ -304,6 +320,7 @@ impl AggPipeline {
                 key_base: &key_base,
                 key_stride: &key_stride,
                 key_limit: &key_limit,
+                joins: &tables,
             };
             if self.entry.call(l, &mut run, &morsel)? != STATUS_OK {
                 return Ok(None);
@@ -317,6 +334,42 @@ impl AggPipeline {
             names: &names,
         };
         self.output(&table, &keys)
+    }
+
+    /// The hash tables of the probed joins, their build sides run by the interpreter; `None`
+    /// where one cannot be taken by the code (or its build side fails: the interpreter then
+    /// runs the node and reports what it reports).
+    fn build_joins(&self, ctx: &ExecContext) -> Result<Option<Vec<JoinTable>>> {
+        let mut tables = Vec::with_capacity(self.joins.len());
+        for ((build, key), layout) in self.joins.iter().zip(&self.layout.joins) {
+            let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
+                .with_cancel(ctx.cancel.clone())
+                .with_memory(ctx.memory.clone());
+            // Held under the interpreter's name for a join's build side, so both tiers report
+            // a memory limit alike.
+            let mut memory = ctx.memory.reserve("hash join build");
+            let types: Vec<DataType> = layout.fields.iter().map(|f| f.ty).collect();
+            let built = physical::build(build, &interpreted)
+                .and_then(|op| collect(op, &types, &mut memory));
+            let (columns, rows) = match built {
+                Ok(out) => out,
+                Err(e @ (Error::Cancelled | Error::ResourceLimit(_))) => return Err(e),
+                Err(_) => return Ok(None),
+            };
+            match JoinTable::build(
+                columns,
+                rows,
+                &layout.fields,
+                key,
+                &layout.used,
+                &ctx.params,
+                memory,
+            )? {
+                Some(t) => tables.push(t),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(tables))
     }
 
     /// The output columns: keys, then aggregates, one row per group that received rows

@@ -193,6 +193,7 @@ mod tests {
             dict_preds: Vec::new(),
             keys: Vec::new(),
             aggs: Vec::new(),
+            joins: Vec::new(),
             null_aware: false,
             stride: 16,
         }

@@ -8,11 +8,12 @@
 //! in columns the code reads as nullable (whose validity bitmaps cover the morsel).
 
 use crate::group_table::GroupTable;
+use crate::join_table::JoinTable;
 use crate::pipeline::Layout;
 use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
 use grizzly_ir::{DataType, PhysicalType};
-use grizzly_runtime::abi::{Morsel, PipelineCtx, PipelineFn};
+use grizzly_runtime::abi::{JoinCtx, Morsel, PipelineCtx, PipelineFn};
 use grizzly_runtime::{Error, Result};
 use std::sync::{Arc, Mutex};
 
@@ -115,6 +116,8 @@ pub(crate) struct RunData<'a> {
     pub key_base: &'a [i64],
     pub key_stride: &'a [i64],
     pub key_limit: &'a [i64],
+    /// Per probed join, in stage order.
+    pub joins: &'a [JoinTable],
 }
 
 /// One morsel.
@@ -166,6 +169,24 @@ impl Entry {
         let dict_maps: Vec<*const u32> = morsel.dict_maps.iter().map(|(m, _)| m.as_ptr()).collect();
         let dict_preds: Vec<*const u8> =
             morsel.dict_preds.iter().map(|(t, _)| t.as_ptr()).collect();
+        let payloads: Vec<Vec<*const u8>> = run
+            .joins
+            .iter()
+            .zip(&layout.joins)
+            .map(|(t, j)| (0..j.fields.len()).map(|c| t.payload_ptr(c)).collect())
+            .collect();
+        let joins: Vec<JoinCtx> = run
+            .joins
+            .iter()
+            .zip(&payloads)
+            .map(|(t, p)| JoinCtx {
+                heads: t.heads().as_ptr(),
+                next: t.next().as_ptr(),
+                keys: t.keys().as_ptr(),
+                payload: p.as_ptr(),
+                shift: t.shift() as u64,
+            })
+            .collect();
         let table = &mut *run.table;
         let hashed = table.is_hashed();
         let mut ctx = PipelineCtx {
@@ -183,6 +204,7 @@ impl Entry {
             hash_shift: if hashed { table.shift() as u64 } else { 0 },
             hash_mask: table.keys.len().saturating_sub(1) as u64,
             hash_used: table.used,
+            joins: joins.as_ptr(),
         };
         let m = Morsel {
             rows: morsel.rows as u64,
@@ -200,7 +222,10 @@ impl Entry {
         // whose code is alive (we hold an `Arc<Code>`). `check` verified what that code
         // assumes: one pointer per column slot, each used one to at least `rows` values of
         // the slot's physical type; one parameter per slot; one string constant per string
-        // comparison; per dictionary predicate a table covering every code of its column's
+        // comparison; per probed join a `JoinTable` (whose invariants hold by construction:
+        // chains of rows below its row count, a power-of-two bucket array matching its shift)
+        // with every build column the code reads, as long as the rows, NULL-free;
+        // per dictionary predicate a table covering every code of its column's
         // dictionary; per dictionary key a map covering every code of its dictionary with ids
         // below the key's limit; key arrays as long as the keys; and a state large enough for
         // every slot `sum(index_k * stride_k)` with `index_k < limit_k` (`<= limit_k` for a
@@ -259,6 +284,16 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         || m.str_consts.len() != layout.str_consts.len()
     {
         return bad("the wrong number of parameters or constants");
+    }
+    if run.joins.len() != layout.joins.len() {
+        return bad("the wrong number of join tables");
+    }
+    for (t, j) in run.joins.iter().zip(&layout.joins) {
+        for (c, field) in j.fields.iter().enumerate() {
+            if j.used[c] && !t.fits(c, field.ty.physical()) {
+                return bad("a join table without a column the code reads");
+            }
+        }
     }
     if m.dict_preds.len() != layout.dict_preds.len() {
         return bad("the wrong number of dictionary predicates");

@@ -14,6 +14,7 @@ mod agg;
 mod compiler;
 mod group_table;
 mod jit;
+mod join_table;
 mod pipeline;
 pub mod smoke;
 mod translate;

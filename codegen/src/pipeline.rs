@@ -1,15 +1,20 @@
 //! Which plan subtrees compile, and what a compiled pipeline needs from its driver.
 //!
-//! The first slice compiles one pipeline shape:
+//! One pipeline shape compiles:
 //! ```text
-//! Aggregate            (sink: direct-indexed groups, or a single group)
-//!   Filter | Project   (any number, in any order)
-//!     Scan             (with its pushed filters)
+//! Aggregate                 (sink: a single group, or groups direct-indexed or hashed)
+//!   Filter | Project | Join (any number, in any order; a Join is an inner equi-join on one
+//!                            integer key (and any residual condition), probed by the rows
+//!                            coming up from its left input; its right input, the build
+//!                            side, is run by the interpreter and hashed by the driver)
+//!     Scan                  (with its pushed filters)
 //! ```
 //! [`match_shape`] recognizes it; the translator then decides, expression by expression,
 //! whether everything inside is supported, and records the [`Layout`] the driver fills in.
 
-use grizzly_ir::{AggFunc, AggregateCall, BinaryOp, ColumnId, DataType, Expr, Field, LogicalPlan};
+use grizzly_ir::{
+    AggFunc, AggregateCall, BinaryOp, ColumnId, DataType, Expr, Field, JoinKind, LogicalPlan,
+};
 
 /// An Aggregate over a chain of Filter/Project nodes over a Scan.
 pub(crate) struct Shape<'a> {
@@ -25,6 +30,21 @@ pub(crate) struct Shape<'a> {
 pub(crate) enum Stage<'a> {
     Filter(&'a Expr),
     Project(&'a [(Expr, Field)]),
+    /// Probe a hash join with each row: one row per matching build row continues.
+    Probe(Probe<'a>),
+}
+
+/// An inner hash join as a pipeline stage (probe side = the pipeline's rows).
+#[derive(Clone, Copy)]
+pub(crate) struct Probe<'a> {
+    /// The build side (the join's right input), run by the interpreter.
+    pub build: &'a LogicalPlan,
+    /// Over the probe side's columns.
+    pub probe_key: &'a Expr,
+    /// Over the build side's columns.
+    pub build_key: &'a Expr,
+    /// The join's residual condition over both sides, applied to each matching pair.
+    pub filter: Option<&'a Expr>,
 }
 
 /// Recognizes the supported pipeline shape rooted at `plan`.
@@ -48,6 +68,21 @@ pub(crate) fn match_shape(plan: &LogicalPlan) -> Option<Shape<'_>> {
             LogicalPlan::Project { input, exprs } => {
                 stages.push(Stage::Project(exprs));
                 node = input;
+            }
+            LogicalPlan::Join {
+                left,
+                right,
+                kind: JoinKind::Inner,
+                on,
+                filter,
+            } if on.len() == 1 => {
+                stages.push(Stage::Probe(Probe {
+                    build: right,
+                    probe_key: &on[0].0,
+                    build_key: &on[0].1,
+                    filter: filter.as_ref(),
+                }));
+                node = left;
             }
             LogicalPlan::Scan {
                 table,
@@ -79,6 +114,7 @@ pub(crate) fn describe(shape: &Shape<'_>) -> String {
         ops.push(match s {
             Stage::Filter(_) => "filter".to_string(),
             Stage::Project(e) => format!("project {}", e.len()),
+            Stage::Probe(_) => "probe hash join".to_string(),
         });
     }
     let sink = if shape.group_by.is_empty() {
@@ -110,6 +146,8 @@ pub(crate) struct Layout {
     pub keys: Vec<KeyLayout>,
     /// Aggregates, in output order.
     pub aggs: Vec<AggLayout>,
+    /// The hash joins probed, in stage order (`PipelineCtx::joins`).
+    pub joins: Vec<JoinLayout>,
     /// The code has a NULL-aware loop (the schema allows NULLs in a scanned column); without
     /// one, NULLs in a column read or a NULL parameter are left to the interpreter.
     pub null_aware: bool,
@@ -156,9 +194,21 @@ pub(crate) enum ConstSource {
     Param(usize),
 }
 
+/// What the code reads of one probed hash join's build side.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinLayout {
+    /// The build side's output columns.
+    pub fields: Vec<Field>,
+    /// Per build column: the code reads its values (`JoinCtx::payload`).
+    pub used: Vec<bool>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct KeyLayout {
+    /// The scanned column slot of a key read from the scan.
     pub slot: usize,
+    /// A key read from a build side instead: (join, build column).
+    pub build: Option<(usize, usize)>,
     pub ty: DataType,
     /// Dictionary codes mapped to global ids (else an integer range `base..base+limit`).
     pub dict: bool,

@@ -62,6 +62,31 @@ pub struct PipelineCtx {
     pub hash_mask: u64,
     /// Occupied table slots; the code adds one per group it inserts.
     pub hash_used: u64,
+    /// One [`JoinCtx`] per hash join the pipeline probes, innermost (nearest the scan) first.
+    pub joins: *const JoinCtx,
+}
+
+/// The end of a hash-join chain (`JoinCtx::heads`, `JoinCtx::next`).
+pub const JOIN_NONE: u32 = u32::MAX;
+
+/// A built hash-join table the generated code probes: rows are the build side's, indexed
+/// `0..rows`; bucket `hash_start(key, shift)` holds the first row whose key hashes there and
+/// `next[row]` the following one, [`JOIN_NONE`] ending a chain. Rows with a NULL key are in
+/// no chain. The code compares `keys[row]` with the probe key for every row of the chain.
+#[repr(C)]
+#[derive(Debug)]
+pub struct JoinCtx {
+    /// Per bucket (a power of two of them): the first row, or [`JOIN_NONE`].
+    pub heads: *const u32,
+    /// Per row: the next row of its chain, or [`JOIN_NONE`].
+    pub next: *const u32,
+    /// Per row: the join key as `i64`.
+    pub keys: *const i64,
+    /// Per build column: its values (I32/I64/BOOL physical form, no NULLs) where the code
+    /// reads the column, else null.
+    pub payload: *const *const u8,
+    /// `64 - log2(buckets)`.
+    pub shift: u64,
 }
 
 /// One morsel: a run of rows whose columns are contiguous in memory.
@@ -107,6 +132,13 @@ pub const CTX_HASH_KEYS_OFFSET: i32 = offset_of!(PipelineCtx, hash_keys) as i32;
 pub const CTX_HASH_SHIFT_OFFSET: i32 = offset_of!(PipelineCtx, hash_shift) as i32;
 pub const CTX_HASH_MASK_OFFSET: i32 = offset_of!(PipelineCtx, hash_mask) as i32;
 pub const CTX_HASH_USED_OFFSET: i32 = offset_of!(PipelineCtx, hash_used) as i32;
+pub const CTX_JOINS_OFFSET: i32 = offset_of!(PipelineCtx, joins) as i32;
+pub const JOIN_HEADS_OFFSET: i32 = offset_of!(JoinCtx, heads) as i32;
+pub const JOIN_NEXT_OFFSET: i32 = offset_of!(JoinCtx, next) as i32;
+pub const JOIN_KEYS_OFFSET: i32 = offset_of!(JoinCtx, keys) as i32;
+pub const JOIN_PAYLOAD_OFFSET: i32 = offset_of!(JoinCtx, payload) as i32;
+pub const JOIN_SHIFT_OFFSET: i32 = offset_of!(JoinCtx, shift) as i32;
+pub const JOIN_CTX_SIZE: i32 = std::mem::size_of::<JoinCtx>() as i32;
 pub const MORSEL_ROWS_OFFSET: i32 = offset_of!(Morsel, rows) as i32;
 pub const MORSEL_COLUMNS_OFFSET: i32 = offset_of!(Morsel, columns) as i32;
 pub const MORSEL_DICT_MAPS_OFFSET: i32 = offset_of!(Morsel, dict_maps) as i32;
@@ -122,6 +154,9 @@ const _: () = {
     assert!(CTX_KEY_LIMIT_OFFSET == 32 && CTX_PARAM_NULLS_OFFSET == 40);
     assert!(CTX_HASH_KEYS_OFFSET == 48 && CTX_HASH_SHIFT_OFFSET == 56);
     assert!(CTX_HASH_MASK_OFFSET == 64 && CTX_HASH_USED_OFFSET == 72);
+    assert!(CTX_JOINS_OFFSET == 80 && JOIN_CTX_SIZE == 40);
+    assert!(JOIN_HEADS_OFFSET == 0 && JOIN_NEXT_OFFSET == 8 && JOIN_KEYS_OFFSET == 16);
+    assert!(JOIN_PAYLOAD_OFFSET == 24 && JOIN_SHIFT_OFFSET == 32);
     assert!(MORSEL_ROWS_OFFSET == 0 && MORSEL_COLUMNS_OFFSET == 8);
     assert!(MORSEL_DICT_MAPS_OFFSET == 16 && MORSEL_STR_CONSTS_OFFSET == 24);
     assert!(MORSEL_VALIDITY_OFFSET == 32 && MORSEL_DICT_PREDS_OFFSET == 40);

@@ -203,6 +203,8 @@ impl Translator<'_> {
             Expr::Column { id, .. } => match self.env.get(id) {
                 Some(Binding::Scan(slot, _)) => self.nulls && self.nullable[*slot],
                 Some(Binding::Value(v, _)) => v.null.is_some(),
+                // The driver hands over build columns without NULLs only.
+                Some(Binding::Build(..)) => false,
                 None => true,
             },
             Expr::Literal { value, .. } => value.is_null(),
@@ -346,8 +348,14 @@ impl Translator<'_> {
             let Expr::Column { id, .. } = e else {
                 return unsupported("GROUP BY expressions other than columns");
             };
-            let Some(Binding::Scan(s, ty)) = self.env.get(id).copied() else {
-                return unsupported("GROUP BY a computed column");
+            // A key is a scanned column, or an integer column of a build side (whose values
+            // the driver ranges over when it builds the join).
+            let (s, build, ty) = match self.env.get(id).copied() {
+                Some(Binding::Scan(s, ty)) => (s, None, ty),
+                Some(Binding::Build(j, f, ty)) if ty != DataType::Varchar => {
+                    (usize::MAX, Some((j, f)), ty)
+                }
+                _ => return unsupported("GROUP BY a computed column"),
             };
             let dict = match ty {
                 DataType::Varchar => true,
@@ -358,9 +366,10 @@ impl Translator<'_> {
             if k == self.layout.keys.len() {
                 self.layout.keys.push(KeyLayout {
                     slot: s,
+                    build,
                     ty,
                     dict,
-                    nullable: self.nullable[s],
+                    nullable: build.is_none() && self.nullable[s],
                 });
                 let vars = KeyVars {
                     base: self.b.declare_var(types::I64),
@@ -371,7 +380,11 @@ impl Translator<'_> {
                 self.key_vars.push(vars);
             }
             let vars = self.key_vars[k];
-            let null = self.load_null(s);
+            let null = if build.is_some() {
+                None
+            } else {
+                self.load_null(s)
+            };
             let stride = self.b.use_var(vars.stride);
             let index = if let Some(map) = vars.dict {
                 let map = self.b.use_var(map);
@@ -385,7 +398,10 @@ impl Translator<'_> {
                 self.b.ins().uextend(types::I64, gid)
             } else {
                 let t = clif_type(ty)?;
-                let v = self.load_column(s, t);
+                let v = match build {
+                    Some(_) => self.translate_column(*id)?.0.v,
+                    None => self.load_column(s, t),
+                };
                 let v = if t == types::I64 {
                     v
                 } else {

@@ -191,9 +191,13 @@ impl Translator<'_> {
         }
     }
 
-    fn translate_column(&mut self, id: ColumnId) -> Result<(Val, DataType)> {
+    pub(super) fn translate_column(&mut self, id: ColumnId) -> Result<(Val, DataType)> {
         match self.env.get(&id).copied() {
             Some(Binding::Value(v, ty)) => Ok((v, ty)),
+            Some(Binding::Build(join, column, ty)) => {
+                let v = self.load_build_column(join, column, clif_type(ty)?);
+                Ok((Val::new(v), ty))
+            }
             Some(Binding::Scan(slot, ty)) => {
                 let t = clif_type(ty)?;
                 let v = self.load_column(slot, t);

@@ -34,6 +34,7 @@
 mod aggregate;
 mod cond;
 mod expr;
+mod join;
 mod membership;
 
 use crate::pipeline::{ColumnSlot, Layout, Shape, Stage};
@@ -83,6 +84,9 @@ enum Binding {
     Scan(usize, DataType),
     /// A value computed by a projection.
     Value(Val, DataType),
+    /// Column `1` of the build side of probed join `0` (never NULL), read at the matching
+    /// build row.
+    Build(usize, usize, DataType),
 }
 
 /// Cranelift type of a supported SQL type.
@@ -213,6 +217,8 @@ pub(crate) struct Translator<'f> {
     pred_vars: Vec<Variable>,
     key_vars: Vec<KeyVars>,
     hash_vars: Option<HashVars>,
+    /// Per probed join: its table's variables.
+    join_vars: Vec<join::JoinVars>,
     state_var: Variable,
     /// Accumulators of a single-group aggregate: (variable, byte offset, type).
     accs: Vec<(Variable, usize, Type)>,
@@ -283,6 +289,7 @@ impl<'f> Translator<'f> {
                 dict_preds: Vec::new(),
                 keys: Vec::new(),
                 aggs: Vec::new(),
+                joins: Vec::new(),
                 null_aware: any_nullable,
                 stride: 0,
             },
@@ -304,6 +311,7 @@ impl<'f> Translator<'f> {
             pred_vars: Vec::new(),
             key_vars: Vec::new(),
             hash_vars: None,
+            join_vars: Vec::new(),
             state_var,
             accs: Vec::new(),
             aggs_laid_out: false,
@@ -374,14 +382,21 @@ impl<'f> Translator<'f> {
         self.row = i;
         self.next = next;
         self.translate_filters(shape.scan_filters)?;
+        let mut joins = 0;
         for stage in &shape.stages {
             match stage {
                 Stage::Filter(p) => self.translate_filters(&(*p).clone().split_conjunction())?,
                 Stage::Project(exprs) => self.translate_project(exprs)?,
+                Stage::Probe(p) => {
+                    self.translate_probe(joins, p)?;
+                    joins += 1;
+                }
             }
         }
         self.translate_aggregate(shape)?;
-        self.b.ins().jump(next, &[]);
+        // The next build row of the innermost join, or the next row.
+        let done = self.next;
+        self.b.ins().jump(done, &[]);
 
         // next: i += 1
         self.b.switch_to_block(next);
@@ -462,6 +477,28 @@ impl<'f> Translator<'f> {
                 b.def_var(vars.stride, v);
                 let v = load(b, limits, off);
                 b.def_var(vars.limit, v);
+            }
+        }
+        if !self.join_vars.is_empty() {
+            let joins = load(b, ctx, abi::CTX_JOINS_OFFSET);
+            for (k, j) in self.join_vars.iter().enumerate() {
+                let at = k as i32 * abi::JOIN_CTX_SIZE;
+                for (var, off) in [
+                    (j.heads, abi::JOIN_HEADS_OFFSET),
+                    (j.next, abi::JOIN_NEXT_OFFSET),
+                    (j.keys, abi::JOIN_KEYS_OFFSET),
+                    (j.shift, abi::JOIN_SHIFT_OFFSET),
+                ] {
+                    let v = load(b, joins, at + off);
+                    b.def_var(var, v);
+                }
+                let payload = load(b, joins, at + abi::JOIN_PAYLOAD_OFFSET);
+                for (f, var) in j.payload.iter().enumerate() {
+                    if let Some(var) = var {
+                        let v = load(b, payload, (f * 8) as i32);
+                        b.def_var(*var, v);
+                    }
+                }
             }
         }
         if let Some(h) = self.hash_vars {

@@ -1,0 +1,164 @@
+//! The hash table of one probed join, built by the driver from the build side's rows (run
+//! by the interpreter) in the layout `runtime::abi::JoinCtx` describes.
+//!
+//! Invariants, established by [`JoinTable::build`] and never changed afterwards (the fields
+//! are private), which the generated code relies on: `heads.len()` is a power of two of at
+//! least 16 and `shift = 64 - log2(heads.len())`; every entry of `heads` and `next` is a row
+//! below `keys.len()` or `JOIN_NONE`; chains end (each row is in at most one chain, linked
+//! once); every used payload column has at least `keys.len()` values in the physical form
+//! of its type and no NULLs.
+
+use grizzly_ir::{ColumnId, Expr, Field, PhysicalType, Value};
+use grizzly_runtime::abi::{hash_start, JOIN_NONE};
+use grizzly_runtime::exec::memory::Reservation;
+use grizzly_runtime::exec::{Batch, PhysExpr};
+use grizzly_runtime::{Result, Vector, VectorData};
+
+pub(crate) struct JoinTable {
+    heads: Vec<u32>,
+    next: Vec<u32>,
+    keys: Vec<i64>,
+    /// Per build column: its values where the code reads it.
+    payload: Vec<Option<Vector>>,
+    shift: u32,
+    _memory: Reservation,
+}
+
+impl JoinTable {
+    /// Hashes `rows` build rows (`columns`, one per `fields`) on `key`; `used` says which
+    /// columns the code reads. `None` where the compiled code cannot take the build side
+    /// (too many rows, a key that is not an integer, NULLs or other forms in a used column,
+    /// or a key the evaluator fails on); the interpreter then runs the whole node.
+    ///
+    /// # Errors
+    /// `ResourceLimit` if the table does not fit the statement's memory limit.
+    pub(crate) fn build(
+        columns: Vec<Vector>,
+        rows: usize,
+        fields: &[Field],
+        key: &Expr,
+        used: &[bool],
+        params: &[Value],
+        mut memory: Reservation,
+    ) -> Result<Option<JoinTable>> {
+        if rows >= JOIN_NONE as usize || columns.len() != fields.len() {
+            return Ok(None);
+        }
+        let ids: Vec<ColumnId> = fields.iter().map(|f| f.id).collect();
+        let layout = |id: ColumnId| ids.iter().position(|i| *i == id);
+        let Ok(key_expr) = PhysExpr::new(key, &layout, params) else {
+            return Ok(None);
+        };
+        let batch = Batch::new(columns, rows);
+        let Ok(key_values) = key_expr.eval(&batch) else {
+            return Ok(None);
+        };
+        let keys: Vec<i64> = match &key_values.data {
+            VectorData::I32(v) => v.iter().map(|&x| x as i64).collect(),
+            VectorData::I64(v) => v.to_vec(),
+            _ => return Ok(None),
+        };
+        if keys.len() < rows {
+            return Ok(None);
+        }
+        let mut payload = Vec::with_capacity(fields.len());
+        for (column, &read) in batch.columns.into_iter().zip(used) {
+            if !read {
+                payload.push(None);
+                continue;
+            }
+            let fits = match &column.data {
+                VectorData::I32(v) => v.len() >= rows,
+                VectorData::I64(v) => v.len() >= rows,
+                VectorData::Bool(v) => v.len() >= rows,
+                _ => false,
+            };
+            if !fits || column.null_count() != 0 {
+                return Ok(None);
+            }
+            payload.push(Some(column));
+        }
+        let buckets = (rows * 2).max(16).next_power_of_two();
+        memory.grow(buckets * 4 + rows * 12)?;
+        let shift = 64 - buckets.trailing_zeros();
+        let mut heads = vec![JOIN_NONE; buckets];
+        let mut next = vec![JOIN_NONE; rows];
+        for (row, &k) in keys.iter().enumerate().take(rows) {
+            if !key_values.is_valid(row) {
+                continue; // a NULL key matches nothing
+            }
+            let b = hash_start(k as u64, shift);
+            next[row] = heads[b];
+            heads[b] = row as u32;
+        }
+        Ok(Some(JoinTable {
+            heads,
+            next,
+            keys,
+            payload,
+            shift,
+            _memory: memory,
+        }))
+    }
+
+    pub(crate) fn heads(&self) -> &[u32] {
+        &self.heads
+    }
+
+    pub(crate) fn next(&self) -> &[u32] {
+        &self.next
+    }
+
+    pub(crate) fn keys(&self) -> &[i64] {
+        &self.keys
+    }
+
+    pub(crate) fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// The base of build column `c`'s values, or null where the code does not read it.
+    pub(crate) fn payload_ptr(&self, c: usize) -> *const u8 {
+        match self
+            .payload
+            .get(c)
+            .and_then(Option::as_ref)
+            .map(|v| &v.data)
+        {
+            Some(VectorData::I32(v)) => v.as_ptr().cast(),
+            Some(VectorData::I64(v)) => v.as_ptr().cast(),
+            Some(VectorData::Bool(v)) => v.as_ptr(),
+            _ => std::ptr::null(),
+        }
+    }
+
+    /// The smallest and largest value of build column `c` (`None` without rows), in the
+    /// physical form of its type, for sizing a GROUP BY key read from it.
+    pub(crate) fn range(&self, c: usize) -> Option<(i64, i64)> {
+        let column = self.payload.get(c)?.as_ref()?;
+        let values: Box<dyn Iterator<Item = i64> + '_> = match &column.data {
+            VectorData::I32(v) => Box::new(v.iter().take(self.keys.len()).map(|&x| x as i64)),
+            VectorData::I64(v) => Box::new(v.iter().take(self.keys.len()).copied()),
+            _ => return None,
+        };
+        values.fold(None, |acc, x| match acc {
+            None => Some((x, x)),
+            Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+        })
+    }
+
+    /// Whether column `c` is read with the physical form `t`.
+    pub(crate) fn fits(&self, c: usize, t: PhysicalType) -> bool {
+        match self
+            .payload
+            .get(c)
+            .and_then(Option::as_ref)
+            .map(|v| &v.data)
+        {
+            Some(VectorData::I32(_)) => t == PhysicalType::I32,
+            Some(VectorData::I64(_)) => t == PhysicalType::I64,
+            Some(VectorData::Bool(_)) => t == PhysicalType::Bool,
+            _ => false,
+        }
+    }
+}
