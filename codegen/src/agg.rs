@@ -18,7 +18,7 @@ use crate::join_table::JoinTable;
 use crate::pipeline::{match_shape, ConstSource, DictPred, Layout, Stage};
 use crate::translate::physical;
 use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
-use grizzly_runtime::abi::{PRED_FALSE, PRED_NULL, PRED_TRUE, STATUS_OK};
+use grizzly_runtime::abi::{PRED_FALSE, PRED_NULL, PRED_TRUE, STATUS_GROW, STATUS_OK};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
 use grizzly_runtime::exec::simple::collect;
@@ -28,6 +28,10 @@ use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
+
+/// A row whose joins can match more build rows than this (in product) is left to the
+/// interpreter: the hash table must hold that many new groups past its growth mark.
+const MAX_GROUPS_PER_ROW: usize = 1 << 20;
 
 /// How the group slot numbers of one run decompose into key values.
 struct KeyIndexes<'a> {
@@ -147,6 +151,14 @@ impl AggPipeline {
         }
 
         let Some(tables) = self.build_joins(ctx)? else {
+            return Ok(None);
+        };
+        // The most groups one row can insert: one per combination of matching build rows.
+        let per_row = tables
+            .iter()
+            .try_fold(1usize, |n, t| n.checked_mul(t.max_matches().max(1)))
+            .filter(|n| *n <= MAX_GROUPS_PER_ROW);
+        let Some(per_row) = per_row else {
             return Ok(None);
         };
 
@@ -312,18 +324,26 @@ impl AggPipeline {
                 dict_preds: pred_tables.iter().map(|(t, n)| (&t[..], *n)).collect(),
                 validity,
             };
-            table.reserve(g.rows, l)?;
-            let mut run = RunData {
-                params: &params,
-                param_nulls: &param_nulls,
-                table: &mut table,
-                key_base: &key_base,
-                key_stride: &key_stride,
-                key_limit: &key_limit,
-                joins: &tables,
-            };
-            if self.entry.call(l, &mut run, &morsel)? != STATUS_OK {
-                return Ok(None);
+            // Call until the morsel is done: the code stops at a row when the hash table
+            // needs to grow, and goes on from there.
+            let mut start = 0;
+            loop {
+                table.prepare(per_row, l)?;
+                let mut run = RunData {
+                    params: &params,
+                    param_nulls: &param_nulls,
+                    table: &mut table,
+                    key_base: &key_base,
+                    key_stride: &key_stride,
+                    key_limit: &key_limit,
+                    joins: &tables,
+                    start,
+                };
+                match self.entry.call(l, &mut run, &morsel)? {
+                    (STATUS_OK, _) => break,
+                    (STATUS_GROW, resume) if resume > start => start = resume,
+                    _ => return Ok(None),
+                }
             }
         }
         let keys = KeyIndexes {

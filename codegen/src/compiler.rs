@@ -105,7 +105,15 @@ impl Compiler {
             clif.push_str(&format!("; node {node}: {}\n", describe(&shape)));
             clif.push_str(&ctx.func.display().to_string());
             clif.push('\n');
+            let disasm = std::env::var_os("GRIZZLY_DISASM").is_some();
+            ctx.set_disasm(disasm);
             module.define_function(id, ctx).map_err(internal)?;
+            if disasm {
+                // A debugging aid: the machine code of every compiled pipeline on stderr.
+                if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+                    eprintln!("; node {node}\n{vcode}");
+                }
+            }
             code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
             defined.push((node, describe(&shape), id, layout, p.clone()));
         }

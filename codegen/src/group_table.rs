@@ -4,9 +4,10 @@
 //!   the key ranges), when there are at most [`MAX_DIRECT_SLOTS`] of them. No hashing.
 //! - **Hashed**: an open-addressing table of group numbers (`keys`, [`HASH_EMPTY`] where
 //!   free) with the state slot of table slot `i` at `state[i]`. The generated code probes
-//!   and inserts inline (see `translate::aggregate`); this side sizes the table before each
-//!   morsel so that a free slot always remains (`used + rows < capacity`), keeping the load
-//!   at most one half, and rehashes when it grows.
+//!   and inserts inline (see `translate::aggregate`) and stops at the start of a row once
+//!   half the table is taken (`STATUS_GROW`); this side then doubles the table (rehashing)
+//!   and resumes the morsel at that row. The table grows with the groups actually seen,
+//!   so a few groups stay in cache whatever the morsel size.
 //!
 //! Every slot starts with a zero row count and accumulators at their identity (0 for sums,
 //! the type's extreme for MIN/MAX), whether or not a group ever lands in it.
@@ -20,8 +21,9 @@ use grizzly_runtime::Result;
 /// Most slots of a direct-indexed aggregate; more possible groups are hashed.
 pub(crate) const MAX_DIRECT_SLOTS: i64 = 1 << 16;
 
-/// Fewest slots of a hash table (so that `64 - log2(capacity)` stays a valid shift).
-const MIN_CAPACITY: usize = 16;
+/// Slots of a new hash table (a power of two of at least 16, so that `64 - log2(capacity)`
+/// stays a valid shift); it doubles as groups arrive.
+const FIRST_CAPACITY: usize = 1024;
 
 pub(crate) struct GroupTable {
     /// Hashed mode: per table slot the group number it holds; empty in direct mode.
@@ -65,21 +67,36 @@ impl GroupTable {
         self.hashed
     }
 
-    /// Makes room for `rows` more groups at a load of at most one half (hashed mode).
+    /// Hashed mode: makes the table ready for a call whose rows each insert at most
+    /// `per_row` groups: below its growth mark ([`GroupTable::grow_at`], half the table), with
+    /// room for `per_row` inserts past the mark. Doubles (rehashing) as needed.
     ///
     /// # Errors
     /// `ResourceLimit` if the larger table does not fit the statement's memory limit.
-    pub(crate) fn reserve(&mut self, rows: usize, layout: &Layout) -> Result<()> {
+    pub(crate) fn prepare(&mut self, per_row: usize, layout: &Layout) -> Result<()> {
         if !self.hashed {
             return Ok(());
         }
-        let need = (self.used as usize + rows)
-            .saturating_mul(2)
-            .max(MIN_CAPACITY)
-            .next_power_of_two();
-        if need <= self.keys.len() {
-            return Ok(());
+        let mut need = self.keys.len().max(FIRST_CAPACITY);
+        while need / 2 <= per_row || self.used as usize >= need / 2 {
+            need *= 2;
         }
+        if need > self.keys.len() {
+            self.rehash(need, layout)?;
+        }
+        Ok(())
+    }
+
+    /// Occupied slots at which the code stops for growth (`u64::MAX` in direct mode).
+    pub(crate) fn grow_at(&self) -> u64 {
+        if self.hashed {
+            (self.keys.len() / 2) as u64
+        } else {
+            u64::MAX
+        }
+    }
+
+    fn rehash(&mut self, need: usize, layout: &Layout) -> Result<()> {
         let bytes = need * (layout.stride + 8);
         self.memory.resize(bytes)?;
         let mut keys = vec![HASH_EMPTY; need];
@@ -220,14 +237,15 @@ mod tests {
         let mut t = GroupTable::hashed(MemoryBudget::unlimited().reserve("test"));
         let mut expected = std::collections::HashMap::new();
         for round in 0..5u64 {
-            t.reserve(1000, &l).unwrap();
             for g in 0..1000u64 {
+                // As the code does: stop at the mark, let the driver grow, go on.
+                t.prepare(1, &l).unwrap();
+                assert!(t.used < t.grow_at());
                 // 5,000 distinct groups: 1000 * round is never a multiple of 7 here.
                 let group = g * 7 + round * 1000;
                 insert(&mut t, group, g as i64 + 1);
                 expected.insert(group, g as i64 + 1);
             }
-            assert!(t.used as usize * 2 <= t.keys.len());
         }
         let live = t.live(&l);
         assert_eq!(live.len(), expected.len());
@@ -241,7 +259,7 @@ mod tests {
         let l = layout();
         let budget = MemoryBudget::new(Some(1 << 10));
         let mut t = GroupTable::hashed(budget.reserve("test"));
-        assert!(t.reserve(1 << 12, &l).is_err());
+        assert!(t.prepare(1 << 12, &l).is_err());
         assert!(t.keys.is_empty());
     }
 }

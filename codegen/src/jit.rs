@@ -118,6 +118,8 @@ pub(crate) struct RunData<'a> {
     pub key_limit: &'a [i64],
     /// Per probed join, in stage order.
     pub joins: &'a [JoinTable],
+    /// The first row of the morsel to process.
+    pub start: usize,
 }
 
 /// One morsel.
@@ -143,7 +145,7 @@ impl Entry {
         layout: &Layout,
         run: &mut RunData<'_>,
         morsel: &MorselData<'_>,
-    ) -> Result<u32> {
+    ) -> Result<(u32, usize)> {
         check(layout, run, morsel)?;
         let columns: Vec<*const u8> = morsel.columns.iter().map(|c| c.ptr_len().0).collect();
         // A morsel with NULLs in a column read (or a run with a NULL parameter) gets a bitmap
@@ -205,6 +207,8 @@ impl Entry {
             hash_mask: table.keys.len().saturating_sub(1) as u64,
             hash_used: table.used,
             joins: joins.as_ptr(),
+            hash_grow_at: table.grow_at(),
+            resume: 0,
         };
         let m = Morsel {
             rows: morsel.rows as u64,
@@ -217,6 +221,7 @@ impl Entry {
             } else {
                 std::ptr::null()
             },
+            start: run.start as u64,
         };
         // SAFETY: `func` is a pipeline function translated for `layout` (see `translate`),
         // whose code is alive (we hold an `Arc<Code>`). `check` verified what that code
@@ -242,7 +247,7 @@ impl Entry {
         // its group or a free slot.
         let status = unsafe { (self.func)(&mut ctx, &m) };
         table.used = ctx.hash_used;
-        Ok(status)
+        Ok((status, ctx.resume as usize))
     }
 }
 
@@ -252,6 +257,9 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
             "compiled pipeline called with {what}"
         )))
     };
+    if run.start > m.rows {
+        return bad("a start row past the morsel");
+    }
     if m.columns.len() != layout.slots.len() {
         return bad("the wrong number of columns");
     }
@@ -341,8 +349,16 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         if capacity < 16 || !capacity.is_power_of_two() {
             return bad("a hash table that is not a power of two of at least 16 slots");
         }
-        if table.used as u128 + m.rows as u128 >= capacity as u128 {
-            return bad("a hash table without room for the morsel's groups");
+        // The code stops at the start of a row once `used` reaches the mark; one row inserts
+        // at most one group per combination of matching build rows. So a free slot remains
+        // for every probe while `grow_at + per_row < capacity`.
+        let per_row = run
+            .joins
+            .iter()
+            .try_fold(1usize, |n, t| n.checked_mul(t.max_matches().max(1)));
+        let fits = per_row.and_then(|p| p.checked_add(table.grow_at() as usize));
+        if fits.is_none_or(|f| f >= capacity) || table.grow_at() as usize > capacity / 2 {
+            return bad("a hash table without room for a row's groups");
         }
         capacity as u128
     } else {

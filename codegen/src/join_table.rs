@@ -21,6 +21,8 @@ pub(crate) struct JoinTable {
     /// Per build column: its values where the code reads it.
     payload: Vec<Option<Vector>>,
     shift: u32,
+    /// The most build rows that share one key (what one probe can match).
+    max_matches: usize,
     _memory: Reservation,
 }
 
@@ -83,11 +85,26 @@ impl JoinTable {
         let shift = 64 - buckets.trailing_zeros();
         let mut heads = vec![JOIN_NONE; buckets];
         let mut next = vec![JOIN_NONE; rows];
+        // Per row: how many rows with its key were inserted up to it. The latest row with a
+        // key is the first of them in its chain, so counting stops there (the rows before it
+        // have other keys of the same bucket: few, at a load of at most one half).
+        let mut seen = vec![0u32; rows];
+        let mut max_matches = 0;
         for (row, &k) in keys.iter().enumerate().take(rows) {
             if !key_values.is_valid(row) {
                 continue; // a NULL key matches nothing
             }
             let b = hash_start(k as u64, shift);
+            let mut r = heads[b];
+            while r != JOIN_NONE && keys[r as usize] != k {
+                r = next[r as usize];
+            }
+            seen[row] = if r == JOIN_NONE {
+                1
+            } else {
+                seen[r as usize] + 1
+            };
+            max_matches = max_matches.max(seen[row] as usize);
             next[row] = heads[b];
             heads[b] = row as u32;
         }
@@ -97,6 +114,7 @@ impl JoinTable {
             keys,
             payload,
             shift,
+            max_matches,
             _memory: memory,
         }))
     }
@@ -111,6 +129,11 @@ impl JoinTable {
 
     pub(crate) fn keys(&self) -> &[i64] {
         &self.keys
+    }
+
+    /// The most build rows one probe key can match.
+    pub(crate) fn max_matches(&self) -> usize {
+        self.max_matches
     }
 
     pub(crate) fn shift(&self) -> u32 {

@@ -176,3 +176,48 @@ fn string_columns_of_the_build_side_stay_interpreted() {
     );
     assert!(c.pipelines().is_empty(), "{:?}", c.pipelines());
 }
+
+#[test]
+fn one_probe_row_can_insert_thousands_of_groups() {
+    // 3,000 build rows share key 1; each of the four lineitems of order 1 meets all of them,
+    // one new group per build row (the table must grow before any row, not within one). The
+    // key ranges multiply past the direct-indexed limit, so groups are hashed.
+    let s = lineitem_store(ROWS, ROWS, None);
+    let meta = TableMeta {
+        name: "many".into(),
+        columns: [("k", DataType::Int64), ("v", DataType::Int32)]
+            .iter()
+            .map(|(n, ty)| ColumnMeta {
+                name: n.to_string(),
+                ty: *ty,
+                nullable: false,
+            })
+            .collect(),
+        row_count: 0,
+    };
+    let keys: Vec<Value> = (0..3000).map(|_| Value::Int64(1)).collect();
+    let values: Vec<Value> = (0..3000).map(Value::Int32).collect();
+    let mut tx = s.begin_write().unwrap();
+    tx.create_table(meta).unwrap();
+    tx.append(
+        "many",
+        vec![
+            Vector::from_values(DataType::Int64, &keys).unwrap(),
+            Vector::from_values(DataType::Int32, &values).unwrap(),
+        ],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    let rows = check_compiled(
+        &s,
+        "select v, l_orderkey, count(*), sum(l_quantity) from lineitem join many on l_orderkey = k
+         group by v, l_orderkey",
+        &[],
+    );
+    assert_eq!(rows.len(), 3000);
+    assert!(
+        rows.iter().all(|r| r.contains("| Int64(4) |")),
+        "{:?}",
+        &rows[..2]
+    );
+}

@@ -17,6 +17,10 @@ pub const STATUS_OK: u32 = 0;
 pub const STATUS_OVERFLOW: u32 = 1;
 /// A group key fell outside the range the driver sized the state for (stale zone maps).
 pub const STATUS_KEY_RANGE: u32 = 2;
+/// The aggregate's hash table reached `PipelineCtx::hash_grow_at` occupied slots at the
+/// start of row `PipelineCtx::resume`: the driver grows it and calls again from that row
+/// (`Morsel::start`); the rows before it are done.
+pub const STATUS_GROW: u32 = 3;
 
 /// A hash-table slot of a grouped aggregate that holds no group yet (`PipelineCtx::hash_keys`).
 pub const HASH_EMPTY: u64 = u64::MAX;
@@ -64,6 +68,12 @@ pub struct PipelineCtx {
     pub hash_used: u64,
     /// One [`JoinCtx`] per hash join the pipeline probes, innermost (nearest the scan) first.
     pub joins: *const JoinCtx,
+    /// Hashed mode: the code returns [`STATUS_GROW`] at the start of a row when `hash_used`
+    /// has reached this (at most half the table, and low enough that the inserts of one row
+    /// cannot fill it); `u64::MAX` in direct mode.
+    pub hash_grow_at: u64,
+    /// Written by the code with [`STATUS_GROW`]: the row to resume at.
+    pub resume: u64,
 }
 
 /// The end of a hash-join chain (`JoinCtx::heads`, `JoinCtx::next`).
@@ -115,6 +125,8 @@ pub struct Morsel {
     /// value for every code of this morsel's dictionary, one byte per code: 0 FALSE, 1 TRUE,
     /// 2 NULL (computed once per morsel by the interpreter's evaluator).
     pub dict_preds: *const *const u8,
+    /// The first row to process (rows before it were done by an earlier call).
+    pub start: u64,
 }
 
 /// [`Morsel::dict_preds`] bytes.
@@ -133,6 +145,8 @@ pub const CTX_HASH_SHIFT_OFFSET: i32 = offset_of!(PipelineCtx, hash_shift) as i3
 pub const CTX_HASH_MASK_OFFSET: i32 = offset_of!(PipelineCtx, hash_mask) as i32;
 pub const CTX_HASH_USED_OFFSET: i32 = offset_of!(PipelineCtx, hash_used) as i32;
 pub const CTX_JOINS_OFFSET: i32 = offset_of!(PipelineCtx, joins) as i32;
+pub const CTX_HASH_GROW_AT_OFFSET: i32 = offset_of!(PipelineCtx, hash_grow_at) as i32;
+pub const CTX_RESUME_OFFSET: i32 = offset_of!(PipelineCtx, resume) as i32;
 pub const JOIN_HEADS_OFFSET: i32 = offset_of!(JoinCtx, heads) as i32;
 pub const JOIN_NEXT_OFFSET: i32 = offset_of!(JoinCtx, next) as i32;
 pub const JOIN_KEYS_OFFSET: i32 = offset_of!(JoinCtx, keys) as i32;
@@ -145,6 +159,7 @@ pub const MORSEL_DICT_MAPS_OFFSET: i32 = offset_of!(Morsel, dict_maps) as i32;
 pub const MORSEL_STR_CONSTS_OFFSET: i32 = offset_of!(Morsel, str_consts) as i32;
 pub const MORSEL_VALIDITY_OFFSET: i32 = offset_of!(Morsel, validity) as i32;
 pub const MORSEL_DICT_PREDS_OFFSET: i32 = offset_of!(Morsel, dict_preds) as i32;
+pub const MORSEL_START_OFFSET: i32 = offset_of!(Morsel, start) as i32;
 
 // The generated code assumes 64-bit pointers and these exact offsets.
 #[cfg(target_pointer_width = "64")]
@@ -155,6 +170,8 @@ const _: () = {
     assert!(CTX_HASH_KEYS_OFFSET == 48 && CTX_HASH_SHIFT_OFFSET == 56);
     assert!(CTX_HASH_MASK_OFFSET == 64 && CTX_HASH_USED_OFFSET == 72);
     assert!(CTX_JOINS_OFFSET == 80 && JOIN_CTX_SIZE == 40);
+    assert!(CTX_HASH_GROW_AT_OFFSET == 88 && CTX_RESUME_OFFSET == 96);
+    assert!(MORSEL_START_OFFSET == 48);
     assert!(JOIN_HEADS_OFFSET == 0 && JOIN_NEXT_OFFSET == 8 && JOIN_KEYS_OFFSET == 16);
     assert!(JOIN_PAYLOAD_OFFSET == 24 && JOIN_SHIFT_OFFSET == 32);
     assert!(MORSEL_ROWS_OFFSET == 0 && MORSEL_COLUMNS_OFFSET == 8);

@@ -111,7 +111,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         out,
         "Single thread. Compiled = jit 'always': pipelines the compiled tier does not handle yet \
          run interpreted (see EXPLAIN). Auto = the default policy once warm (warm-up = runs \
-         until its background compile finished)."
+         until its background compile finished, plus 3 for it to compare the tiers)."
     )?;
     Ok(())
 }
@@ -120,9 +120,22 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// Runs after the background compile has finished, before timing `auto`: enough compiled
+/// runs for the policy to compare the tiers (`compiled_is_slower` needs three).
+const SETTLE_RUNS: usize = 3;
+
 /// Runs `sql` under `jit = auto` until its cache entry leaves the interpreted and compiling
-/// states (compiled, or failed and staying interpreted); returns how many runs that took.
+/// states (compiled, or failed and staying interpreted), then [`SETTLE_RUNS`] more; returns
+/// how many runs that took.
 fn warm_up_auto(db: &Database, sql: &str) -> Result<usize> {
+    let runs = until_compiled(db, sql)?;
+    for _ in 0..SETTLE_RUNS {
+        db.query(sql)?;
+    }
+    Ok(runs + SETTLE_RUNS)
+}
+
+fn until_compiled(db: &Database, sql: &str) -> Result<usize> {
     let (fingerprint, _) = db.fingerprint(sql)?;
     for run in 1..=200 {
         db.query(sql)?;

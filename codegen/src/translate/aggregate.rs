@@ -270,7 +270,6 @@ impl Translator<'_> {
                     keys: self.b.declare_var(types::I64),
                     shift: self.b.declare_var(types::I64),
                     mask: self.b.declare_var(types::I64),
-                    ctx: self.b.declare_var(types::I64),
                 };
                 self.hash_vars = Some(h);
                 h
@@ -326,7 +325,7 @@ impl Translator<'_> {
 
         self.b.switch_to_block(insert);
         self.b.ins().store(flags, group, addr, 0);
-        let ctx = self.b.use_var(h.ctx);
+        let ctx = self.b.use_var(self.ctx_var);
         let used = self
             .b
             .ins()

@@ -179,8 +179,6 @@ struct HashVars {
     keys: Variable,
     shift: Variable,
     mask: Variable,
-    /// The context pointer, whose `hash_used` counts inserted groups.
-    ctx: Variable,
 }
 
 pub(crate) struct Translator<'f> {
@@ -220,6 +218,10 @@ pub(crate) struct Translator<'f> {
     /// Per probed join: its table's variables.
     join_vars: Vec<join::JoinVars>,
     state_var: Variable,
+    /// The `PipelineCtx` pointer.
+    ctx_var: Variable,
+    /// `PipelineCtx::hash_grow_at`.
+    grow_at_var: Variable,
     /// Accumulators of a single-group aggregate: (variable, byte offset, type).
     accs: Vec<(Variable, usize, Type)>,
     /// The aggregate state layout is decided (by the first loop translated).
@@ -258,6 +260,8 @@ impl<'f> Translator<'f> {
         let fast_row = b.declare_var(types::I64);
         let rows_var = b.declare_var(types::I64);
         let state_var = b.declare_var(types::I64);
+        let ctx_var = b.declare_var(types::I64);
+        let grow_at_var = b.declare_var(types::I64);
 
         let slots = shape
             .scan_columns
@@ -313,6 +317,8 @@ impl<'f> Translator<'f> {
             hash_vars: None,
             join_vars: Vec::new(),
             state_var,
+            ctx_var,
+            grow_at_var,
             accs: Vec::new(),
             aggs_laid_out: false,
             overflow,
@@ -366,14 +372,23 @@ impl<'f> Translator<'f> {
         row_var: Variable,
     ) -> Result<Loop> {
         let LoopBlocks { header, body, next } = blocks;
+        self.nulls = nulls;
         self.b.switch_to_block(header);
         let i = self.b.use_var(row_var);
-        let n = self.b.use_var(self.rows_var);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        let rows = self.b.use_var(self.rows_var);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, rows);
         self.b.ins().brif(more, body, &[], self.exit, &[]);
         self.b.switch_to_block(body);
+        self.translate_row(shape, i, next)?;
+        self.b.switch_to_block(next);
+        let i1 = self.b.ins().iadd_imm_s(i, 1);
+        self.b.def_var(row_var, i1);
+        self.b.ins().jump(header, &[]);
+        Ok(Loop { header, row_var })
+    }
 
-        self.nulls = nulls;
+    /// Starts translating the code of row `i` (straight-line caches empty, scan bindings).
+    fn start_row(&mut self, i: Value, next: Block) {
         self.env = self.scan_env.clone();
         self.cache.clear();
         self.null_cache.clear();
@@ -381,7 +396,38 @@ impl<'f> Translator<'f> {
         self.depth = 0;
         self.row = i;
         self.next = next;
+    }
+
+    /// The pipeline for row `i`: scan filters, then (grouped) the hash table's growth check,
+    /// filters, projections, probes and the aggregate update; then on to `next` (or the
+    /// innermost join's next build row).
+    fn translate_row(&mut self, shape: &Shape<'_>, i: Value, next: Block) -> Result<()> {
+        self.start_row(i, next);
         self.translate_filters(shape.scan_filters)?;
+        if !shape.group_by.is_empty() {
+            // A hash table at its growth mark stops here, before the row inserts anything
+            // (rows rejected above never get here); the driver grows it and resumes at this
+            // row, whose scan filters then run again.
+            let ctx = self.b.use_var(self.ctx_var);
+            let flags = MemFlagsData::trusted();
+            let used = self
+                .b
+                .ins()
+                .load(types::I64, flags, ctx, abi::CTX_HASH_USED_OFFSET);
+            let grow_at = self.b.use_var(self.grow_at_var);
+            let full = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, used, grow_at);
+            let grow = self.b.create_block();
+            let go = self.b.create_block();
+            self.b.ins().brif(full, grow, &[], go, &[]);
+            self.b.switch_to_block(grow);
+            self.b.ins().store(flags, i, ctx, abi::CTX_RESUME_OFFSET);
+            let code = self.b.ins().iconst(types::I32, abi::STATUS_GROW as i64);
+            self.b.ins().return_(&[code]);
+            self.b.switch_to_block(go);
+        }
         let mut joins = 0;
         for stage in &shape.stages {
             match stage {
@@ -397,13 +443,7 @@ impl<'f> Translator<'f> {
         // The next build row of the innermost join, or the next row.
         let done = self.next;
         self.b.ins().jump(done, &[]);
-
-        // next: i += 1
-        self.b.switch_to_block(next);
-        let i1 = self.b.ins().iadd_imm_s(i, 1);
-        self.b.def_var(row_var, i1);
-        self.b.ins().jump(header, &[]);
-        Ok(Loop { header, row_var })
+        Ok(())
     }
 
     /// The entry block: every loop-invariant load, then the jump into the loop the morsel
@@ -417,11 +457,14 @@ impl<'f> Translator<'f> {
         let load = |b: &mut FunctionBuilder<'_>, base: Value, off: i32| {
             b.ins().load(types::I64, ro, base, off)
         };
-        let zero = b.ins().iconst(types::I64, 0);
-        b.def_var(fast.row_var, zero);
+        let start = load(b, morsel, abi::MORSEL_START_OFFSET);
+        b.def_var(fast.row_var, start);
         if let Some(l) = with_nulls {
-            b.def_var(l.row_var, zero);
+            b.def_var(l.row_var, start);
         }
+        b.def_var(self.ctx_var, ctx);
+        let grow_at = load(b, ctx, abi::CTX_HASH_GROW_AT_OFFSET);
+        b.def_var(self.grow_at_var, grow_at);
         let rows = load(b, morsel, abi::MORSEL_ROWS_OFFSET);
         b.def_var(self.rows_var, rows);
         let state = load(b, ctx, abi::CTX_STATE_OFFSET);
@@ -502,7 +545,6 @@ impl<'f> Translator<'f> {
             }
         }
         if let Some(h) = self.hash_vars {
-            b.def_var(h.ctx, ctx);
             let v = load(b, ctx, abi::CTX_HASH_KEYS_OFFSET);
             b.def_var(h.keys, v);
             let v = load(b, ctx, abi::CTX_HASH_SHIFT_OFFSET);
