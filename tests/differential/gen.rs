@@ -40,7 +40,8 @@ pub fn generate(r: &mut Rng, literals: u64) -> Query {
         50..=55 => g.aggregate_with_having(),
         56..=62 => g.several_pipelines(),
         63..=73 => g.rows(),
-        74..=86 => g.join(),
+        74..=80 => g.join(),
+        81..=86 => g.join_grouped_wide(),
         _ => g.join_aggregate_subquery(),
     }
 }
@@ -281,6 +282,30 @@ impl Gen<'_> {
             self.r.range(1, 80)
         );
         Query { sql, ordered: true }
+    }
+
+    /// Inner joins with residual conditions, grouped by columns of both sides into more
+    /// possible groups than the compiled tier indexes directly (its hash table, probed and
+    /// grown inline) or by a build-side column.
+    fn join_grouped_wide(&mut self) -> Query {
+        let on = *self.r.pick(&[
+            "t.k = u.uk",
+            "t.k = u.uk AND t.c <> u.ub",
+            "t.c = u.ub AND t.k < u.uk",
+            "u.uk = t.k AND u.uw > 0",
+        ]);
+        let keys = *self
+            .r
+            .pick(&["u.uk, t.id", "t.id", "u.ub, t.k", "u.uk", "t.g, u.uk"]);
+        let agg = self.aggregate_call();
+        let mut sql =
+            format!("SELECT {keys}, {agg}, count(*), max(u.uw), sum(u.ub) FROM t JOIN u ON {on}");
+        self.push_where(&mut sql);
+        sql += &format!(" GROUP BY {keys}");
+        Query {
+            sql,
+            ordered: false,
+        }
     }
 
     /// A compiled aggregate as the build or probe side of a join.
