@@ -367,6 +367,57 @@ pub enum SetOpKind {
 
 impl LogicalPlan {
     /// The columns this operator produces, in order.
+    /// The output columns' types, in order (as `fields()`, without copying names).
+    pub fn types(&self) -> Vec<DataType> {
+        let mut out = Vec::new();
+        self.each_field(&mut |f| out.push(f.ty));
+        out
+    }
+
+    /// The output columns' ids, in order (as `fields()`, without copying names).
+    pub fn ids(&self) -> Vec<ColumnId> {
+        let mut out = Vec::new();
+        self.each_field(&mut |f| out.push(f.id));
+        out
+    }
+
+    /// Calls `f` on each output field in order; nullability is not adjusted (see
+    /// `fields()` for outer joins).
+    fn each_field(&self, f: &mut dyn FnMut(&Field)) {
+        match self {
+            LogicalPlan::Scan { columns, .. } => columns.iter().for_each(|(_, x)| f(x)),
+            LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => {
+                fields.iter().for_each(f)
+            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::LimitWithTies { input, .. }
+            | LogicalPlan::Distinct { input } => input.each_field(f),
+            LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(_, x)| f(x)),
+            LogicalPlan::Window { input, functions } => {
+                input.each_field(f);
+                functions.iter().for_each(|(_, x)| f(x));
+            }
+            LogicalPlan::Aggregate {
+                group_by,
+                aggregates,
+                ..
+            } => {
+                group_by.iter().for_each(|(_, x)| f(x));
+                aggregates.iter().for_each(|(_, x)| f(x));
+            }
+            LogicalPlan::Join {
+                left, right, kind, ..
+            } => {
+                left.each_field(f);
+                if !matches!(kind, JoinKind::Semi | JoinKind::Anti) {
+                    right.each_field(f);
+                }
+            }
+        }
+    }
+
     pub fn fields(&self) -> Vec<Field> {
         match self {
             LogicalPlan::Scan { columns, .. } => columns.iter().map(|(_, f)| f.clone()).collect(),

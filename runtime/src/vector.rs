@@ -234,6 +234,23 @@ impl Vector {
         }
     }
 
+    /// A vector of no values.
+    pub fn empty(ty: DataType) -> Vector {
+        let data = match ty.physical() {
+            PhysicalType::Bool => VectorData::Bool(Buffer::from_vec(Vec::new())),
+            PhysicalType::I32 => VectorData::I32(Buffer::from_vec(Vec::new())),
+            PhysicalType::I64 => VectorData::I64(Buffer::from_vec(Vec::new())),
+            PhysicalType::I128 => VectorData::I128(Buffer::from_vec(Vec::new())),
+            PhysicalType::F64 => VectorData::F64(Buffer::from_vec(Vec::new())),
+            PhysicalType::Str => VectorData::Str(StrData::from_strs([])),
+        };
+        Vector {
+            ty,
+            data,
+            validity: None,
+        }
+    }
+
     /// A vector from values (slow path). Values must match `ty` or be NULL; a decimal of
     /// another scale is rescaled. Returns `None` if a value does not fit the type.
     pub fn from_values(ty: DataType, values: &[Value]) -> Option<Vector> {

@@ -16,7 +16,7 @@ use super::simple::{collect, BatchesOp, ConcatOp, FilterOp, LimitOp, ProjectItem
 use super::sort::{SortKeySpec, SortOp};
 use crate::vector::Vector;
 use crate::{exec_err, Error, Result};
-use grizzly_ir::{ColumnId, DataType, Expr, Field, LogicalPlan, SetOpKind, Value};
+use grizzly_ir::{ColumnId, DataType, Expr, LogicalPlan, SetOpKind, Value};
 
 /// Builds the operator tree for `plan`. Every operator is wrapped by
 /// [`instrument`](super::analyze): a cancel check per batch, and counters when the context
@@ -195,7 +195,7 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                 )?),
                 None => None,
             };
-            let types = |p: &LogicalPlan| p.fields().iter().map(|f| f.ty).collect::<Vec<_>>();
+            let types = |p: &LogicalPlan| p.types();
             Box::new(
                 HashJoinOp::new(
                     build(left, ctx)?,
@@ -269,7 +269,7 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                     params,
                 )
             };
-            let types = input.fields().iter().map(|f| f.ty).collect();
+            let types = input.types();
             let op = build(input, ctx)?;
             Box::new(super::window::WindowOp::new(
                 op,
@@ -318,7 +318,7 @@ fn sort_op(
     ctx: &ExecContext,
 ) -> Result<BoxOp> {
     let specs = sort_specs(keys, &layout_of(input), ctx)?;
-    let types = input.fields().iter().map(|f| f.ty).collect();
+    let types = input.types();
     Ok(Box::new(SortOp::new(
         build(input, ctx)?,
         types,
@@ -345,7 +345,7 @@ fn limit_with_ties(
         }));
     }
     let specs = sort_specs(keys, &layout_of(input), ctx)?;
-    let types = input.fields().iter().map(|f| f.ty).collect();
+    let types = input.types();
     let top = usize::try_from(limit.saturating_add(offset)).unwrap_or(usize::MAX);
     let sorted = SortOp::with_ties(build(input, ctx)?, types, specs, top, &ctx.memory);
     Ok(Box::new(LimitOp {
@@ -378,7 +378,7 @@ fn sort_specs(
 
 /// Output column ids of a plan node, in batch order.
 fn layout_of(plan: &LogicalPlan) -> Vec<ColumnId> {
-    plan.fields().iter().map(|f: &Field| f.id).collect()
+    plan.ids()
 }
 
 fn position(layout: &[ColumnId], id: ColumnId) -> Option<usize> {
@@ -474,7 +474,7 @@ fn run_subquery(e: Expr, ctx: &ExecContext) -> Result<Expr> {
 
 /// Runs a plan to completion: its output columns (dense) and row count.
 pub fn execute(plan: &LogicalPlan, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
-    let types: Vec<DataType> = plan.fields().iter().map(|f| f.ty).collect();
+    let types: Vec<DataType> = plan.types();
     collect(
         build(plan, ctx)?,
         &types,

@@ -228,7 +228,7 @@ pub fn collect(
         .zip(types)
         .map(|(p, ty)| {
             if p.is_empty() {
-                Ok(super::keys::null_vector(*ty, 0))
+                Ok(Vector::empty(*ty))
             } else if p.len() == 1 {
                 Ok(p.into_iter().next().expect("one part"))
             } else {

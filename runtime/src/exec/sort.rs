@@ -71,6 +71,10 @@ impl SortOp {
 
     fn run(&mut self, input: BoxOp) -> Result<Vec<Batch>> {
         let (columns, rows) = collect(input, &self.types, &mut self.memory)?;
+        if rows == 0 {
+            // Nothing to order (the keys are not evaluated, as for any other row count).
+            return Ok(Vec::new());
+        }
         let whole = Batch::new(columns, rows);
         let key_vectors = self
             .keys
