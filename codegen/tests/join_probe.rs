@@ -221,3 +221,47 @@ fn one_probe_row_can_insert_thousands_of_groups() {
         &rows[..2]
     );
 }
+
+#[test]
+fn sparse_build_keys_match_only_their_rows() {
+    // {1, 5000, 9999, 10^12}: three of the keys meet four lineitems each, the fourth none.
+    let s = lineitem_store(ROWS, ROWS, None);
+    let meta = TableMeta {
+        name: "sparse".into(),
+        columns: [("k", DataType::Int64), ("v", DataType::Int32)]
+            .iter()
+            .map(|(n, ty)| ColumnMeta {
+                name: n.to_string(),
+                ty: *ty,
+                nullable: false,
+            })
+            .collect(),
+        row_count: 0,
+    };
+    let keys = [1i64, 5000, 9999, 1_000_000_000_000].map(Value::Int64);
+    let values = [10, 20, 30, 40].map(Value::Int32);
+    let mut tx = s.begin_write().unwrap();
+    tx.create_table(meta).unwrap();
+    tx.append(
+        "sparse",
+        vec![
+            Vector::from_values(DataType::Int64, &keys).unwrap(),
+            Vector::from_values(DataType::Int32, &values).unwrap(),
+        ],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    let rows = check_compiled(
+        &s,
+        "select count(*), sum(v) from lineitem join sparse on l_orderkey = k",
+        &[],
+    );
+    assert_eq!(first(&rows), "Int64(12) | Int64(240)");
+    // Every lineitem meets its one order.
+    let rows = check_compiled(
+        &store(0, false),
+        "select count(*) from lineitem join orders on l_orderkey = o_orderkey",
+        &[],
+    );
+    assert_eq!(first(&rows), format!("Int64({ROWS})"));
+}
