@@ -183,31 +183,9 @@ fn one_probe_row_can_insert_thousands_of_groups() {
     // one new group per build row (the table must grow before any row, not within one). The
     // key ranges multiply past the direct-indexed limit, so groups are hashed.
     let s = lineitem_store(ROWS, ROWS, None);
-    let meta = TableMeta {
-        name: "many".into(),
-        columns: [("k", DataType::Int64), ("v", DataType::Int32)]
-            .iter()
-            .map(|(n, ty)| ColumnMeta {
-                name: n.to_string(),
-                ty: *ty,
-                nullable: false,
-            })
-            .collect(),
-        row_count: 0,
-    };
     let keys: Vec<Value> = (0..3000).map(|_| Value::Int64(1)).collect();
     let values: Vec<Value> = (0..3000).map(Value::Int32).collect();
-    let mut tx = s.begin_write().unwrap();
-    tx.create_table(meta).unwrap();
-    tx.append(
-        "many",
-        vec![
-            Vector::from_values(DataType::Int64, &keys).unwrap(),
-            Vector::from_values(DataType::Int32, &values).unwrap(),
-        ],
-    )
-    .unwrap();
-    tx.commit().unwrap();
+    add_kv_table(&s, "many", &keys, &values);
     let rows = check_compiled(
         &s,
         "select v, l_orderkey, count(*), sum(l_quantity) from lineitem join many on l_orderkey = k
@@ -226,31 +204,9 @@ fn one_probe_row_can_insert_thousands_of_groups() {
 fn sparse_build_keys_match_only_their_rows() {
     // {1, 5000, 9999, 10^12}: three of the keys meet four lineitems each, the fourth none.
     let s = lineitem_store(ROWS, ROWS, None);
-    let meta = TableMeta {
-        name: "sparse".into(),
-        columns: [("k", DataType::Int64), ("v", DataType::Int32)]
-            .iter()
-            .map(|(n, ty)| ColumnMeta {
-                name: n.to_string(),
-                ty: *ty,
-                nullable: false,
-            })
-            .collect(),
-        row_count: 0,
-    };
     let keys = [1i64, 5000, 9999, 1_000_000_000_000].map(Value::Int64);
     let values = [10, 20, 30, 40].map(Value::Int32);
-    let mut tx = s.begin_write().unwrap();
-    tx.create_table(meta).unwrap();
-    tx.append(
-        "sparse",
-        vec![
-            Vector::from_values(DataType::Int64, &keys).unwrap(),
-            Vector::from_values(DataType::Int32, &values).unwrap(),
-        ],
-    )
-    .unwrap();
-    tx.commit().unwrap();
+    add_kv_table(&s, "sparse", &keys, &values);
     let rows = check_compiled(
         &s,
         "select count(*), sum(v) from lineitem join sparse on l_orderkey = k",
@@ -264,4 +220,31 @@ fn sparse_build_keys_match_only_their_rows() {
         &[],
     );
     assert_eq!(first(&rows), format!("Int64({ROWS})"));
+}
+
+/// Adds `name(k BIGINT NOT NULL, v INTEGER NOT NULL)` with the given rows to `s`.
+fn add_kv_table(s: &Store, name: &str, keys: &[Value], values: &[Value]) {
+    let meta = TableMeta {
+        name: name.into(),
+        columns: [("k", DataType::Int64), ("v", DataType::Int32)]
+            .iter()
+            .map(|(n, ty)| ColumnMeta {
+                name: n.to_string(),
+                ty: *ty,
+                nullable: false,
+            })
+            .collect(),
+        row_count: 0,
+    };
+    let mut tx = s.begin_write().unwrap();
+    tx.create_table(meta).unwrap();
+    tx.append(
+        name,
+        vec![
+            Vector::from_values(DataType::Int64, keys).unwrap(),
+            Vector::from_values(DataType::Int32, values).unwrap(),
+        ],
+    )
+    .unwrap();
+    tx.commit().unwrap();
 }
