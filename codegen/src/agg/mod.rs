@@ -3,31 +3,36 @@
 //!
 //! The life of one run: convert parameters → pick row groups (zone maps, as the scan does)
 //! → check that NULLs appear only in columns the code reads as nullable (and strings are
-//! dictionary-encoded) → size the group slots (integer keys by zone-map range, string keys
-//! by a global dictionary, plus a NULL group per nullable key) → call the code per row group,
-//! with the validity bitmaps of the columns that have NULLs in it → output one row per
-//! non-empty slot (one row exactly without GROUP BY); an aggregate with no non-NULL input
-//! in a group is NULL there (COUNT: 0). Whatever the compiled code cannot handle (NULLs in a
-//! table whose schema has none, other encodings, too many groups, an error status) runs this node through
-//! the interpreter instead, which also reports errors with exactly the interpreter's
-//! messages.
+//! dictionary-encoded) → run each probed join's build side (interpreted) and hash it
+//! (`join_table`) → size the group slots (integer keys by zone-map or build-side range,
+//! string keys by a global dictionary, plus a NULL group per nullable key; direct slots or a
+//! hash table, `group_table`) → call the code per row group (again from the row where it
+//! stopped whenever the hash table must grow), with the validity bitmaps of the columns that
+//! have NULLs in it and the morsel's string constants and predicate tables (`strings`) →
+//! output one row per group that received rows (`output`; one row exactly without GROUP BY);
+//! an aggregate with no non-NULL input in a group is NULL there (COUNT: 0). Whatever the
+//! compiled code cannot handle (NULLs in a table whose schema has none, other encodings,
+//! key ranges past 64 bits, an error status) runs this node through the interpreter
+//! instead, which also reports errors with exactly the interpreter's messages.
+mod output;
+mod strings;
 
-use crate::group_table::{read, read_i64, GroupTable, MAX_DIRECT_SLOTS};
+use crate::group_table::{GroupTable, MAX_DIRECT_SLOTS};
 use crate::jit::{ColumnData, Entry, MorselData, RunData};
 use crate::join_table::JoinTable;
-use crate::pipeline::{match_shape, ConstSource, DictPred, Layout, Stage};
+use crate::pipeline::{match_shape, ConstSource, Layout, Stage};
 use crate::translate::physical;
-use grizzly_ir::{AggFunc, BinaryOp, ColumnId, DataType, Expr, LogicalPlan, PhysicalType, Value};
-use grizzly_runtime::abi::{PRED_FALSE, PRED_NULL, PRED_TRUE, STATUS_GROW, STATUS_OK};
+use grizzly_ir::{ColumnId, DataType, Expr, LogicalPlan, Value};
+use grizzly_runtime::abi::{STATUS_GROW, STATUS_OK};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
 use grizzly_runtime::exec::simple::collect;
-use grizzly_runtime::exec::{execute, physical, Batch, CompiledPipeline, ExecContext, PhysExpr};
+use grizzly_runtime::exec::{execute, physical, CompiledPipeline, ExecContext};
 use grizzly_runtime::storage::{Encoding, RowGroup};
-use grizzly_runtime::{Bitmap, Error, Result, StrData, Vector, VectorData};
+use grizzly_runtime::{Error, Result, Vector, VectorData};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::Arc;
+use strings::{dict_bound, dict_pred_table};
 
 /// A row whose joins can match more build rows than this (in product) is left to the
 /// interpreter: the hash table must hold that many new groups past its growth mark.
@@ -392,133 +397,6 @@ impl AggPipeline {
         Ok(Some(tables))
     }
 
-    /// The output columns: keys, then aggregates, one row per group that received rows
-    /// (exactly one row without GROUP BY).
-    fn output(
-        &self,
-        table: &GroupTable,
-        keys: &KeyIndexes<'_>,
-    ) -> Result<Option<(Vec<Vector>, usize)>> {
-        let l = &self.layout;
-        let stride = l.stride;
-        let state = &table.state[..];
-        let count = |s: usize| read_i64(state, s * stride);
-        let (live, numbers): (Vec<usize>, Vec<i64>) = if l.keys.is_empty() {
-            (vec![0], vec![0])
-        } else {
-            table.live(l).into_iter().unzip()
-        };
-        let mut out = Vec::with_capacity(l.keys.len() + l.aggs.len());
-        for (k, key) in l.keys.iter().enumerate() {
-            let values: Vec<Value> = numbers
-                .iter()
-                .map(|&group| {
-                    let index = (group / keys.stride[k]) % keys.count[k];
-                    if index == keys.limit[k] {
-                        Value::Null
-                    } else if key.dict {
-                        Value::Varchar(keys.names[k][index as usize].clone())
-                    } else {
-                        int_value(key.ty, keys.base[k] + index)
-                    }
-                })
-                .collect();
-            let v = Vector::from_values(key.ty, &values)
-                .ok_or_else(|| Error::Internal(format!("group key does not fit {}", key.ty)))?;
-            out.push(v);
-        }
-        for a in &l.aggs {
-            let sum = |s: usize| i128::from_ne_bytes(read::<16>(state, s * stride + a.offset));
-            // Rows whose argument was not NULL.
-            let inputs = |s: usize| match a.nulls {
-                None => count(s),
-                Some(at) => count(s) - i64::from_ne_bytes(read::<8>(state, s * stride + at)),
-            };
-            let has: Vec<bool> = live.iter().map(|&s| inputs(s) > 0).collect();
-            let data = match a.func {
-                AggFunc::CountStar | AggFunc::Count => {
-                    let c: Vec<i64> = live.iter().map(|&s| inputs(s)).collect();
-                    out.push(Vector {
-                        ty: a.ty,
-                        data: VectorData::I64(c.into()),
-                        validity: None,
-                    });
-                    continue;
-                }
-                AggFunc::Sum if a.ty.physical() == PhysicalType::I64 => {
-                    let mut v = Vec::with_capacity(live.len());
-                    for &s in &live {
-                        match i64::try_from(sum(s)) {
-                            Ok(x) => v.push(x),
-                            // The interpreter reports this overflow.
-                            Err(_) => return Ok(None),
-                        }
-                    }
-                    VectorData::I64(v.into())
-                }
-                AggFunc::Sum => {
-                    VectorData::I128(live.iter().map(|&s| sum(s)).collect::<Vec<_>>().into())
-                }
-                AggFunc::Avg => {
-                    let scale = a.arg_ty.map_or(0, DataType::scale);
-                    let div = 10f64.powi(scale as i32);
-                    let v: Vec<f64> = live
-                        .iter()
-                        .map(|&s| {
-                            let n = inputs(s);
-                            if n > 0 {
-                                sum(s) as f64 / div / n as f64
-                            } else {
-                                0.0
-                            }
-                        })
-                        .collect();
-                    VectorData::F64(v.into())
-                }
-                AggFunc::Min | AggFunc::Max => {
-                    let off = |s: usize| s * stride + a.offset;
-                    let t = a.arg_ty.map(DataType::physical);
-                    if t == Some(PhysicalType::I32) {
-                        let v: Vec<i32> = live
-                            .iter()
-                            .zip(&has)
-                            .map(|(&s, &has)| {
-                                if has {
-                                    i32::from_ne_bytes(read::<4>(state, off(s)))
-                                } else {
-                                    0
-                                }
-                            })
-                            .collect();
-                        VectorData::I32(v.into())
-                    } else {
-                        let v: Vec<i64> = live
-                            .iter()
-                            .zip(&has)
-                            .map(|(&s, &has)| {
-                                if has {
-                                    i64::from_ne_bytes(read::<8>(state, off(s)))
-                                } else {
-                                    0
-                                }
-                            })
-                            .collect();
-                        VectorData::I64(v.into())
-                    }
-                }
-                // Never compiled (translate reports them Unsupported).
-                _ => return Ok(None),
-            };
-            let validity = (!has.iter().all(|&x| x)).then(|| Bitmap::from_bools(has));
-            out.push(Vector {
-                ty: a.ty,
-                data,
-                validity,
-            });
-        }
-        Ok(Some((out, live.len())))
-    }
-
     /// The scan's pushed filters of the form `column op constant`, exactly as the
     /// interpreter's scan uses them to skip row groups (so both tiers see the same rows).
     fn zone_filters(&self, params: &[Value]) -> Vec<ZoneFilter> {
@@ -545,68 +423,5 @@ impl CompiledPipeline for AggPipeline {
                 .interpret(ctx)
                 .map(|(columns, rows)| (columns, rows, false)),
         }
-    }
-}
-
-/// The code the generated comparison `code op' bound` needs (see
-/// `translate_str_compare`): for `=`/`<>` the exact code or `u32::MAX` if absent; for
-/// `<`/`>=` the first code not below `s`; for `<=`/`>` the first code above `s`.
-fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
-    let n = dict.len();
-    let (mut lo, mut hi) = (0usize, n);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        if dict.get_bytes(mid) < s {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    let found = lo < n && dict.get_bytes(lo) == s;
-    match op {
-        BinaryOp::Eq | BinaryOp::NotEq => {
-            if found {
-                lo as u32
-            } else {
-                u32::MAX
-            }
-        }
-        BinaryOp::Lt | BinaryOp::GtEq => lo as u32,
-        _ => (lo + found as usize) as u32,
-    }
-}
-
-/// The value of a dictionary predicate for every entry of `dict` (by code), computed by the
-/// interpreter's evaluator; `None` if it fails on some entry (the interpreter then runs the
-/// node and reports the error only if a row that reaches the predicate has that value).
-fn dict_pred_table(pred: &DictPred, dict: &Arc<StrData>, params: &[Value]) -> Option<Vec<u8>> {
-    let n = dict.len();
-    let codes: Vec<u32> = (0..n as u32).collect();
-    let entries = Vector {
-        ty: DataType::Varchar,
-        data: VectorData::Dict {
-            codes: codes.into(),
-            dict: dict.clone(),
-        },
-        validity: None,
-    };
-    let expr = PhysExpr::new(&pred.expr, &|id| (id == pred.column).then_some(0), params).ok()?;
-    let values = expr.eval(&Batch::new(vec![entries], n)).ok()?;
-    (0..n)
-        .map(|i| match values.get(i) {
-            Value::Boolean(true) => Some(PRED_TRUE),
-            Value::Boolean(false) => Some(PRED_FALSE),
-            Value::Null => Some(PRED_NULL),
-            _ => None,
-        })
-        .collect()
-}
-
-fn int_value(ty: DataType, v: i64) -> Value {
-    match ty {
-        DataType::Int32 => Value::Int32(v as i32),
-        DataType::Date => Value::Date(v as i32),
-        DataType::Decimal { scale, .. } => Value::Decimal(v as i128, scale),
-        _ => Value::Int64(v),
     }
 }
