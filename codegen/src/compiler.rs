@@ -75,10 +75,17 @@ impl Compiler {
         let mut skipped = Vec::new();
         let mut clif = String::new();
         let mut code_bytes = 0;
+        // Nodes below a compiled pipeline (its join build sides) are run by its driver
+        // through the interpreter: a pipeline there would never run compiled.
+        let mut inside_until = 0;
         for (node, p) in plan.preorder().into_iter().enumerate() {
             let Some(shape) = match_shape(p) else {
                 continue;
             };
+            if node < inside_until {
+                skipped.push((node, "inside a compiled pipeline's join build side".into()));
+                continue;
+            }
             ctx.clear();
             ctx.func.signature = sig.clone();
             let layout =
@@ -116,6 +123,7 @@ impl Compiler {
             }
             code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
             defined.push((node, describe(&shape), id, layout, p.clone()));
+            inside_until = node + p.preorder().len();
         }
         ctx.clear();
         drop(guard);

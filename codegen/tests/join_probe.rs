@@ -248,3 +248,23 @@ fn add_kv_table(s: &Store, name: &str, keys: &[Value], values: &[Value]) {
     .unwrap();
     tx.commit().unwrap();
 }
+
+#[test]
+fn pipelines_inside_a_build_side_are_left_to_the_interpreter() {
+    let s = store(0, false);
+    // The grouped subquery is the join's build side: the driver runs it interpreted, so it
+    // is not compiled on its own (and EXPLAIN says so).
+    let sql = "select count(*), sum(n) from lineitem
+               join (select o_orderkey as k, count(*) as n from orders group by o_orderkey) q
+               on l_orderkey = k";
+    let rows = check_compiled(&s, sql, &[]);
+    assert_eq!(first(&rows), format!("Int64({ROWS}) | Int64({ROWS})"));
+    let (c, _) = check(&s, sql, &[]);
+    assert!(
+        c.skipped()
+            .iter()
+            .any(|(_, why)| why.contains("inside a compiled pipeline")),
+        "{:?}",
+        c.skipped()
+    );
+}
