@@ -1,37 +1,16 @@
 //! The `grizzly` binary, run as a user would: batch modes and their output formats, errors
 //! and exit codes, TPC-H generation, and (where `script` provides a terminal) the shell.
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use temp_dir::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_grizzly");
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("grizzly-cli-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Where tests look for the default config file: nowhere, so the user's own config file
 /// does not change what the tests see.
@@ -164,7 +143,7 @@ fn stdin_batch() {
 
 #[test]
 fn file_batch() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("script.sql");
     std::fs::write(&file, format!("{SETUP}\nSELECT count(*) AS n FROM t;\n")).unwrap();
     assert_eq!(
@@ -175,7 +154,7 @@ fn file_batch() {
 
 #[test]
 fn dot_commands_in_batch() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("more.sql");
     std::fs::write(&file, "SELECT 2 AS b;").unwrap();
     let input = format!(
@@ -218,7 +197,7 @@ fn unknown_dot_command_is_an_error() {
 
 #[test]
 fn bad_database_files_exit_1() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let missing_dir = dir.path("no/such/dir/x.griz");
     let corrupt = dir.path("corrupt.griz");
     std::fs::write(
@@ -239,7 +218,7 @@ fn bad_database_files_exit_1() {
 
 #[test]
 fn data_persists_in_a_file() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let db = dir.path("persist.griz");
     let db = db.to_str().unwrap();
     ok(&[db, "-c", SETUP], "");
@@ -267,7 +246,7 @@ fn version_and_help() {
 
 #[test]
 fn generate_tpch() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let db = dir.path("tpch.griz");
     let db = db.to_str().unwrap();
     let summary = ok(&["generate", "tpch", "--sf", "0.01", db], "");
@@ -320,7 +299,7 @@ fn bench_times_both_tiers() {
 
 #[test]
 fn demo_generates_then_reuses_its_data() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let db = dir.path("demo.griz");
     let db = db.to_str().unwrap();
     let first = ok(&["demo", "--sf", "0.01", db], "");
@@ -342,7 +321,7 @@ fn interactive_shell() {
         eprintln!("skipped: no /usr/bin/script");
         return;
     }
-    let home = TempDir::new();
+    let home = TempDir::new("cli");
     let mut child = Command::new("/usr/bin/script")
         .args(["-qec", &format!("{BIN} -q"), "/dev/null"])
         .env("HOME", &home.0)
@@ -415,7 +394,7 @@ fn mode_command_takes_the_new_formats() {
 
 #[test]
 fn output_option_writes_a_file() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("out.csv");
     let out = ok(
         &[
@@ -437,7 +416,7 @@ fn output_option_writes_a_file() {
 
 #[test]
 fn output_command_switches_between_file_and_stdout() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("part.txt");
     let input = format!(
         "SELECT 1 AS a;\n.output {}\nSELECT 2 AS b;\n.output\nSELECT 3 AS c;\n",
@@ -449,7 +428,7 @@ fn output_command_switches_between_file_and_stdout() {
 
 #[test]
 fn database_option() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let db = dir.path("d.griz");
     let db = db.to_str().unwrap();
     ok(&["-d", db, "-c", "CREATE TABLE x (a INTEGER)"], "");
@@ -549,7 +528,7 @@ fn verbose_reports_settings_on_stderr() {
 
 #[test]
 fn config_show_set_reset() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("conf/grizzly.toml");
     let path = file.to_str().unwrap();
     let show = ok(&["config", "--config", path], "");
@@ -638,7 +617,7 @@ banner = false
 
 #[test]
 fn config_rejects_unknown_keys_and_bad_values() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("c.toml");
     let path = file.to_str().unwrap();
     let cases = [
@@ -687,7 +666,7 @@ fn config_rejects_unknown_keys_and_bad_values() {
 
 #[test]
 fn config_engine_settings_are_applied_with_set() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("cli");
     let file = dir.path("c.toml");
     let path = file.to_str().unwrap();
     ok(
@@ -717,7 +696,7 @@ fn shell(args: &str, lines: &[&str]) -> Option<String> {
         eprintln!("skipped: no /usr/bin/script");
         return None;
     }
-    let home = TempDir::new();
+    let home = TempDir::new("cli");
     let mut child = Command::new("/usr/bin/script")
         .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
         .env("HOME", &home.0)

@@ -24,6 +24,9 @@ mod expr;
 #[path = "differential/gen.rs"]
 mod gen;
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
 use grizzly::{Database, Value};
 use grizzly_codegen::Compiler;
 use grizzly_ir::Statement;
@@ -31,8 +34,9 @@ use grizzly_runtime::exec::kernels::cast_value;
 use grizzly_runtime::exec::{execute, ExecContext};
 use grizzly_runtime::Vector;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
+use temp_dir::TempDir;
 
 const DEFAULT_SEED: u64 = 0x6772_697A;
 const DEFAULT_CASES: usize = 800;
@@ -146,23 +150,6 @@ fn run_native(
 
 fn row(columns: &[Vector], i: usize) -> Vec<Value> {
     columns.iter().map(|c| c.get(i)).collect()
-}
-
-/// A scratch directory of this process, removed on drop (also when the test fails).
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> ScratchDir {
-        let dir = std::env::temp_dir().join(format!("grizzly-differential-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        ScratchDir(dir)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -282,7 +269,7 @@ fn random_queries_agree_between_jit_and_interpreter() {
     let cases = env_or("GRIZZLY_FUZZ_CASES", DEFAULT_CASES);
     // On a file, so compiled code reads memory-mapped segments. Declared first, so the
     // database is closed before the directory goes.
-    let dir = ScratchDir::new();
+    let dir = TempDir::new("differential");
     let mut h = Harness::new(seed, Some(&dir.0.join("fuzz.griz")));
     let mut rng = data::Rng::new(seed);
     for i in 0..cases {

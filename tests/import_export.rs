@@ -3,41 +3,14 @@
 //! trips, a malformed row (an error naming file, line and column; the table unchanged), usage
 //! errors, and quiet output when standard error is not a terminal.
 
-use std::path::{Path, PathBuf};
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use temp_dir::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_grizzly");
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("grizzly-io-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.path(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn grizzly(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -80,8 +53,8 @@ fn query(db: &str, sql: &str) -> String {
 
 #[test]
 fn import_creates_a_table_with_inferred_types() {
-    let dir = TempDir::new();
-    let db = dir.path("new.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("new.griz");
     let csv = dir.write(
         "people.csv",
         "id,name,born,score\n1,Ann,1990-05-01,2.5\n2,\"Bo, Jr\",,3\n3,Cy,2001-12-31,\n",
@@ -104,8 +77,8 @@ fn import_creates_a_table_with_inferred_types() {
 
 #[test]
 fn import_appends_to_an_existing_table() {
-    let dir = TempDir::new();
-    let db = dir.path("append.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("append.griz");
     ok(&[&db, "-c", "CREATE TABLE t (id INTEGER, name VARCHAR, price DECIMAL(10,2)); INSERT INTO t VALUES (1, 'old', 0.50)"]);
     // A header matching the table's columns is recognized without --header.
     let with_header = dir.write("h.csv", "id,name,price\n2,pear,2.25\n3,,\n");
@@ -132,8 +105,8 @@ fn import_appends_to_an_existing_table() {
 
 #[test]
 fn a_malformed_row_names_file_line_and_column_and_changes_nothing() {
-    let dir = TempDir::new();
-    let db = dir.path("bad.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("bad.griz");
     ok(&[
         &db,
         "-c",
@@ -162,16 +135,16 @@ fn a_malformed_row_names_file_line_and_column_and_changes_nothing() {
 
 #[test]
 fn export_and_import_round_trip_parquet_and_json() {
-    let dir = TempDir::new();
-    let db = dir.path("src.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("src.griz");
     ok(&[&db, "-c", "CREATE TABLE t (id INTEGER, name VARCHAR, price DECIMAL(10,2), d DATE); \
         INSERT INTO t VALUES (1, 'a,b', 1.50, DATE '2024-01-02'), (2, NULL, -0.05, NULL), (3, 'say \"hi\"', 100, DATE '1999-12-31')"]);
     let expected = query(&db, "SELECT * FROM t ORDER BY id");
     for name in ["t.parquet", "t.json", "t.csv"] {
-        let file = dir.path(name);
+        let file = dir.file(name);
         let (_, stderr) = ok(&["export", "SELECT * FROM t", "--output", &file, &db]);
         assert!(stderr.contains("Exported 3 rows to"), "{stderr}");
-        let copy = dir.path(&format!("{name}.griz"));
+        let copy = dir.file(&format!("{name}.griz"));
         if !name.ends_with(".parquet") {
             // Text formats infer 1.50 as DOUBLE: load into the table's own types instead
             // (Parquet carries DECIMAL(10,2) itself).
@@ -188,10 +161,10 @@ fn export_and_import_round_trip_parquet_and_json() {
             "{name}"
         );
     }
-    let inferred = dir.path("inferred.griz");
+    let inferred = dir.file("inferred.griz");
     ok(&[
         "import",
-        &dir.path("t.json"),
+        &dir.file("t.json"),
         "--table",
         "j",
         "-q",
@@ -202,15 +175,15 @@ fn export_and_import_round_trip_parquet_and_json() {
         "column_name,column_type,null\nid,BIGINT,YES\nname,VARCHAR,YES\nprice,DOUBLE,YES\nd,DATE,YES\n"
     );
     // Parquet keeps the exact types; JSON lines hold one object per row.
-    let parquet_copy = dir.path("t.parquet.griz");
+    let parquet_copy = dir.file("t.parquet.griz");
     assert!(query(&parquet_copy, "DESCRIBE t").contains("price,\"DECIMAL(10,2)\",YES"));
-    let json = std::fs::read_to_string(dir.path("t.json")).unwrap();
+    let json = std::fs::read_to_string(dir.file("t.json")).unwrap();
     assert_eq!(
         json.lines().next(),
         Some(r#"{"id":1,"name":"a,b","price":1.50,"d":"2024-01-02"}"#)
     );
     // CSV exports have a header by default.
-    let csv = std::fs::read_to_string(dir.path("t.csv")).unwrap();
+    let csv = std::fs::read_to_string(dir.file("t.csv")).unwrap();
     assert!(
         csv.starts_with("id,name,price,d\n1,\"a,b\",1.50,2024-01-02\n"),
         "{csv}"
@@ -219,14 +192,14 @@ fn export_and_import_round_trip_parquet_and_json() {
 
 #[test]
 fn export_a_table_by_name_with_options() {
-    let dir = TempDir::new();
-    let db = dir.path("named.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("named.griz");
     ok(&[
         &db,
         "-c",
         "CREATE TABLE t (a INTEGER, b VARCHAR); INSERT INTO t VALUES (1, 'x'), (2, 'y')",
     ]);
-    let out = dir.path("out.txt");
+    let out = dir.file("out.txt");
     let (stdout, stderr) = ok(&[
         "export",
         "t",
@@ -264,8 +237,8 @@ fn export_a_table_by_name_with_options() {
 
 #[test]
 fn usage_errors() {
-    let dir = TempDir::new();
-    let db = dir.path("u.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("u.griz");
     let file = dir.write("x.parquet", "not parquet");
     let stderr = fails(&["import", &file, "--table", "t", "--delimiter", "|", &db]);
     assert!(
@@ -274,13 +247,13 @@ fn usage_errors() {
     );
     let stderr = fails(&["import", &file, "--table", "t", &db]);
     assert!(stderr.contains("not a readable Parquet file"), "{stderr}");
-    let stderr = fails(&["import", &dir.path("missing.csv"), "--table", "t", &db]);
+    let stderr = fails(&["import", &dir.file("missing.csv"), "--table", "t", &db]);
     assert!(stderr.contains("missing.csv"), "{stderr}");
     let stderr = fails(&[
         "export",
         "SELECT * FROM nope",
         "-o",
-        &dir.path("o.csv"),
+        &dir.file("o.csv"),
         &db,
     ]);
     assert!(stderr.contains("nope"), "{stderr}");
@@ -301,8 +274,8 @@ fn help_lists_the_subcommands() {
 
 #[test]
 fn no_progress_bar_when_stderr_is_not_a_terminal() {
-    let dir = TempDir::new();
-    let db = dir.path("big.griz");
+    let dir = TempDir::new("io");
+    let db = dir.file("big.griz");
     let rows: String = (0..200_000).map(|i| format!("{i},{}\n", i * 3)).collect();
     let csv = dir.write("big.csv", &rows);
     let (_, stderr) = ok(&["import", &csv, "--table", "big", &db]);

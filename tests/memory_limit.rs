@@ -3,10 +3,13 @@
 //! (as a cancelled one), and the session goes on. SQL-level behaviour per operator is in
 //! `tests/slt/memory_limit.slt`.
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
 use grizzly::{Database, Error, JitMode, Value};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use temp_dir::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_grizzly");
 
@@ -118,28 +121,6 @@ fn the_limit_is_per_session_and_prepared_statements_follow_it() {
     assert_eq!(prepared.query(&[]).unwrap().value(0, 0), Value::Int64(ROWS));
 }
 
-/// A scratch directory, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let dir = std::env::temp_dir().join(format!("grizzly-memory-limit-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Runs the binary with no config file of the user's.
 fn grizzly(args: &[&str]) -> Output {
     let mut child = Command::new(BIN)
@@ -163,8 +144,8 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn cli_memory_limit_and_config_key_are_enforced() {
-    let dir = TempDir::new();
-    let db = &dir.path("cli.griz");
+    let dir = TempDir::new("memory-limit");
+    let db = &dir.file("cli.griz");
     let setup = grizzly(&[db, "-c", SETUP]);
     assert!(setup.status.success(), "{}", text(&setup.stderr));
     let join = "SELECT count(*) FROM big x JOIN big y ON x.n = y.n";
@@ -201,7 +182,7 @@ fn cli_memory_limit_and_config_key_are_enforced() {
     );
 
     // The config key sets the same limit; the command line wins over it.
-    let config = &dir.path("grizzly.toml");
+    let config = &dir.file("grizzly.toml");
     std::fs::write(config, "memory_limit = \"1MiB\"\n").unwrap();
     let out = grizzly(&["--config", config, db, "-c", join]);
     assert!(
