@@ -366,109 +366,69 @@ pub enum SetOpKind {
 }
 
 impl LogicalPlan {
-    /// The columns this operator produces, in order.
     /// The output columns' types, in order (as `fields()`, without copying names).
     pub fn types(&self) -> Vec<DataType> {
         let mut out = Vec::new();
-        self.each_field(&mut |f| out.push(f.ty));
+        self.each_field(false, &mut |f, _| out.push(f.ty));
         out
     }
 
     /// The output columns' ids, in order (as `fields()`, without copying names).
     pub fn ids(&self) -> Vec<ColumnId> {
         let mut out = Vec::new();
-        self.each_field(&mut |f| out.push(f.id));
+        self.each_field(false, &mut |f, _| out.push(f.id));
         out
     }
 
-    /// Calls `f` on each output field in order; nullability is not adjusted (see
-    /// `fields()` for outer joins).
-    fn each_field(&self, f: &mut dyn FnMut(&Field)) {
+    /// Calls `f` on each output field in order, with whether an outer join above it (up to
+    /// this node) makes it nullable whatever the field says.
+    fn each_field(&self, forced: bool, f: &mut dyn FnMut(&Field, bool)) {
         match self {
-            LogicalPlan::Scan { columns, .. } => columns.iter().for_each(|(_, x)| f(x)),
+            LogicalPlan::Scan { columns, .. } => columns.iter().for_each(|(_, x)| f(x, forced)),
             LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => {
-                fields.iter().for_each(f)
+                fields.iter().for_each(|x| f(x, forced))
             }
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
             | LogicalPlan::LimitWithTies { input, .. }
-            | LogicalPlan::Distinct { input } => input.each_field(f),
-            LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(_, x)| f(x)),
+            | LogicalPlan::Distinct { input } => input.each_field(forced, f),
+            LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(_, x)| f(x, forced)),
             LogicalPlan::Window { input, functions } => {
-                input.each_field(f);
-                functions.iter().for_each(|(_, x)| f(x));
+                input.each_field(forced, f);
+                functions.iter().for_each(|(_, x)| f(x, forced));
             }
             LogicalPlan::Aggregate {
                 group_by,
                 aggregates,
                 ..
             } => {
-                group_by.iter().for_each(|(_, x)| f(x));
-                aggregates.iter().for_each(|(_, x)| f(x));
+                group_by.iter().for_each(|(_, x)| f(x, forced));
+                aggregates.iter().for_each(|(_, x)| f(x, forced));
             }
             LogicalPlan::Join {
                 left, right, kind, ..
             } => {
-                left.each_field(f);
+                // An outer join's unmatched side comes out NULL-padded.
+                let left_padded = matches!(kind, JoinKind::Right | JoinKind::Full);
+                let right_padded = matches!(kind, JoinKind::Left | JoinKind::Full);
+                left.each_field(forced || left_padded, f);
                 if !matches!(kind, JoinKind::Semi | JoinKind::Anti) {
-                    right.each_field(f);
+                    right.each_field(forced || right_padded, f);
                 }
             }
         }
     }
 
+    /// The columns this operator produces, in order.
     pub fn fields(&self) -> Vec<Field> {
-        match self {
-            LogicalPlan::Scan { columns, .. } => columns.iter().map(|(_, f)| f.clone()).collect(),
-            LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => {
-                fields.clone()
-            }
-            LogicalPlan::Filter { input, .. }
-            | LogicalPlan::Sort { input, .. }
-            | LogicalPlan::Limit { input, .. }
-            | LogicalPlan::LimitWithTies { input, .. }
-            | LogicalPlan::Distinct { input } => input.fields(),
-            LogicalPlan::Project { exprs, .. } => exprs.iter().map(|(_, f)| f.clone()).collect(),
-            LogicalPlan::Window { input, functions } => {
-                let mut fields = input.fields();
-                fields.extend(functions.iter().map(|(_, f)| f.clone()));
-                fields
-            }
-            LogicalPlan::Aggregate {
-                group_by,
-                aggregates,
-                ..
-            } => group_by
-                .iter()
-                .map(|(_, f)| f.clone())
-                .chain(aggregates.iter().map(|(_, f)| f.clone()))
-                .collect(),
-            LogicalPlan::Join {
-                left, right, kind, ..
-            } => {
-                let mut fields = left.fields();
-                match kind {
-                    JoinKind::Semi | JoinKind::Anti => {}
-                    JoinKind::Inner | JoinKind::Left => fields.extend(right.fields()),
-                    JoinKind::Right | JoinKind::Full => {
-                        let nullable_left = |mut f: Field| {
-                            f.nullable = true;
-                            f
-                        };
-                        fields = fields.into_iter().map(nullable_left).collect();
-                        fields.extend(right.fields());
-                    }
-                }
-                if matches!(kind, JoinKind::Left | JoinKind::Full) {
-                    let n = left.fields().len();
-                    for f in fields.iter_mut().skip(n) {
-                        f.nullable = true;
-                    }
-                }
-                fields
-            }
-        }
+        let mut out = Vec::new();
+        self.each_field(false, &mut |x, forced| {
+            let mut field = x.clone();
+            field.nullable |= forced;
+            out.push(field);
+        });
+        out
     }
 
     /// Rebuilds this operator with each direct input replaced by `f(input)`.
