@@ -248,11 +248,15 @@ impl AggPipeline {
             };
         }
         // Named as the interpreter names its aggregate, so both tiers report a limit alike.
-        let memory = ctx.memory.reserve("hash aggregate");
-        let mut table = if groups_possible <= MAX_DIRECT_SLOTS {
-            GroupTable::direct(groups_possible as usize, l, memory)?
-        } else {
-            GroupTable::hashed(memory)
+        let memory = || ctx.memory.reserve("hash aggregate");
+        // Direct slots for few possible groups, unless they alone pass the memory limit: the
+        // hash table grows only with the groups seen, as the interpreter's does.
+        let direct = (groups_possible <= MAX_DIRECT_SLOTS)
+            .then(|| GroupTable::direct(groups_possible as usize, l, memory()));
+        let mut table = match direct {
+            Some(Ok(table)) => table,
+            Some(Err(Error::ResourceLimit(_))) | None => GroupTable::hashed(memory()),
+            Some(Err(e)) => return Err(e),
         };
 
         for (gi, g) in groups.iter().enumerate() {
