@@ -421,11 +421,15 @@ impl CompiledPipeline for AggPipeline {
     }
 
     fn run_reporting(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize, bool)> {
-        match self.try_run(ctx)? {
-            Some((columns, rows)) => Ok((columns, rows, true)),
-            None => self
+        match self.try_run(ctx) {
+            Ok(Some((columns, rows))) => Ok((columns, rows, true)),
+            // Over memory_limit in the compiled tier's own structures (what it held is
+            // released by now): the interpreter's differ, so it decides, and reports the
+            // limit itself if it passes it too.
+            Ok(None) | Err(Error::ResourceLimit(_)) => self
                 .interpret(ctx)
                 .map(|(columns, rows)| (columns, rows, false)),
+            Err(e) => Err(e),
         }
     }
 }
