@@ -89,10 +89,10 @@ fn a_join_feeds_a_single_group() {
     );
     // Every lineitem row matches its one order; priorities are key % 5, four rows a key.
     let prio: i64 = (1..=(ROWS / 4) as i64).map(|k| 4 * (k % 5)).sum();
+    let row = first(&rows);
     assert!(
-        first(&rows).starts_with(&format!("Int64({ROWS}) | Decimal({}", prio))
-            || first(&rows).starts_with(&format!("Int64({ROWS}) | Int64({prio})")),
-        "{rows:?}"
+        row.starts_with(&format!("Int64({ROWS}) | Int64({prio}) | ")),
+        "{row}"
     );
 }
 
