@@ -203,16 +203,8 @@ mod tests {
 
     fn layout() -> Layout {
         Layout {
-            table: "t".into(),
-            slots: Vec::new(),
-            params: Vec::new(),
-            str_consts: Vec::new(),
-            dict_preds: Vec::new(),
-            keys: Vec::new(),
-            aggs: Vec::new(),
-            joins: Vec::new(),
-            null_aware: false,
             stride: 16,
+            ..Layout::new("t", Vec::new(), false)
         }
     }
 

@@ -156,6 +156,24 @@ pub(crate) struct Layout {
     pub stride: usize,
 }
 
+impl Layout {
+    /// The layout before translation: the table's scanned slots, nothing read yet.
+    pub(crate) fn new(table: &str, slots: Vec<ColumnSlot>, null_aware: bool) -> Layout {
+        Layout {
+            table: table.to_string(),
+            slots,
+            params: Vec::new(),
+            str_consts: Vec::new(),
+            dict_preds: Vec::new(),
+            keys: Vec::new(),
+            aggs: Vec::new(),
+            joins: Vec::new(),
+            null_aware,
+            stride: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ColumnSlot {
     /// Index of the column in the table.

@@ -285,18 +285,7 @@ impl<'f> Translator<'f> {
         let unset = Value::from_u32(0);
         let mut t = Translator {
             b,
-            layout: Layout {
-                table: shape.table.to_string(),
-                slots,
-                params: Vec::new(),
-                str_consts: Vec::new(),
-                dict_preds: Vec::new(),
-                keys: Vec::new(),
-                aggs: Vec::new(),
-                joins: Vec::new(),
-                null_aware: any_nullable,
-                stride: 0,
-            },
+            layout: Layout::new(shape.table, slots, any_nullable),
             nullable,
             env: scan_env.clone(),
             scan_env,
@@ -545,12 +534,14 @@ impl<'f> Translator<'f> {
             }
         }
         if let Some(h) = self.hash_vars {
-            let v = load(b, ctx, abi::CTX_HASH_KEYS_OFFSET);
-            b.def_var(h.keys, v);
-            let v = load(b, ctx, abi::CTX_HASH_SHIFT_OFFSET);
-            b.def_var(h.shift, v);
-            let v = load(b, ctx, abi::CTX_HASH_MASK_OFFSET);
-            b.def_var(h.mask, v);
+            for (var, off) in [
+                (h.keys, abi::CTX_HASH_KEYS_OFFSET),
+                (h.shift, abi::CTX_HASH_SHIFT_OFFSET),
+                (h.mask, abi::CTX_HASH_MASK_OFFSET),
+            ] {
+                let v = load(b, ctx, off);
+                b.def_var(var, v);
+            }
         }
         for (var, off, t) in &self.accs {
             let v = b
