@@ -266,7 +266,7 @@ fn generate_tpch() {
 }
 
 #[test]
-fn bench_times_both_tiers() {
+fn bench_times_every_tier() {
     let out = ok(
         &["bench", "--sf", "0.01", "--queries", "1,6", "--runs", "1"],
         "",
