@@ -15,6 +15,15 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use grizzly_ir::{BinaryOp, ColumnId, DataType, Expr, PhysicalType, ScalarFunc};
 use grizzly_runtime::{Error, Result};
 
+/// Loads of a row's column value or validity word: the mapped segments never change while
+/// a morsel runs and every row below `rows` is in bounds, so the load is pure for
+/// Cranelift (`can_move`): it is placed where its value is first needed, next to its
+/// compare, instead of where it was emitted (which keeps an unrolled skip chunk from
+/// holding every loaded value at once), and repeated loads of one address merge.
+fn column_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
 impl Translator<'_> {
     /// Loads column `slot`'s value of the current row.
     pub(super) fn load_column(&mut self, slot: usize, t: Type) -> Value {
@@ -28,16 +37,15 @@ impl Translator<'_> {
             .or_insert_with(|| self.b.declare_var(types::I64));
         let base = self.b.use_var(var);
         let shift = t.bytes().trailing_zeros() as i64;
+        let (row, delta) = self.row_at;
         let off = if shift == 0 {
-            self.row
+            row
         } else {
-            self.b.ins().ishl_imm_u(self.row, shift)
+            self.b.ins().ishl_imm_u(row, shift)
         };
         let addr = self.b.ins().iadd(base, off);
-        let v = self
-            .b
-            .ins()
-            .load(t, MemFlagsData::trusted().with_readonly(), addr, 0);
+        let delta = i32::try_from(delta << shift).expect("small row delta");
+        let v = self.b.ins().load(t, column_flags(), addr, delta);
         if self.depth == 0 {
             self.cache.insert(slot, v);
         }
@@ -64,8 +72,7 @@ impl Translator<'_> {
         let word = self.b.ins().ushr_imm_u(self.row, 6);
         let off = self.b.ins().ishl_imm_u(word, 3);
         let addr = self.b.ins().iadd(bits, off);
-        let ro = MemFlagsData::trusted().with_readonly();
-        let word = self.b.ins().load(types::I64, ro, addr, 0);
+        let word = self.b.ins().load(types::I64, column_flags(), addr, 0);
         // Shift amounts are taken modulo 64.
         let bit = self.b.ins().ushr(word, self.row);
         let bit = self.b.ins().band_imm_u(bit, 1);

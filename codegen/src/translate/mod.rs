@@ -6,6 +6,7 @@
 //!           Morsel::validity null ? fast.header : nulls.pre
 //! nulls.pre: load the validity bitmaps → variables; jump nulls.header
 //! header:   i < rows ? body : exit                        (one loop per version)
+//!           (with a skip loop, see `skip`: i < limit ? body : resume)
 //! body:     scan filters → filters/projections → aggregate arguments → group slot → updates
 //! next:     i += 1; jump header
 //! exit:     (single group) store accumulators; return 0
@@ -36,6 +37,7 @@ mod cond;
 mod expr;
 mod join;
 mod membership;
+mod skip;
 
 use crate::pipeline::{ColumnSlot, Layout, Shape, Stage};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -158,8 +160,11 @@ impl LoopBlocks {
 
 /// One version of the row loop, translated.
 struct Loop {
-    header: Block,
+    /// Where the entry block jumps: the skip loop, or the row loop's header.
+    start: Block,
     row_var: Variable,
+    /// The skip loop's credit, when there is one.
+    credit: Option<Variable>,
 }
 
 /// Per group key, the variables its part of the slot number is computed from.
@@ -203,6 +208,9 @@ pub(crate) struct Translator<'f> {
     /// one are not cached.
     depth: u32,
     row: Value,
+    /// `row` as a base row and a constant added to it (column loads fold the constant into
+    /// their address offset; the skip loop's unrolled rows share one base).
+    row_at: (Value, i64),
     rows_var: Variable,
     col_vars: HashMap<usize, Variable>,
     /// Per nullable slot read: its validity bitmap.
@@ -295,6 +303,7 @@ impl<'f> Translator<'f> {
             memo: Vec::new(),
             depth: 0,
             row: unset,
+            row_at: (unset, 0),
             rows_var,
             col_vars: HashMap::new(),
             valid_vars: HashMap::new(),
@@ -362,18 +371,36 @@ impl<'f> Translator<'f> {
     ) -> Result<Loop> {
         let LoopBlocks { header, body, next } = blocks;
         self.nulls = nulls;
+        // Only the leading ones: a row a later conjunct rejects may have made an earlier
+        // one fail (in the interpreter too), which skipping it would hide.
+        let cheap: Vec<Expr> = (shape.scan_filters.iter())
+            .take_while(|c| cannot_fail(c))
+            .cloned()
+            .collect();
+        let skip = (!cheap.is_empty()).then(|| skip::Skip::new(&mut self.b));
         self.b.switch_to_block(header);
         let i = self.b.use_var(row_var);
-        let rows = self.b.use_var(self.rows_var);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, rows);
-        self.b.ins().brif(more, body, &[], self.exit, &[]);
+        let (limit, done) = match &skip {
+            Some(s) => (self.b.use_var(s.limit), s.resume),
+            None => (self.b.use_var(self.rows_var), self.exit),
+        };
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, limit);
+        self.b.ins().brif(more, body, &[], done, &[]);
         self.b.switch_to_block(body);
         self.translate_row(shape, i, next)?;
         self.b.switch_to_block(next);
         let i1 = self.b.ins().iadd_imm_s(i, 1);
         self.b.def_var(row_var, i1);
         self.b.ins().jump(header, &[]);
-        Ok(Loop { header, row_var })
+        // After the row loop, which decided the columns there are to touch ahead.
+        if let Some(s) = &skip {
+            self.translate_skip(s, &cheap, header, row_var)?;
+        }
+        Ok(Loop {
+            start: skip.as_ref().map_or(header, |s| s.resume),
+            row_var,
+            credit: skip.map(|s| s.credit),
+        })
     }
 
     /// Starts translating the code of row `i` (straight-line caches empty, scan bindings).
@@ -384,6 +411,7 @@ impl<'f> Translator<'f> {
         self.memo.clear();
         self.depth = 0;
         self.row = i;
+        self.row_at = (i, 0);
         self.next = next;
     }
 
@@ -447,9 +475,12 @@ impl<'f> Translator<'f> {
             b.ins().load(types::I64, ro, base, off)
         };
         let start = load(b, morsel, abi::MORSEL_START_OFFSET);
-        b.def_var(fast.row_var, start);
-        if let Some(l) = with_nulls {
+        for l in std::iter::once(fast).chain(with_nulls) {
             b.def_var(l.row_var, start);
+            if let Some(credit) = l.credit {
+                let c = b.ins().iconst(types::I64, skip::START_CREDIT);
+                b.def_var(credit, c);
+            }
         }
         b.def_var(self.ctx_var, ctx);
         let grow_at = load(b, ctx, abi::CTX_HASH_GROW_AT_OFFSET);
@@ -551,13 +582,13 @@ impl<'f> Translator<'f> {
         }
         match with_nulls {
             None => {
-                b.ins().jump(fast.header, &[]);
+                b.ins().jump(fast.start, &[]);
             }
             Some(l) => {
                 // The bitmaps exist only when the morsel has NULLs: load them on that path.
                 let validity = load(b, morsel, abi::MORSEL_VALIDITY_OFFSET);
                 let pre = b.create_block();
-                b.ins().brif(validity, pre, &[], fast.header, &[]);
+                b.ins().brif(validity, pre, &[], fast.start, &[]);
                 b.switch_to_block(pre);
                 let mut valid_vars: Vec<_> =
                     self.valid_vars.iter().map(|(s, v)| (*s, *v)).collect();
@@ -576,7 +607,7 @@ impl<'f> Translator<'f> {
                         b.def_var(var, n);
                     }
                 }
-                b.ins().jump(l.header, &[]);
+                b.ins().jump(l.start, &[]);
             }
         }
     }
