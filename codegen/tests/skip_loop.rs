@@ -1,5 +1,5 @@
 //! The skip loop (`translate/skip.rs`): scan filters that cannot fail are checked for a
-//! chunk of eight rows at once before the row loop runs them. These tests put the passing
+//! chunk of four rows at once before the row loop runs them. These tests put the passing
 //! rows where a chunked look could lose them: the first and last rows of a morsel, either
 //! side of a chunk edge, a tail shorter than a chunk, morsels whose dense start spends the
 //! skip loop's credit, NULLs in the prefiltered column, and a filter that can fail next to
@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use grizzly_ir::Value;
 
-/// Not a multiple of the chunk (8), so every morsel but the last has a short tail too.
+/// Not a multiple of the chunk (4) or of the morsel, so some morsels end in a short tail.
 const ROWS: usize = 10_003;
 const MORSEL: usize = 999;
 
@@ -49,7 +49,10 @@ fn assert_count_sum(rows: &[String], (count, sum): (usize, i128), what: &str) {
     let fields: Vec<&str> = rows[0].split(" | ").collect();
     assert_eq!(fields[0], format!("Int64({count})"), "{what}");
     if count > 0 {
-        assert!(fields[1].contains(&format!("({sum}, ")), "{what}: {fields:?} vs {sum}");
+        assert!(
+            fields[1].contains(&format!("({sum}, ")),
+            "{what}: {fields:?} vs {sum}"
+        );
     }
 }
 
@@ -59,7 +62,7 @@ fn single_rows_at_morsel_and_chunk_edges() {
     let cols = data(None);
     let sql = "select count(*), sum(l_extendedprice) from lineitem
                where l_orderkey = $1 and l_linenumber = $2";
-    // Rows at morsel starts and ends, either side of chunk edges (multiples of 8 from a
+    // Rows at morsel starts and ends, either side of chunk edges (multiples of 4 from a
     // morsel's start), and the last row of the table.
     let mut picks = vec![0, 1, 7, 8, 9, 15, 16, ROWS - 1, ROWS - 2, ROWS - 9];
     for m in 1..ROWS / MORSEL {

@@ -37,7 +37,7 @@ use grizzly_ir::Expr;
 use grizzly_runtime::Result;
 
 /// Rows per chunk.
-const SKIP_ROWS: i64 = 8;
+const SKIP_ROWS: i64 = 4;
 /// How many rows ahead the skip loop touches the columns only the row loop reads.
 const TOUCH_AHEAD: i64 = 64;
 /// The credit each morsel starts with.
