@@ -8,6 +8,7 @@
 use crate::agg::AggPipeline;
 use crate::jit::Code;
 use crate::pipeline::{describe, match_shape};
+use crate::rows::RowsPipeline;
 use crate::translate::{signature, Translator};
 use cranelift_codegen::ir::UserFuncName;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -75,15 +76,26 @@ impl Compiler {
         let mut skipped = Vec::new();
         let mut clif = String::new();
         let mut code_bytes = 0;
-        // Nodes below a compiled pipeline (its join build sides) are run by its driver
-        // through the interpreter: a pipeline there would never run compiled.
+        // Nodes below a compiled pipeline (its own chain and its join build sides) are run by
+        // its driver (build sides through the interpreter): a pipeline there would never run
+        // compiled.
         let mut inside_until = 0;
-        for (node, p) in plan.preorder().into_iter().enumerate() {
+        let nodes = plan.preorder();
+        for (node, p) in nodes.iter().copied().enumerate() {
             let Some(shape) = match_shape(p) else {
                 continue;
             };
             if node < inside_until {
-                skipped.push((node, "inside a compiled pipeline's join build side".into()));
+                if shape.output.is_none() {
+                    skipped.push((node, "inside a compiled pipeline's join build side".into()));
+                }
+                continue;
+            }
+            // Under a LIMIT the interpreter stops reading early; an output pipeline makes all
+            // of its rows first.
+            let under_limit = node > 0 && matches!(nodes[node - 1], LogicalPlan::Limit { .. });
+            if shape.output.is_some() && under_limit {
+                skipped.push((node, "output rows under a LIMIT".into()));
                 continue;
             }
             ctx.clear();
@@ -131,10 +143,17 @@ impl Compiler {
         let code = Code::new(module);
         let pipelines = defined
             .into_iter()
-            .map(|(node, desc, id, layout, p)| {
-                let pipeline = AggPipeline::new(code.entry(id)?, layout, p)?;
-                Ok((node, desc, Arc::new(pipeline)))
-            })
+            .map(
+                |(node, desc, id, layout, p): (_, _, _, crate::pipeline::Layout, LogicalPlan)| {
+                    let entry = code.entry(id)?;
+                    let pipeline = if matches!(p, LogicalPlan::Aggregate { .. }) {
+                        Pipeline::Aggregate(Arc::new(AggPipeline::new(entry, layout, p)?))
+                    } else {
+                        Pipeline::Rows(Arc::new(RowsPipeline::new(entry, layout, p)?))
+                    };
+                    Ok((node, desc, pipeline))
+                },
+            )
             .collect::<Result<Vec<_>>>()?;
         Ok(CompiledQuery {
             pipelines,
@@ -147,9 +166,31 @@ impl Compiler {
     }
 }
 
+/// One compiled pipeline, by its sink.
+enum Pipeline {
+    Aggregate(Arc<AggPipeline>),
+    Rows(Arc<RowsPipeline>),
+}
+
+impl Pipeline {
+    fn fallbacks(&self) -> u64 {
+        match self {
+            Pipeline::Aggregate(p) => p.fallbacks(),
+            Pipeline::Rows(p) => p.fallbacks(),
+        }
+    }
+
+    fn shared(&self) -> Arc<dyn CompiledPipeline> {
+        match self {
+            Pipeline::Aggregate(p) => p.clone(),
+            Pipeline::Rows(p) => p.clone(),
+        }
+    }
+}
+
 /// Native code for the compiled pipelines of one plan.
 pub struct CompiledQuery {
-    pipelines: Vec<(usize, String, Arc<AggPipeline>)>,
+    pipelines: Vec<(usize, String, Pipeline)>,
     skipped: Vec<(usize, String)>,
     clif: String,
     code_bytes: usize,
@@ -198,7 +239,7 @@ impl CompiledPlan for CompiledQuery {
         self.pipelines
             .iter()
             .find(|(n, _, _)| *n == node)
-            .map(|(_, _, p)| p.clone() as Arc<dyn CompiledPipeline>)
+            .map(|(_, _, p)| p.shared())
     }
 }
 

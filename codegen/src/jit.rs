@@ -9,7 +9,7 @@
 
 use crate::group_table::GroupTable;
 use crate::join_table::JoinTable;
-use crate::pipeline::Layout;
+use crate::pipeline::{Layout, OutputCol};
 use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
 use grizzly_ir::{DataType, PhysicalType};
@@ -111,8 +111,8 @@ pub(crate) struct RunData<'a> {
     pub params: &'a [i64],
     /// Per parameter: 1 if it is NULL.
     pub param_nulls: &'a [u8],
-    /// The group slots (`layout.stride` bytes each) and, in hashed mode, the hash table.
-    pub table: &'a mut GroupTable,
+    /// Where the rows go.
+    pub sink: Sink<'a>,
     pub key_base: &'a [i64],
     pub key_stride: &'a [i64],
     pub key_limit: &'a [i64],
@@ -120,6 +120,59 @@ pub(crate) struct RunData<'a> {
     pub joins: &'a [JoinTable],
     /// The first row of the morsel to process.
     pub start: usize,
+}
+
+/// A pipeline's sink state.
+pub(crate) enum Sink<'a> {
+    /// The group slots (`layout.stride` bytes each) and, in hashed mode, the hash table.
+    Groups(&'a mut GroupTable),
+    Output(&'a mut OutputBuffers),
+}
+
+/// One batch of an output sink, filled by the code from row 0.
+pub(crate) struct OutputBuffers {
+    /// Rows the buffers hold.
+    pub capacity: usize,
+    pub rows: Vec<u32>,
+    /// Per output column: its values (`capacity` of them; none for a gathered column).
+    pub values: Vec<OutValues>,
+    /// Per output column: a NULL byte per row (empty unless the column is nullable).
+    pub nulls: Vec<Vec<u8>>,
+    /// Rows written.
+    pub used: usize,
+    /// The code stops at the start of a row once `used` reaches this.
+    pub grow_at: usize,
+}
+
+/// One output column's value buffer, typed by the column's physical type.
+pub(crate) enum OutValues {
+    /// A gathered column: the code writes no values.
+    None,
+    Bool(Vec<u8>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+}
+
+impl OutValues {
+    /// The buffer's first byte (null for none) and its length in values.
+    fn ptr_len(&mut self) -> (*mut u8, usize) {
+        match self {
+            OutValues::None => (std::ptr::null_mut(), 0),
+            OutValues::Bool(v) => (buffer_ptr(v), v.len()),
+            OutValues::I32(v) => (buffer_ptr(v), v.len()),
+            OutValues::I64(v) => (buffer_ptr(v), v.len()),
+        }
+    }
+
+    /// The buffer holds values of `ty`'s physical type.
+    fn fits(&self, ty: DataType) -> bool {
+        matches!(
+            (self, ty.physical()),
+            (OutValues::Bool(_), PhysicalType::Bool)
+                | (OutValues::I32(_), PhysicalType::I32)
+                | (OutValues::I64(_), PhysicalType::I64)
+        )
+    }
 }
 
 /// One morsel.
@@ -189,27 +242,49 @@ impl Entry {
                 shift: t.shift() as u64,
             })
             .collect();
-        let table = &mut *run.table;
-        let hashed = table.is_hashed();
+        // Per output column: its buffers (null where it has none).
+        let (mut out_values, mut out_nulls): (Vec<*mut u8>, Vec<*mut u8>) = match &mut run.sink {
+            Sink::Groups(_) => (Vec::new(), Vec::new()),
+            Sink::Output(out) => (
+                out.values.iter_mut().map(|v| v.ptr_len().0).collect(),
+                out.nulls.iter_mut().map(|n| buffer_ptr(n)).collect(),
+            ),
+        };
         let mut ctx = PipelineCtx {
             params: run.params.as_ptr(),
-            state: table.state.as_mut_ptr().cast(),
+            state: std::ptr::null_mut(),
             key_base: run.key_base.as_ptr(),
             key_stride: run.key_stride.as_ptr(),
             key_limit: run.key_limit.as_ptr(),
             param_nulls: run.param_nulls.as_ptr(),
-            hash_keys: if hashed {
-                table.keys.as_mut_ptr()
-            } else {
-                std::ptr::null_mut()
-            },
-            hash_shift: if hashed { table.shift() as u64 } else { 0 },
-            hash_mask: table.keys.len().saturating_sub(1) as u64,
-            hash_used: table.used,
+            hash_keys: std::ptr::null_mut(),
+            hash_shift: 0,
+            hash_mask: 0,
+            used: 0,
             joins: joins.as_ptr(),
-            hash_grow_at: table.grow_at(),
+            grow_at: u64::MAX,
             resume: 0,
+            out_rows: std::ptr::null_mut(),
+            out_values: out_values.as_mut_ptr().cast_const(),
+            out_nulls: out_nulls.as_mut_ptr().cast_const(),
         };
+        match &mut run.sink {
+            Sink::Groups(table) => {
+                if table.is_hashed() {
+                    ctx.hash_keys = table.keys.as_mut_ptr();
+                    ctx.hash_shift = table.shift() as u64;
+                }
+                ctx.state = table.state.as_mut_ptr().cast();
+                ctx.hash_mask = table.keys.len().saturating_sub(1) as u64;
+                ctx.used = table.used;
+                ctx.grow_at = table.grow_at();
+            }
+            Sink::Output(out) => {
+                ctx.out_rows = out.rows.as_mut_ptr();
+                ctx.used = out.used as u64;
+                ctx.grow_at = out.grow_at as u64;
+            }
+        }
         let m = Morsel {
             rows: morsel.rows as u64,
             columns: columns.as_ptr(),
@@ -241,17 +316,33 @@ impl Entry {
         // slot's to at least `ceil(rows / 64)` words (the loop without NULL handling runs
         // only when the array pointer is null). All pointers borrow from
         // `run`, `morsel` and locals that outlive the call; the code writes only the table's
-        // `state` and `keys` (borrowed mutably) and `ctx.hash_used`. In hashed mode `check`
+        // `state` and `keys` (borrowed mutably) and `ctx.used`. In hashed mode `check`
         // verified a power-of-two table of at least 16 slots with state for each, and more
         // free slots than the morsel has rows, so every probe (masked to the table) finds
-        // its group or a free slot.
+        // its group or a free slot. An output sink's code writes the output buffers (borrowed
+        // mutably) at `used` below `grow_at` plus the rows one input row can write, which
+        // `check` verified is within every buffer (each computed column has a value buffer,
+        // each column the code writes as NULL a NULL buffer); the pointer arrays are locals
+        // that outlive the call.
         let status = unsafe { (self.func)(&mut ctx, &m) };
-        table.used = ctx.hash_used;
+        match &mut run.sink {
+            Sink::Groups(table) => table.used = ctx.used,
+            Sink::Output(out) => out.used = ctx.used as usize,
+        }
         Ok((status, ctx.resume as usize))
     }
 }
 
-fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
+/// A buffer's first byte, or null for an empty buffer (one the code never writes).
+fn buffer_ptr<T>(v: &mut [T]) -> *mut u8 {
+    if v.is_empty() {
+        std::ptr::null_mut()
+    } else {
+        v.as_mut_ptr().cast()
+    }
+}
+
+fn check(layout: &Layout, run: &mut RunData<'_>, m: &MorselData<'_>) -> Result<()> {
     let bad = |what: &str| {
         Err(Error::Internal(format!(
             "compiled pipeline called with {what}"
@@ -343,7 +434,14 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
             .and_then(|x| x.checked_add(last))
             .ok_or_else(|| Error::Internal("group slot overflow".into()))?;
     }
-    let table = &*run.table;
+    let per_row = run
+        .joins
+        .iter()
+        .try_fold(1usize, |n, t| n.checked_mul(t.max_matches().max(1)));
+    let table = match &mut run.sink {
+        Sink::Groups(table) => &**table,
+        Sink::Output(out) => return check_output(layout, out, per_row),
+    };
     let slots = if table.is_hashed() {
         let capacity = table.keys.len();
         if capacity < 16 || !capacity.is_power_of_two() {
@@ -352,10 +450,6 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         // The code stops at the start of a row once `used` reaches the mark; one row inserts
         // at most one group per combination of matching build rows. So a free slot remains
         // for every probe while `grow_at + per_row < capacity`.
-        let per_row = run
-            .joins
-            .iter()
-            .try_fold(1usize, |n, t| n.checked_mul(t.max_matches().max(1)));
         let fits = per_row.and_then(|p| p.checked_add(table.grow_at() as usize));
         if fits.is_none_or(|f| f >= capacity) || table.grow_at() as usize > capacity / 2 {
             return bad("a hash table without room for a row's groups");
@@ -368,6 +462,36 @@ fn check(layout: &Layout, run: &RunData<'_>, m: &MorselData<'_>) -> Result<()> {
         || (table.state.len() as u128) * 16 < slots * layout.stride as u128
     {
         return bad("a state smaller than its groups");
+    }
+    Ok(())
+}
+
+/// An output sink's buffers hold `grow_at` rows plus the most one input row writes, for
+/// every column the code writes.
+fn check_output(layout: &Layout, out: &mut OutputBuffers, per_row: Option<usize>) -> Result<()> {
+    let bad = |what: &str| {
+        Err(Error::Internal(format!(
+            "compiled pipeline called with {what}"
+        )))
+    };
+    let cap = out.capacity;
+    let fits = per_row.and_then(|p| p.checked_add(out.grow_at));
+    // The code checks `used < grow_at` before a row writes anything.
+    if fits.is_none_or(|f| f > cap) {
+        return bad("output buffers without room for a row's output");
+    }
+    if out.rows.len() < cap
+        || out.values.len() != layout.outputs.len()
+        || out.nulls.len() != layout.outputs.len()
+    {
+        return bad("the wrong output buffers");
+    }
+    for ((col, values), nulls) in layout.outputs.iter().zip(&mut out.values).zip(&out.nulls) {
+        if let OutputCol::Value { ty, nullable } = col {
+            if !values.fits(*ty) || values.ptr_len().1 < cap || (*nullable && nulls.len() < cap) {
+                return bad("an output buffer shorter than the batch");
+            }
+        }
     }
     Ok(())
 }

@@ -12,11 +12,14 @@
 
 mod agg;
 mod compiler;
+mod driver;
 mod group_table;
 mod jit;
 mod join_table;
 mod pipeline;
+mod rows;
 pub mod smoke;
+mod strings;
 mod translate;
 
 pub use compiler::{CompiledQuery, Compiler};

@@ -1,6 +1,6 @@
 //! Which plan subtrees compile, and what a compiled pipeline needs from its driver.
 //!
-//! One pipeline shape compiles:
+//! Two pipeline shapes compile:
 //! ```text
 //! Aggregate                 (sink: a single group, or groups direct-indexed or hashed)
 //!   Filter | Project | Join (any number, in any order; a Join is an inner equi-join on one
@@ -8,18 +8,25 @@
 //!                            coming up from its left input; its right input, the build
 //!                            side, is run by the interpreter and hashed by the driver)
 //!     Scan                  (with its pushed filters)
+//!
+//! Filter | Project | Join   (the same chain with no Aggregate on top; sink: output batches,
+//!   ...                      the top node's columns; at least one filter or probe, else
+//!     Scan                   there is little to gain)
 //! ```
-//! [`match_shape`] recognizes it; the translator then decides, expression by expression,
+//! [`match_shape`] recognizes them; the translator then decides, expression by expression,
 //! whether everything inside is supported, and records the [`Layout`] the driver fills in.
 
 use grizzly_ir::{
     AggFunc, AggregateCall, BinaryOp, ColumnId, DataType, Expr, Field, JoinKind, LogicalPlan,
 };
 
-/// An Aggregate over a chain of Filter/Project nodes over a Scan.
+/// An Aggregate (or, with `output`, nothing) over a chain of Filter/Project/Join nodes over
+/// a Scan.
 pub(crate) struct Shape<'a> {
     pub group_by: &'a [(Expr, Field)],
     pub aggregates: &'a [(AggregateCall, Field)],
+    /// An output sink: the chain's top node's columns (no group keys or aggregates then).
+    pub output: Option<Vec<Field>>,
     pub table: &'a str,
     pub scan_columns: &'a [(usize, Field)],
     pub scan_filters: &'a [Expr],
@@ -49,13 +56,16 @@ pub(crate) struct Probe<'a> {
 
 /// Recognizes the supported pipeline shape rooted at `plan`.
 pub(crate) fn match_shape(plan: &LogicalPlan) -> Option<Shape<'_>> {
-    let LogicalPlan::Aggregate {
-        input,
-        group_by,
-        aggregates,
-    } = plan
-    else {
-        return None;
+    let (input, group_by, aggregates, output): (&LogicalPlan, _, _, _) = match plan {
+        LogicalPlan::Aggregate {
+            input,
+            group_by,
+            aggregates,
+        } => (input, &group_by[..], &aggregates[..], None),
+        LogicalPlan::Filter { .. } | LogicalPlan::Project { .. } | LogicalPlan::Join { .. } => {
+            (plan, &[][..], &[][..], Some(plan.fields()))
+        }
+        _ => return None,
     };
     let mut stages = Vec::new();
     let mut node: &LogicalPlan = input;
@@ -90,17 +100,33 @@ pub(crate) fn match_shape(plan: &LogicalPlan) -> Option<Shape<'_>> {
                 filters,
             } => {
                 stages.reverse();
-                return Some(Shape {
+                let shape = Shape {
                     group_by,
                     aggregates,
+                    output,
                     table,
                     scan_columns: columns,
                     scan_filters: filters,
                     stages,
-                });
+                };
+                return (shape.output.is_none() || shape.does_work()).then_some(shape);
             }
             _ => return None,
         }
+    }
+}
+
+impl Shape<'_> {
+    /// The pipeline filters or probes (an output pipeline that only computes columns saves
+    /// little over the vectorized interpreter and would hold all its rows at once).
+    fn does_work(&self) -> bool {
+        !self.scan_filters.is_empty()
+            || (self.stages.iter()).any(|s| matches!(s, Stage::Filter(_) | Stage::Probe(_)))
+    }
+
+    /// The code stops at a row when its sink must grow first (hash table, output buffers).
+    pub(crate) fn grows(&self) -> bool {
+        !self.group_by.is_empty() || self.output.is_some()
     }
 }
 
@@ -117,7 +143,9 @@ pub(crate) fn describe(shape: &Shape<'_>) -> String {
             Stage::Probe(_) => "probe hash join".to_string(),
         });
     }
-    let sink = if shape.group_by.is_empty() {
+    let sink = if let Some(fields) = &shape.output {
+        format!("output {} column(s)", fields.len())
+    } else if shape.group_by.is_empty() {
         format!("aggregate {} (one group)", shape.aggregates.len())
     } else {
         format!(
@@ -146,6 +174,8 @@ pub(crate) struct Layout {
     pub keys: Vec<KeyLayout>,
     /// Aggregates, in output order.
     pub aggs: Vec<AggLayout>,
+    /// An output sink's columns, in output order.
+    pub outputs: Vec<OutputCol>,
     /// The hash joins probed, in stage order (`PipelineCtx::joins`).
     pub joins: Vec<JoinLayout>,
     /// The code has a NULL-aware loop (the schema allows NULLs in a scanned column); without
@@ -167,6 +197,7 @@ impl Layout {
             dict_preds: Vec::new(),
             keys: Vec::new(),
             aggs: Vec::new(),
+            outputs: Vec::new(),
             joins: Vec::new(),
             null_aware,
             stride: 0,
@@ -232,6 +263,16 @@ pub(crate) struct KeyLayout {
     pub dict: bool,
     /// The key column may hold NULLs: index `limit` of the key is its NULL group.
     pub nullable: bool,
+}
+
+/// One column of an output sink.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OutputCol {
+    /// A scanned column passed through unchanged: the driver gathers it (any type or
+    /// encoding) at the rows `PipelineCtx::out_rows` lists.
+    Gather { slot: usize },
+    /// A value the code writes (`PipelineCtx::out_values`, and `out_nulls` if nullable).
+    Value { ty: DataType, nullable: bool },
 }
 
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ pub const STATUS_OK: u32 = 0;
 pub const STATUS_OVERFLOW: u32 = 1;
 /// A group key fell outside the range the driver sized the state for (stale zone maps).
 pub const STATUS_KEY_RANGE: u32 = 2;
-/// The aggregate's hash table reached `PipelineCtx::hash_grow_at` occupied slots at the
+/// The aggregate's hash table reached `PipelineCtx::grow_at` occupied slots at the
 /// start of row `PipelineCtx::resume`: the driver grows it and calls again from that row
 /// (`Morsel::start`); the rows before it are done.
 pub const STATUS_GROW: u32 = 3;
@@ -58,22 +58,34 @@ pub struct PipelineCtx {
     /// (a power of two): per slot the group number it holds or [`HASH_EMPTY`]; a group's
     /// state slot is its table slot. The code probes linearly from [`hash_start`] and claims
     /// the first empty slot for a new group; the driver keeps the table large enough that one
-    /// is always left (`hash_used` + the morsel's rows < capacity).
+    /// is always left (`used` + the morsel's rows < capacity).
     pub hash_keys: *mut u64,
     /// `64 - log2(capacity)`.
     pub hash_shift: u64,
     /// `capacity - 1`.
     pub hash_mask: u64,
-    /// Occupied table slots; the code adds one per group it inserts.
-    pub hash_used: u64,
+    /// Hash aggregate: occupied table slots, the code adds one per group it inserts. Output
+    /// sink: rows written to the output buffers, the code adds one per row it writes.
+    pub used: u64,
     /// One [`JoinCtx`] per hash join the pipeline probes, innermost (nearest the scan) first.
     pub joins: *const JoinCtx,
-    /// Hashed mode: the code returns [`STATUS_GROW`] at the start of a row when `hash_used`
+    /// Output sink: the code returns [`STATUS_GROW`] at the start of a row when `used` has
+    /// reached this (the buffers' capacity less the most rows one input row can write).
+    /// Hashed mode: the code returns [`STATUS_GROW`] at the start of a row when `used`
     /// has reached this (at most half the table, and low enough that the inserts of one row
     /// cannot fill it); `u64::MAX` in direct mode.
-    pub hash_grow_at: u64,
+    pub grow_at: u64,
     /// Written by the code with [`STATUS_GROW`]: the row to resume at.
     pub resume: u64,
+    /// Output sink: per output row, the morsel row it came from (the driver gathers the
+    /// scanned columns the pipeline passes through unchanged from it).
+    pub out_rows: *mut u32,
+    /// Output sink: per computed output column, its value buffer (`i8`, `i32` or `i64` per
+    /// row, by the column's physical type).
+    pub out_values: *const *mut u8,
+    /// Output sink: per computed output column, a byte per row, 1 where NULL (null for a
+    /// column the code never writes as NULL).
+    pub out_nulls: *const *mut u8,
 }
 
 /// The end of a hash-join chain (`JoinCtx::heads`, `JoinCtx::next`).
@@ -143,10 +155,13 @@ pub const CTX_PARAM_NULLS_OFFSET: i32 = offset_of!(PipelineCtx, param_nulls) as 
 pub const CTX_HASH_KEYS_OFFSET: i32 = offset_of!(PipelineCtx, hash_keys) as i32;
 pub const CTX_HASH_SHIFT_OFFSET: i32 = offset_of!(PipelineCtx, hash_shift) as i32;
 pub const CTX_HASH_MASK_OFFSET: i32 = offset_of!(PipelineCtx, hash_mask) as i32;
-pub const CTX_HASH_USED_OFFSET: i32 = offset_of!(PipelineCtx, hash_used) as i32;
+pub const CTX_USED_OFFSET: i32 = offset_of!(PipelineCtx, used) as i32;
 pub const CTX_JOINS_OFFSET: i32 = offset_of!(PipelineCtx, joins) as i32;
-pub const CTX_HASH_GROW_AT_OFFSET: i32 = offset_of!(PipelineCtx, hash_grow_at) as i32;
+pub const CTX_GROW_AT_OFFSET: i32 = offset_of!(PipelineCtx, grow_at) as i32;
 pub const CTX_RESUME_OFFSET: i32 = offset_of!(PipelineCtx, resume) as i32;
+pub const CTX_OUT_ROWS_OFFSET: i32 = offset_of!(PipelineCtx, out_rows) as i32;
+pub const CTX_OUT_VALUES_OFFSET: i32 = offset_of!(PipelineCtx, out_values) as i32;
+pub const CTX_OUT_NULLS_OFFSET: i32 = offset_of!(PipelineCtx, out_nulls) as i32;
 pub const JOIN_HEADS_OFFSET: i32 = offset_of!(JoinCtx, heads) as i32;
 pub const JOIN_NEXT_OFFSET: i32 = offset_of!(JoinCtx, next) as i32;
 pub const JOIN_KEYS_OFFSET: i32 = offset_of!(JoinCtx, keys) as i32;
@@ -168,9 +183,9 @@ const _: () = {
     assert!(CTX_KEY_BASE_OFFSET == 16 && CTX_KEY_STRIDE_OFFSET == 24);
     assert!(CTX_KEY_LIMIT_OFFSET == 32 && CTX_PARAM_NULLS_OFFSET == 40);
     assert!(CTX_HASH_KEYS_OFFSET == 48 && CTX_HASH_SHIFT_OFFSET == 56);
-    assert!(CTX_HASH_MASK_OFFSET == 64 && CTX_HASH_USED_OFFSET == 72);
+    assert!(CTX_HASH_MASK_OFFSET == 64 && CTX_USED_OFFSET == 72);
     assert!(CTX_JOINS_OFFSET == 80 && JOIN_CTX_SIZE == 40);
-    assert!(CTX_HASH_GROW_AT_OFFSET == 88 && CTX_RESUME_OFFSET == 96);
+    assert!(CTX_GROW_AT_OFFSET == 88 && CTX_RESUME_OFFSET == 96);
     assert!(MORSEL_START_OFFSET == 48);
     assert!(JOIN_HEADS_OFFSET == 0 && JOIN_NEXT_OFFSET == 8 && JOIN_KEYS_OFFSET == 16);
     assert!(JOIN_PAYLOAD_OFFSET == 24 && JOIN_SHIFT_OFFSET == 32);

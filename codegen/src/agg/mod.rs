@@ -15,28 +15,18 @@
 //! key ranges past 64 bits, an error status) runs this node through the interpreter
 //! instead, which also reports errors with exactly the interpreter's messages.
 mod output;
-mod strings;
 
+use crate::driver::{load_slots, morsel, RunInputs, Source};
 use crate::group_table::{GroupTable, MAX_DIRECT_SLOTS};
-use crate::jit::{ColumnData, Entry, MorselData, RunData};
-use crate::join_table::JoinTable;
-use crate::pipeline::{match_shape, ConstSource, Layout, Stage};
+use crate::jit::{Entry, RunData, Sink};
+use crate::pipeline::{match_shape, Layout};
 use crate::translate::physical;
-use grizzly_ir::{ColumnId, DataType, Expr, LogicalPlan, Value};
+use grizzly_ir::LogicalPlan;
 use grizzly_runtime::abi::{STATUS_GROW, STATUS_OK};
-use grizzly_runtime::exec::expr::cast_value;
-use grizzly_runtime::exec::scan::ZoneFilter;
-use grizzly_runtime::exec::simple::collect;
-use grizzly_runtime::exec::{execute, physical, CompiledPipeline, ExecContext};
-use grizzly_runtime::storage::{Encoding, RowGroup};
+use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext};
 use grizzly_runtime::{Error, Result, Vector, VectorData};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use strings::{dict_bound, dict_pred_table};
-
-/// A row whose joins can match more build rows than this (in product) is left to the
-/// interpreter: the hash table must hold that many new groups past its growth mark.
-const MAX_GROUPS_PER_ROW: usize = 1 << 20;
 
 /// How the group slot numbers of one run decompose into key values.
 struct KeyIndexes<'a> {
@@ -57,11 +47,7 @@ pub(crate) struct AggPipeline {
     layout: Layout,
     /// The Aggregate node, run by the interpreter when the compiled code cannot be.
     plan: LogicalPlan,
-    /// The scan's pushed filters and its (table column, output id) pairs, for zone maps.
-    scan_filters: Vec<Expr>,
-    scan_ids: Vec<(usize, ColumnId)>,
-    /// Per probed join (stage order): its build side and build key.
-    joins: Vec<(LogicalPlan, Expr)>,
+    source: Source,
     /// Runs handed to the interpreter.
     fallbacks: AtomicU64,
 }
@@ -70,22 +56,10 @@ impl AggPipeline {
     pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<AggPipeline> {
         let shape = match_shape(&plan)
             .ok_or_else(|| Error::Internal("compiled pipeline without a scan".into()))?;
-        let scan_filters = shape.scan_filters.to_vec();
-        let scan_ids = shape.scan_columns.iter().map(|(c, f)| (*c, f.id)).collect();
-        let joins = shape
-            .stages
-            .iter()
-            .filter_map(|s| match s {
-                Stage::Probe(p) => Some((p.build.clone(), p.build_key.clone())),
-                _ => None,
-            })
-            .collect();
         Ok(AggPipeline {
             entry,
             layout,
-            scan_filters,
-            scan_ids,
-            joins,
+            source: Source::new(&shape),
             plan,
             fallbacks: AtomicU64::new(0),
         })
@@ -112,60 +86,17 @@ impl AggPipeline {
         let Some(table) = ctx.snapshot.table(&l.table) else {
             return Ok(None);
         };
-        let mut params = Vec::with_capacity(l.params.len());
-        let mut param_nulls = Vec::with_capacity(l.params.len());
-        for (index, ty) in &l.params {
-            let value = ctx.params.get(*index);
-            match value.and_then(|v| physical(v, *ty)) {
-                Some(x) => params.push(x),
-                // A NULL parameter needs the NULL-aware loop.
-                None if l.null_aware && value.is_some_and(Value::is_null) => params.push(0),
-                None => return Ok(None),
-            }
-            param_nulls.push(value.is_some_and(Value::is_null) as u8);
-        }
-        let mut strings = Vec::with_capacity(l.str_consts.len());
-        for sc in &l.str_consts {
-            let s = match &sc.value {
-                ConstSource::Literal(s) => s.clone(),
-                ConstSource::Param(i) => {
-                    match ctx.params.get(*i).map(|v| cast_value(v, DataType::Varchar)) {
-                        Some(Ok(Value::Varchar(s))) => s,
-                        _ => return Ok(None),
-                    }
-                }
-            };
-            strings.push(s);
-        }
-        let zone = self.zone_filters(&ctx.params);
-        let groups: Vec<&RowGroup> = table
-            .row_groups
-            .iter()
-            .filter(|g| g.rows > 0 && zone.iter().all(|z| z.may_match(g)))
-            .collect();
-        for slot in l.slots.iter().filter(|s| s.used) {
-            for g in &groups {
-                let Some(chunk) = g.columns.get(slot.column) else {
-                    return Ok(None);
-                };
-                let dict_ok = slot.ty != DataType::Varchar || chunk.encoding() == Encoding::Dict;
-                if (chunk.zone.null_count != 0 && !slot.nullable) || !dict_ok {
-                    return Ok(None);
-                }
-            }
-        }
-
-        let Some(tables) = self.build_joins(ctx)? else {
+        let Some(inputs) = self.source.inputs(l, table, ctx)? else {
             return Ok(None);
         };
-        // The most groups one row can insert: one per combination of matching build rows.
-        let per_row = tables
-            .iter()
-            .try_fold(1usize, |n, t| n.checked_mul(t.max_matches().max(1)))
-            .filter(|n| *n <= MAX_GROUPS_PER_ROW);
-        let Some(per_row) = per_row else {
-            return Ok(None);
-        };
+        let RunInputs {
+            params,
+            param_nulls,
+            strings,
+            groups,
+            tables,
+            per_row,
+        } = inputs;
 
         // Group slots: per key a base, a limit and (for strings) a global dictionary.
         let nkeys = l.keys.len();
@@ -262,48 +193,7 @@ impl AggPipeline {
         for (gi, g) in groups.iter().enumerate() {
             // One row group is one morsel: the statement may be cancelled between them.
             ctx.cancel.check()?;
-            let vectors = l
-                .slots
-                .iter()
-                .map(|s| {
-                    if s.used {
-                        g.columns[s.column].load().map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                })
-                .collect::<Result<Vec<Option<Vector>>>>()?;
-            let mut columns = Vec::with_capacity(vectors.len());
-            for v in &vectors {
-                columns.push(match v.as_ref().map(|v| &v.data) {
-                    None => ColumnData::Unused,
-                    Some(VectorData::Bool(b)) => ColumnData::Bool(b),
-                    Some(VectorData::I32(b)) => ColumnData::I32(b),
-                    Some(VectorData::I64(b)) => ColumnData::I64(b),
-                    Some(VectorData::Dict { codes, .. }) => ColumnData::Codes(codes),
-                    Some(_) => return Ok(None),
-                });
-            }
-            let mut str_consts = Vec::with_capacity(strings.len());
-            for (sc, s) in l.str_consts.iter().zip(&strings) {
-                let Some(VectorData::Dict { dict, .. }) =
-                    vectors[sc.slot].as_ref().map(|v| &v.data)
-                else {
-                    return Ok(None);
-                };
-                str_consts.push(dict_bound(dict, sc.op, s.as_bytes()));
-            }
-            let mut pred_tables = Vec::with_capacity(l.dict_preds.len());
-            for p in &l.dict_preds {
-                let Some(VectorData::Dict { dict, .. }) = vectors[p.slot].as_ref().map(|v| &v.data)
-                else {
-                    return Ok(None);
-                };
-                match dict_pred_table(p, dict, &ctx.params) {
-                    Some(table) => pred_tables.push((table, dict.len())),
-                    None => return Ok(None),
-                }
-            }
+            let vectors = load_slots(l, g)?;
             let dict_maps = l
                 .keys
                 .iter()
@@ -317,21 +207,17 @@ impl AggPipeline {
                     (&m[..], entries)
                 })
                 .collect();
-            let validity = vectors
-                .iter()
-                .map(|v| {
-                    v.as_ref()
-                        .and_then(|v| v.validity.as_ref())
-                        .map(|b| b.words())
-                })
-                .collect();
-            let morsel = MorselData {
-                rows: g.rows,
-                columns,
+            let mut pred_tables = Vec::new();
+            let Some(morsel) = morsel(
+                l,
+                g.rows,
+                &vectors,
+                &strings,
+                &mut pred_tables,
                 dict_maps,
-                str_consts,
-                dict_preds: pred_tables.iter().map(|(t, n)| (&t[..], *n)).collect(),
-                validity,
+                &ctx.params,
+            ) else {
+                return Ok(None);
             };
             // Call until the morsel is done: the code stops at a row when the hash table
             // needs to grow, and goes on from there.
@@ -341,7 +227,7 @@ impl AggPipeline {
                 let mut run = RunData {
                     params: &params,
                     param_nulls: &param_nulls,
-                    table: &mut table,
+                    sink: Sink::Groups(&mut table),
                     key_base: &key_base,
                     key_stride: &key_stride,
                     key_limit: &key_limit,
@@ -363,54 +249,6 @@ impl AggPipeline {
             names: &names,
         };
         self.output(&table, &keys)
-    }
-
-    /// The hash tables of the probed joins, their build sides run by the interpreter; `None`
-    /// where one cannot be taken by the code (or its build side fails: the interpreter then
-    /// runs the node and reports what it reports).
-    fn build_joins(&self, ctx: &ExecContext) -> Result<Option<Vec<JoinTable>>> {
-        let mut tables = Vec::with_capacity(self.joins.len());
-        for ((build, key), layout) in self.joins.iter().zip(&self.layout.joins) {
-            let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
-                .with_cancel(ctx.cancel.clone())
-                .with_memory(ctx.memory.clone());
-            // Held under the interpreter's name for a join's build side, so both tiers report
-            // a memory limit alike.
-            let mut memory = ctx.memory.reserve("hash join build");
-            let types: Vec<DataType> = layout.fields.iter().map(|f| f.ty).collect();
-            let built = physical::build(build, &interpreted)
-                .and_then(|op| collect(op, &types, &mut memory));
-            let (columns, rows) = match built {
-                Ok(out) => out,
-                Err(e @ (Error::Cancelled | Error::ResourceLimit(_))) => return Err(e),
-                Err(_) => return Ok(None),
-            };
-            match JoinTable::build(
-                columns,
-                rows,
-                &layout.fields,
-                key,
-                &layout.used,
-                &ctx.params,
-                memory,
-            )? {
-                Some(t) => tables.push(t),
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(tables))
-    }
-
-    /// The scan's pushed filters of the form `column op constant`, exactly as the
-    /// interpreter's scan uses them to skip row groups (so both tiers see the same rows).
-    fn zone_filters(&self, params: &[Value]) -> Vec<ZoneFilter> {
-        let table_column = |id: ColumnId| {
-            self.scan_ids
-                .iter()
-                .find(|(_, i)| *i == id)
-                .map(|(c, _)| *c)
-        };
-        ZoneFilter::from_filters(&self.scan_filters, &table_column, params)
     }
 }
 

@@ -329,11 +329,9 @@ impl Translator<'_> {
         let used = self
             .b
             .ins()
-            .load(types::I64, flags, ctx, abi::CTX_HASH_USED_OFFSET);
+            .load(types::I64, flags, ctx, abi::CTX_USED_OFFSET);
         let used = self.b.ins().iadd_imm_s(used, 1);
-        self.b
-            .ins()
-            .store(flags, used, ctx, abi::CTX_HASH_USED_OFFSET);
+        self.b.ins().store(flags, used, ctx, abi::CTX_USED_OFFSET);
         self.b.ins().jump(done, &[]);
 
         self.b.switch_to_block(done);

@@ -37,6 +37,7 @@ mod cond;
 mod expr;
 mod join;
 mod membership;
+mod output;
 mod skip;
 
 use crate::pipeline::{ColumnSlot, Layout, Shape, Stage};
@@ -228,8 +229,12 @@ pub(crate) struct Translator<'f> {
     state_var: Variable,
     /// The `PipelineCtx` pointer.
     ctx_var: Variable,
-    /// `PipelineCtx::hash_grow_at`.
+    /// `PipelineCtx::grow_at`.
     grow_at_var: Variable,
+    /// Output sink: the `out_rows` buffer, and per computed output column (by index) its
+    /// value and NULL flag buffers.
+    out_rows_var: Option<Variable>,
+    out_vars: HashMap<usize, (Variable, Variable)>,
     /// Accumulators of a single-group aggregate: (variable, byte offset, type).
     accs: Vec<(Variable, usize, Type)>,
     /// The aggregate state layout is decided (by the first loop translated).
@@ -317,6 +322,8 @@ impl<'f> Translator<'f> {
             state_var,
             ctx_var,
             grow_at_var,
+            out_rows_var: None,
+            out_vars: HashMap::new(),
             accs: Vec::new(),
             aggs_laid_out: false,
             overflow,
@@ -421,8 +428,8 @@ impl<'f> Translator<'f> {
     fn translate_row(&mut self, shape: &Shape<'_>, i: Value, next: Block) -> Result<()> {
         self.start_row(i, next);
         self.translate_filters(shape.scan_filters)?;
-        if !shape.group_by.is_empty() {
-            // A hash table at its growth mark stops here, before the row inserts anything
+        if shape.grows() {
+            // A hash table (or output buffers) at its growth mark stops here, before the row inserts anything
             // (rows rejected above never get here); the driver grows it and resumes at this
             // row, whose scan filters then run again.
             let ctx = self.b.use_var(self.ctx_var);
@@ -430,7 +437,7 @@ impl<'f> Translator<'f> {
             let used = self
                 .b
                 .ins()
-                .load(types::I64, flags, ctx, abi::CTX_HASH_USED_OFFSET);
+                .load(types::I64, flags, ctx, abi::CTX_USED_OFFSET);
             let grow_at = self.b.use_var(self.grow_at_var);
             let full = self
                 .b
@@ -456,7 +463,10 @@ impl<'f> Translator<'f> {
                 }
             }
         }
-        self.translate_aggregate(shape)?;
+        match &shape.output {
+            Some(fields) => self.translate_output(fields)?,
+            None => self.translate_aggregate(shape)?,
+        }
         // The next build row of the innermost join, or the next row.
         let done = self.next;
         self.b.ins().jump(done, &[]);
@@ -483,7 +493,7 @@ impl<'f> Translator<'f> {
             }
         }
         b.def_var(self.ctx_var, ctx);
-        let grow_at = load(b, ctx, abi::CTX_HASH_GROW_AT_OFFSET);
+        let grow_at = load(b, ctx, abi::CTX_GROW_AT_OFFSET);
         b.def_var(self.grow_at_var, grow_at);
         let rows = load(b, morsel, abi::MORSEL_ROWS_OFFSET);
         b.def_var(self.rows_var, rows);
@@ -572,6 +582,20 @@ impl<'f> Translator<'f> {
             ] {
                 let v = load(b, ctx, off);
                 b.def_var(var, v);
+            }
+        }
+        if let Some(var) = self.out_rows_var {
+            let v = load(b, ctx, abi::CTX_OUT_ROWS_OFFSET);
+            b.def_var(var, v);
+            let values = load(b, ctx, abi::CTX_OUT_VALUES_OFFSET);
+            let nulls = load(b, ctx, abi::CTX_OUT_NULLS_OFFSET);
+            let mut vars: Vec<_> = self.out_vars.iter().map(|(k, v)| (*k, *v)).collect();
+            vars.sort_by_key(|(k, _)| *k);
+            for (k, (v_var, n_var)) in vars {
+                let v = load(b, values, (k * 8) as i32);
+                b.def_var(v_var, v);
+                let n = load(b, nulls, (k * 8) as i32);
+                b.def_var(n_var, n);
             }
         }
         for (var, off, t) in &self.accs {

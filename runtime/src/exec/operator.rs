@@ -164,4 +164,12 @@ pub trait CompiledPipeline: Send + Sync {
     fn run_reporting(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize, bool)> {
         self.run(ctx).map(|(columns, rows)| (columns, rows, true))
     }
+
+    /// As [`CompiledPipeline::run_reporting`], in batches of at most
+    /// [`super::BATCH_SIZE`] rows (a pipeline that makes its output batch by batch returns
+    /// them as they are instead of joining them first).
+    fn run_batches(&self, ctx: &ExecContext) -> Result<(Vec<Batch>, bool)> {
+        self.run_reporting(ctx)
+            .map(|(columns, rows, native)| (super::aggregate::split(columns, rows), native))
+    }
 }

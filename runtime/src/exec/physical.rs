@@ -295,17 +295,11 @@ struct CompiledOp {
 impl super::operator::Operator for CompiledOp {
     fn next(&mut self) -> Result<Option<Batch>> {
         if let Some(p) = self.pipeline.take() {
-            let (columns, rows) = match &self.ctx.profile {
-                None => p.run(&self.ctx)?,
-                Some(profile) => {
-                    let (columns, rows, native) = p.run_reporting(&self.ctx)?;
-                    if !native {
-                        profile.record_fallback(self.node);
-                    }
-                    (columns, rows)
-                }
-            };
-            self.output = super::aggregate::split(columns, rows).into_iter();
+            let (batches, native) = p.run_batches(&self.ctx)?;
+            if let (Some(profile), false) = (&self.ctx.profile, native) {
+                profile.record_fallback(self.node);
+            }
+            self.output = batches.into_iter();
         }
         Ok(self.output.next())
     }

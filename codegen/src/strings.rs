@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// The code the generated comparison `code op' bound` needs (see
 /// `translate_str_compare`): for `=`/`<>` the exact code or `u32::MAX` if absent; for
 /// `<`/`>=` the first code not below `s`; for `<=`/`>` the first code above `s`.
-pub(super) fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
+pub(crate) fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
     let n = dict.len();
     let (mut lo, mut hi) = (0usize, n);
     while lo < hi {
@@ -39,7 +39,7 @@ pub(super) fn dict_bound(dict: &StrData, op: BinaryOp, s: &[u8]) -> u32 {
 /// The value of a dictionary predicate for every entry of `dict` (by code), computed by the
 /// interpreter's evaluator; `None` if it fails on some entry (the interpreter then runs the
 /// node and reports the error only if a row that reaches the predicate has that value).
-pub(super) fn dict_pred_table(
+pub(crate) fn dict_pred_table(
     pred: &DictPred,
     dict: &Arc<StrData>,
     params: &[Value],

@@ -1,0 +1,267 @@
+//! The driver of a compiled pipeline whose sink is output batches (a Filter/Project/Join
+//! chain over a Scan with no Aggregate on top; see `pipeline`).
+//!
+//! The life of one run: the shared preparation (`driver`: parameters, row groups, join
+//! tables) → per row group, call the code with empty output buffers of one batch; the code
+//! appends each output row's morsel row and computed values and stops at a row when the
+//! buffers are full (`STATUS_GROW`, as a hash aggregate stops to grow); the driver turns the
+//! buffers into a batch (computed columns as they are, the columns the pipeline passes
+//! through unchanged gathered from the morsel at the listed rows, in any type or encoding)
+//! and calls again from that row. Whatever the code cannot take, or an error status, runs
+//! the node through the interpreter instead, which then reports errors with exactly the
+//! interpreter's messages; so does going over memory_limit in the batches held.
+
+use crate::driver::{load_slots, morsel, RunInputs, Source};
+use crate::jit::{Entry, OutValues, OutputBuffers, RunData, Sink};
+use crate::pipeline::{match_shape, Layout, OutputCol};
+use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
+use grizzly_runtime::abi::{STATUS_GROW, STATUS_OK};
+use grizzly_runtime::exec::aggregate::split;
+use grizzly_runtime::exec::batch::Batch;
+use grizzly_runtime::exec::kernels::{concat, gather};
+use grizzly_runtime::exec::memory::vectors_bytes;
+use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext, BATCH_SIZE};
+use grizzly_runtime::{Bitmap, Error, Result, Vector, VectorData};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+/// A compiled pipeline with an output sink.
+pub(crate) struct RowsPipeline {
+    entry: Entry,
+    layout: Layout,
+    source: Source,
+    /// The pipeline's top node, run by the interpreter when the compiled code cannot be.
+    plan: LogicalPlan,
+    types: Vec<DataType>,
+    fallbacks: AtomicU64,
+}
+
+impl RowsPipeline {
+    pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<RowsPipeline> {
+        let shape = match_shape(&plan)
+            .filter(|s| s.output.is_some())
+            .ok_or_else(|| Error::Internal("output pipeline of another shape".into()))?;
+        let source = Source::new(&shape);
+        Ok(RowsPipeline {
+            entry,
+            layout,
+            source,
+            types: plan.types(),
+            plan,
+            fallbacks: AtomicU64::new(0),
+        })
+    }
+
+    /// How many runs fell back to the interpreter.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(AtomicOrdering::Relaxed)
+    }
+
+    fn interpret(&self, ctx: &ExecContext) -> Result<Vec<Batch>> {
+        self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
+        // The plan is this pipeline's own copy: no compiled code or profile applies to it,
+        // but the statement's cancel flag and memory budget do.
+        let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
+            .with_cancel(ctx.cancel.clone())
+            .with_memory(ctx.memory.clone());
+        let (columns, rows) = execute(&self.plan, &interpreted)?;
+        Ok(split(columns, rows))
+    }
+
+    /// The compiled run, or `None` where the interpreter has to do it.
+    fn try_run(&self, ctx: &ExecContext) -> Result<Option<Vec<Batch>>> {
+        let l = &self.layout;
+        let Some(table) = ctx.snapshot.table(&l.table) else {
+            return Ok(None);
+        };
+        let Some(inputs) = self.source.inputs(l, table, ctx)? else {
+            return Ok(None);
+        };
+        let RunInputs {
+            params,
+            param_nulls,
+            strings,
+            groups,
+            tables,
+            per_row,
+        } = inputs;
+        // Room for a batch plus one row's outputs past the mark.
+        let capacity = BATCH_SIZE.max(2 * per_row);
+        let grow_at = capacity - per_row;
+        // Named as the interpreter names what a pipeline's consumer collects.
+        let mut memory = ctx.memory.reserve("compiled output");
+        let mut batches = Vec::new();
+        for g in &groups {
+            // One row group is one morsel: the statement may be cancelled between them.
+            ctx.cancel.check()?;
+            let vectors = load_slots(l, g)?;
+            // The scanned columns passed through: the code's own, or loaded for gathering.
+            let mut passed: Vec<Option<Vector>> = vectors.clone();
+            for col in &l.outputs {
+                if let OutputCol::Gather { slot } = col {
+                    if passed[*slot].is_none() {
+                        passed[*slot] = Some(g.columns[l.slots[*slot].column].load()?);
+                    }
+                }
+            }
+            let mut pred_tables = Vec::new();
+            let Some(morsel) = morsel(
+                l,
+                g.rows,
+                &vectors,
+                &strings,
+                &mut pred_tables,
+                Vec::new(),
+                &ctx.params,
+            ) else {
+                return Ok(None);
+            };
+            let mut start = 0;
+            loop {
+                let mut out = self.buffers(capacity, grow_at);
+                let mut run = RunData {
+                    params: &params,
+                    param_nulls: &param_nulls,
+                    sink: Sink::Output(&mut out),
+                    key_base: &[],
+                    key_stride: &[],
+                    key_limit: &[],
+                    joins: &tables,
+                    start,
+                };
+                let (status, resume) = self.entry.call(l, &mut run, &morsel)?;
+                if out.used > 0 {
+                    let batch = self.batch(out, &passed);
+                    memory.grow(vectors_bytes(&batch))?;
+                    batches.push(batch);
+                }
+                match status {
+                    STATUS_OK => break,
+                    STATUS_GROW if resume > start => start = resume,
+                    _ => return Ok(None),
+                }
+            }
+        }
+        // The batches' memory passes to whoever consumes them.
+        drop(memory);
+        Ok(Some(
+            batches
+                .into_iter()
+                .flat_map(|columns| {
+                    let rows = columns.first().map_or(0, Vector::len);
+                    split(columns, rows)
+                })
+                .collect(),
+        ))
+    }
+
+    /// Empty buffers for one batch.
+    fn buffers(&self, capacity: usize, grow_at: usize) -> OutputBuffers {
+        let mut values = Vec::with_capacity(self.layout.outputs.len());
+        let mut nulls = Vec::with_capacity(self.layout.outputs.len());
+        for col in &self.layout.outputs {
+            let (v, n) = match col {
+                OutputCol::Gather { .. } => (OutValues::None, Vec::new()),
+                OutputCol::Value { ty, nullable } => (
+                    match ty.physical() {
+                        PhysicalType::Bool => OutValues::Bool(vec![0; capacity]),
+                        PhysicalType::I32 => OutValues::I32(vec![0; capacity]),
+                        _ => OutValues::I64(vec![0; capacity]),
+                    },
+                    if *nullable {
+                        vec![0u8; capacity]
+                    } else {
+                        Vec::new()
+                    },
+                ),
+            };
+            values.push(v);
+            nulls.push(n);
+        }
+        OutputBuffers {
+            capacity,
+            rows: vec![0u32; capacity],
+            values,
+            nulls,
+            used: 0,
+            grow_at,
+        }
+    }
+
+    /// The output columns of filled buffers; `passed[slot]` is the morsel's vector of each
+    /// gathered column.
+    fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Vec<Vector> {
+        let n = out.used;
+        let rows = &out.rows[..n];
+        let mut columns = Vec::with_capacity(self.layout.outputs.len());
+        let parts = out.values.into_iter().zip(out.nulls);
+        for (col, (values, nulls)) in self.layout.outputs.iter().zip(parts) {
+            columns.push(match (col, values) {
+                (OutputCol::Gather { slot }, _) => match &passed[*slot] {
+                    Some(v) => gather(v, rows),
+                    None => unreachable!("every gathered column is loaded"),
+                },
+                (OutputCol::Value { ty, .. }, values) => {
+                    let data = match values {
+                        OutValues::Bool(v) => VectorData::Bool(trimmed(v, n).into()),
+                        OutValues::I32(v) => VectorData::I32(trimmed(v, n).into()),
+                        OutValues::I64(v) => VectorData::I64(trimmed(v, n).into()),
+                        OutValues::None => unreachable!("computed columns have values"),
+                    };
+                    let validity = nulls[..n.min(nulls.len())]
+                        .contains(&1)
+                        .then(|| Bitmap::from_bools(nulls[..n].iter().map(|b| *b == 0)));
+                    Vector {
+                        ty: *ty,
+                        data,
+                        validity,
+                    }
+                }
+            });
+        }
+        columns
+    }
+}
+
+/// The first `n` values of `v`, without holding on to much more memory.
+fn trimmed<T>(mut v: Vec<T>, n: usize) -> Vec<T> {
+    v.truncate(n);
+    if n < v.capacity() / 2 {
+        v.shrink_to_fit();
+    }
+    v
+}
+
+impl CompiledPipeline for RowsPipeline {
+    fn run(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+        let (batches, _) = self.run_batches(ctx)?;
+        let rows = batches.iter().map(Batch::len).sum();
+        let columns = (0..self.types.len())
+            .map(|c| {
+                let parts: Vec<Vector> = batches.iter().map(|b| b.columns[c].clone()).collect();
+                if parts.is_empty() {
+                    Ok(Vector::empty(self.types[c]))
+                } else {
+                    concat(&parts)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((columns, rows))
+    }
+
+    fn run_reporting(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize, bool)> {
+        let native = self.fallbacks();
+        let (columns, rows) = self.run(ctx)?;
+        Ok((columns, rows, self.fallbacks() == native))
+    }
+
+    fn run_batches(&self, ctx: &ExecContext) -> Result<(Vec<Batch>, bool)> {
+        match self.try_run(ctx) {
+            Ok(Some(batches)) => Ok((batches, true)),
+            // Over memory_limit in the batches held: the interpreter streams them instead.
+            Ok(None) | Err(Error::ResourceLimit(_)) => {
+                self.interpret(ctx).map(|batches| (batches, false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
