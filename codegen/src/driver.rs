@@ -57,6 +57,11 @@ impl Source {
         }
     }
 
+    /// How many joins the pipeline probes.
+    pub(crate) fn probes(&self) -> usize {
+        self.joins.len()
+    }
+
     /// The inputs of a run over `table`, or `None` where the interpreter has to do it.
     pub(crate) fn inputs<'t>(
         &self,

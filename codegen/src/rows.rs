@@ -20,6 +20,7 @@ use grizzly_runtime::exec::aggregate::split;
 use grizzly_runtime::exec::batch::Batch;
 use grizzly_runtime::exec::kernels::{concat, gather};
 use grizzly_runtime::exec::memory::vectors_bytes;
+use grizzly_runtime::exec::simple::densify;
 use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext, BATCH_SIZE};
 use grizzly_runtime::{Bitmap, Error, Result, Vector, VectorData};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -131,7 +132,11 @@ impl RowsPipeline {
                 let (status, resume) = self.entry.call(l, &mut run, &morsel)?;
                 if out.used > 0 {
                     let batch = self.batch(out, &passed);
-                    memory.grow(vectors_bytes(&batch))?;
+                    // A selection over the morsel's own vectors holds only its indexes.
+                    memory.grow(match &batch.sel {
+                        Some(sel) => sel.len() * 4,
+                        None => vectors_bytes(&batch.columns),
+                    })?;
                     batches.push(batch);
                 }
                 match status {
@@ -146,9 +151,9 @@ impl RowsPipeline {
         Ok(Some(
             batches
                 .into_iter()
-                .flat_map(|columns| {
-                    let rows = columns.first().map_or(0, Vector::len);
-                    split(columns, rows)
+                .flat_map(|b| match b.sel {
+                    Some(_) => vec![b],
+                    None => split(b.columns, b.physical_len),
                 })
                 .collect(),
         ))
@@ -187,11 +192,38 @@ impl RowsPipeline {
         }
     }
 
-    /// The output columns of filled buffers; `passed[slot]` is the morsel's vector of each
-    /// gathered column.
-    fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Vec<Vector> {
+    /// The batch of filled buffers; `passed[slot]` is the morsel's vector of each gathered
+    /// column. When every column is gathered and each row written once, in order (no probe),
+    /// the batch is the morsel's vectors with the rows as its selection: nothing is copied.
+    fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Batch {
         let n = out.used;
         let rows = &out.rows[..n];
+        if self.source.probes() == 0 && !self.layout.outputs.is_empty() {
+            let slots: Option<Vec<usize>> = (self.layout.outputs.iter())
+                .map(|c| match c {
+                    OutputCol::Gather { slot } => Some(*slot),
+                    OutputCol::Value { .. } => None,
+                })
+                .collect();
+            if let Some(slots) = slots {
+                // Vectors slice at multiples of 64 rows (validity bitmaps slice by word).
+                let (start, end) = (rows[0] as usize / 64 * 64, rows[n - 1] as usize + 1);
+                let columns = (slots.iter())
+                    .map(|s| {
+                        passed[*s]
+                            .as_ref()
+                            .expect("loaded")
+                            .slice(start, end - start)
+                    })
+                    .collect();
+                let sel: Vec<u32> = rows.iter().map(|r| r - start as u32).collect();
+                return Batch {
+                    columns,
+                    sel: Some(sel.into()),
+                    physical_len: end - start,
+                };
+            }
+        }
         let mut columns = Vec::with_capacity(self.layout.outputs.len());
         let parts = out.values.into_iter().zip(out.nulls);
         for (col, (values, nulls)) in self.layout.outputs.iter().zip(parts) {
@@ -218,7 +250,7 @@ impl RowsPipeline {
                 }
             });
         }
-        columns
+        Batch::new(columns, n)
     }
 }
 
@@ -237,7 +269,9 @@ impl CompiledPipeline for RowsPipeline {
         let rows = batches.iter().map(Batch::len).sum();
         let columns = (0..self.types.len())
             .map(|c| {
-                let parts: Vec<Vector> = batches.iter().map(|b| b.columns[c].clone()).collect();
+                let parts: Vec<Vector> = (batches.iter())
+                    .map(|b| densify(&b.columns[c], b.sel.as_ref()))
+                    .collect();
                 if parts.is_empty() {
                     Ok(Vector::empty(self.types[c]))
                 } else {

@@ -142,6 +142,20 @@ fn cannot_fail(e: &Expr) -> bool {
     ok
 }
 
+/// True if the pipeline selects its rows branch-free: an output sink over a scan, filters
+/// and projections that cannot fail (no probes), so every row may be computed and written
+/// and only the rows that pass are kept (the sink advances by the pass flag). With half the
+/// rows passing, a branch per row is mispredicted about half the time; this is not.
+fn predicated(shape: &Shape<'_>) -> bool {
+    shape.output.is_some()
+        && shape.scan_filters.iter().all(cannot_fail)
+        && shape.stages.iter().all(|s| match s {
+            Stage::Filter(p) => cannot_fail(p),
+            Stage::Project(exprs) => exprs.iter().all(|(e, _)| cannot_fail(e)),
+            Stage::Probe(_) => false,
+        })
+}
+
 /// The fixed blocks of one version of the row loop.
 struct LoopBlocks {
     header: Block,
@@ -231,6 +245,11 @@ pub(crate) struct Translator<'f> {
     ctx_var: Variable,
     /// `PipelineCtx::grow_at`.
     grow_at_var: Variable,
+    /// Filters do not branch: every row reaches the sink with a pass flag (see
+    /// [`predicated`]).
+    predicated: bool,
+    /// The current row's pass flag in a predicated pipeline (`None`: no filter yet).
+    pass: Option<Value>,
     /// Output sink: the `out_rows` buffer, and per computed output column (by index) its
     /// value and NULL flag buffers.
     out_rows_var: Option<Variable>,
@@ -322,6 +341,8 @@ impl<'f> Translator<'f> {
             state_var,
             ctx_var,
             grow_at_var,
+            predicated: predicated(shape),
+            pass: None,
             out_rows_var: None,
             out_vars: HashMap::new(),
             accs: Vec::new(),
@@ -420,6 +441,7 @@ impl<'f> Translator<'f> {
         self.row = i;
         self.row_at = (i, 0);
         self.next = next;
+        self.pass = None;
     }
 
     /// The pipeline for row `i`: scan filters, then (grouped) the hash table's growth check,
@@ -668,8 +690,16 @@ impl<'f> Translator<'f> {
         Ok(())
     }
 
-    /// Continues with the rows where `v` is true; the others go to the next row.
+    /// Continues with the rows where `v` is true; the others go to the next row. In a
+    /// predicated pipeline, continues with every row and ANDs `v` into the row's pass flag.
     fn branch_on(&mut self, v: Value) {
+        if self.predicated {
+            self.pass = Some(match self.pass {
+                Some(p) => self.b.ins().band(p, v),
+                None => v,
+            });
+            return;
+        }
         let pass = self.b.create_block();
         self.b.ins().brif(v, pass, &[], self.next, &[]);
         self.b.switch_to_block(pass);
