@@ -6,8 +6,9 @@
 //! module is freed when the `CompiledQuery` (and every pipeline handed out from it) is dropped.
 
 use crate::agg::AggPipeline;
+use crate::driver::Pipeline;
 use crate::jit::Code;
-use crate::pipeline::{describe, match_shape};
+use crate::pipeline::{describe, match_shape, Layout, Shape, Stage};
 use crate::rows::RowsPipeline;
 use crate::translate::{signature, Translator};
 use cranelift_codegen::ir::UserFuncName;
@@ -72,13 +73,19 @@ impl Compiler {
         let mut sig = module.make_signature();
         signature(&mut sig, ptr);
 
+        let mut session = Session {
+            module: &mut module,
+            ctx,
+            fbc,
+            sig,
+            clif: String::new(),
+            code_bytes: 0,
+        };
         let mut defined = Vec::new();
         let mut skipped = Vec::new();
-        let mut clif = String::new();
-        let mut code_bytes = 0;
         // Nodes below a compiled pipeline (its own chain and its join build sides) are run by
-        // its driver (build sides through the interpreter): a pipeline there would never run
-        // compiled.
+        // its driver (build sides compiled as pipelines of their own where they can be,
+        // otherwise through the interpreter): a pipeline there is never looked up by node.
         let mut inside_until = 0;
         let nodes = plan.preorder();
         for (node, p) in nodes.iter().copied().enumerate() {
@@ -86,9 +93,6 @@ impl Compiler {
                 continue;
             };
             if node < inside_until {
-                if shape.output.is_none() {
-                    skipped.push((node, "inside a compiled pipeline's join build side".into()));
-                }
                 continue;
             }
             // Under a LIMIT the interpreter stops reading early; an output pipeline makes all
@@ -98,62 +102,25 @@ impl Compiler {
                 skipped.push((node, "output rows under a LIMIT".into()));
                 continue;
             }
-            ctx.clear();
-            ctx.func.signature = sig.clone();
-            let layout =
-                match Translator::translate(&shape, &mut ctx.func, fbc, module.target_config()) {
-                    Ok(layout) => layout,
-                    Err(e) => {
-                        // A translation that stopped half-way leaves the builder context
-                        // dirty; the next function needs a clean one.
-                        *fbc = FunctionBuilderContext::new();
-                        match e {
-                            Error::Unsupported(why) => {
-                                skipped.push((node, why));
-                                continue;
-                            }
-                            e => return Err(e),
-                        }
-                    }
-                };
-            let name = format!("pipeline_{node}");
-            let id = module
-                .declare_function(&name, Linkage::Local, &sig)
-                .map_err(internal)?;
-            ctx.func.name = UserFuncName::user(0, id.as_u32());
-            clif.push_str(&format!("; node {node}: {}\n", describe(&shape)));
-            clif.push_str(&ctx.func.display().to_string());
-            clif.push('\n');
-            let disasm = std::env::var_os("GRIZZLY_DISASM").is_some();
-            ctx.set_disasm(disasm);
-            module.define_function(id, ctx).map_err(internal)?;
-            if disasm {
-                // A debugging aid: the machine code of every compiled pipeline on stderr.
-                if let Some(vcode) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
-                    eprintln!("; node {node}\n{vcode}");
+            match session.define(&shape, p, &node.to_string())? {
+                Ok(d) => {
+                    defined.push((node, d));
+                    inside_until = node + p.preorder().len();
                 }
+                Err(why) => skipped.push((node, why)),
             }
-            code_bytes += ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
-            defined.push((node, describe(&shape), id, layout, p.clone()));
-            inside_until = node + p.preorder().len();
         }
+        let (clif, code_bytes) = (session.clif, session.code_bytes);
         ctx.clear();
         drop(guard);
         module.finalize_definitions().map_err(internal)?;
         let code = Code::new(module);
         let pipelines = defined
             .into_iter()
-            .map(
-                |(node, desc, id, layout, p): (_, _, _, crate::pipeline::Layout, LogicalPlan)| {
-                    let entry = code.entry(id)?;
-                    let pipeline = if matches!(p, LogicalPlan::Aggregate { .. }) {
-                        Pipeline::Aggregate(Arc::new(AggPipeline::new(entry, layout, p)?))
-                    } else {
-                        Pipeline::Rows(Arc::new(RowsPipeline::new(entry, layout, p)?))
-                    };
-                    Ok((node, desc, pipeline))
-                },
-            )
+            .map(|(node, d)| {
+                let desc = d.describe();
+                Ok((node, desc, d.make(&code)?))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(CompiledQuery {
             pipelines,
@@ -166,25 +133,126 @@ impl Compiler {
     }
 }
 
-/// One compiled pipeline, by its sink.
-enum Pipeline {
-    Aggregate(Arc<AggPipeline>),
-    Rows(Arc<RowsPipeline>),
+/// One `Compiler::compile` in progress: the module functions are defined in.
+struct Session<'c> {
+    module: &'c mut JITModule,
+    ctx: &'c mut Context,
+    fbc: &'c mut FunctionBuilderContext,
+    sig: cranelift_codegen::ir::Signature,
+    clif: String,
+    code_bytes: usize,
 }
 
-impl Pipeline {
-    fn fallbacks(&self) -> u64 {
-        match self {
-            Pipeline::Aggregate(p) => p.fallbacks(),
-            Pipeline::Rows(p) => p.fallbacks(),
+/// A pipeline function defined in the module, with the pipelines of its join build sides.
+struct Defined {
+    desc: String,
+    id: cranelift_module::FuncId,
+    layout: Layout,
+    plan: LogicalPlan,
+    /// Per probed join: its build side's pipeline, if that compiled.
+    builds: Vec<Option<Defined>>,
+}
+
+impl Session<'_> {
+    /// Defines the function of `shape` (rooted at `p`) and, first, those of its build
+    /// sides; `Err(why)` if the pipeline is not supported (its build sides then define
+    /// nothing either).
+    fn define(
+        &mut self,
+        shape: &Shape<'_>,
+        p: &LogicalPlan,
+        label: &str,
+    ) -> Result<std::result::Result<Defined, String>> {
+        self.ctx.clear();
+        self.ctx.func.signature = self.sig.clone();
+        let target = self.module.target_config();
+        let layout = match Translator::translate(shape, &mut self.ctx.func, self.fbc, target) {
+            Ok(layout) => layout,
+            Err(e) => {
+                // A translation that stopped half-way leaves the builder context dirty; the
+                // next function needs a clean one.
+                *self.fbc = FunctionBuilderContext::new();
+                return match e {
+                    Error::Unsupported(why) => Ok(Err(why)),
+                    e => Err(e),
+                };
+            }
+        };
+        let name = format!("pipeline_{label}");
+        let id = self
+            .module
+            .declare_function(&name, Linkage::Local, &self.sig)
+            .map_err(internal)?;
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        self.clif
+            .push_str(&format!("; node {label}: {}\n", describe(shape)));
+        self.clif.push_str(&self.ctx.func.display().to_string());
+        self.clif.push('\n');
+        let disasm = std::env::var_os("GRIZZLY_DISASM").is_some();
+        self.ctx.set_disasm(disasm);
+        self.module
+            .define_function(id, self.ctx)
+            .map_err(internal)?;
+        if disasm {
+            // A debugging aid: the machine code of every compiled pipeline on stderr.
+            if let Some(vcode) = self.ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+                eprintln!("; node {label}\n{vcode}");
+            }
         }
+        self.code_bytes += (self.ctx.compiled_code()).map_or(0, |c| c.code_buffer().len());
+        // The build sides: each a pipeline of its own where it has a supported shape.
+        let mut builds = Vec::new();
+        for (j, stage) in shape.stages.iter().enumerate() {
+            let Stage::Probe(probe) = stage else { continue };
+            let build = match match_shape(probe.build) {
+                Some(b) => self
+                    .define(&b, probe.build, &format!("{label}_build{j}"))?
+                    .ok(),
+                None => None,
+            };
+            builds.push(build);
+        }
+        Ok(Ok(Defined {
+            desc: describe(shape),
+            id,
+            layout,
+            plan: p.clone(),
+            builds,
+        }))
+    }
+}
+
+impl Defined {
+    /// What runs: this pipeline's description, then its compiled build sides'.
+    fn describe(&self) -> String {
+        let mut out = self.desc.clone();
+        for b in self.builds.iter().flatten() {
+            out.push_str(&format!("; build side compiled: {}", b.describe()));
+        }
+        out
     }
 
-    fn shared(&self) -> Arc<dyn CompiledPipeline> {
-        match self {
-            Pipeline::Aggregate(p) => p.clone(),
-            Pipeline::Rows(p) => p.clone(),
-        }
+    /// The pipeline over the finalized module.
+    fn make(self, code: &Arc<Code>) -> Result<Pipeline> {
+        let builds = (self.builds.into_iter())
+            .map(|b| b.map(|d| d.make(code)).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let entry = code.entry(self.id)?;
+        Ok(if matches!(self.plan, LogicalPlan::Aggregate { .. }) {
+            Pipeline::Aggregate(Arc::new(AggPipeline::new(
+                entry,
+                self.layout,
+                self.plan,
+                builds,
+            )?))
+        } else {
+            Pipeline::Rows(Arc::new(RowsPipeline::new(
+                entry,
+                self.layout,
+                self.plan,
+                builds,
+            )?))
+        })
     }
 }
 

@@ -3,22 +3,48 @@
 //! columns are what the code reads, run each probed join's build side (interpreted) and hash
 //! it, and hand each row group to the code as a morsel.
 
+use crate::agg::AggPipeline;
 use crate::jit::{ColumnData, MorselData};
 use crate::join_table::JoinTable;
 use crate::pipeline::{ConstSource, Layout, Shape, Stage};
+use crate::rows::RowsPipeline;
 use crate::strings::{dict_bound, dict_pred_table};
 use crate::translate::physical;
 use grizzly_ir::{ColumnId, DataType, Expr, LogicalPlan, Value};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
-use grizzly_runtime::exec::simple::collect;
-use grizzly_runtime::exec::{physical, ExecContext};
+use grizzly_runtime::exec::simple::{collect, BatchesOp};
+use grizzly_runtime::exec::{physical, BoxOp, CompiledPipeline, ExecContext};
 use grizzly_runtime::storage::{Encoding, RowGroup, Table};
 use grizzly_runtime::{Error, Result, Vector, VectorData};
+use std::sync::Arc;
 
 /// A row whose joins can match more build rows than this (in product) is left to the
 /// interpreter: the sink must make room for that many outputs (groups, rows) per row.
 const MAX_OUTPUTS_PER_ROW: usize = 1 << 20;
+
+/// One compiled pipeline, by its sink.
+pub(crate) enum Pipeline {
+    Aggregate(Arc<AggPipeline>),
+    Rows(Arc<RowsPipeline>),
+}
+
+impl Pipeline {
+    /// Runs handed to the interpreter, its build sides' included.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        match self {
+            Pipeline::Aggregate(p) => p.fallbacks(),
+            Pipeline::Rows(p) => p.fallbacks(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> Arc<dyn CompiledPipeline> {
+        match self {
+            Pipeline::Aggregate(p) => p.clone(),
+            Pipeline::Rows(p) => p.clone(),
+        }
+    }
+}
 
 /// The scan and joins of one compiled pipeline, as its driver needs them.
 pub(crate) struct Source {
@@ -27,6 +53,8 @@ pub(crate) struct Source {
     scan_ids: Vec<(usize, ColumnId)>,
     /// Per probed join (stage order): its build side and build key.
     joins: Vec<(LogicalPlan, Expr)>,
+    /// Per probed join: its build side's compiled pipeline, if it has one.
+    builds: Vec<Option<Pipeline>>,
 }
 
 /// What one run's morsels share.
@@ -44,8 +72,9 @@ pub(crate) struct RunInputs<'t> {
 }
 
 impl Source {
-    pub(crate) fn new(shape: &Shape<'_>) -> Source {
+    pub(crate) fn new(shape: &Shape<'_>, builds: Vec<Option<Pipeline>>) -> Source {
         Source {
+            builds,
             scan_filters: shape.scan_filters.to_vec(),
             scan_ids: shape.scan_columns.iter().map(|(c, f)| (*c, f.id)).collect(),
             joins: (shape.stages.iter())
@@ -55,6 +84,11 @@ impl Source {
                 })
                 .collect(),
         }
+    }
+
+    /// Runs of the build sides' pipelines handed to the interpreter.
+    pub(crate) fn build_fallbacks(&self) -> u64 {
+        self.builds.iter().flatten().map(Pipeline::fallbacks).sum()
     }
 
     /// How many joins the pipeline probes.
@@ -136,7 +170,9 @@ impl Source {
     /// runs the node and reports what it reports).
     fn build_joins(&self, l: &Layout, ctx: &ExecContext) -> Result<Option<Vec<JoinTable>>> {
         let mut tables = Vec::with_capacity(self.joins.len());
-        for ((build, key), layout) in self.joins.iter().zip(&l.joins) {
+        for (((build, key), layout), pipeline) in
+            (self.joins.iter()).zip(&l.joins).zip(&self.builds)
+        {
             let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
                 .with_cancel(ctx.cancel.clone())
                 .with_memory(ctx.memory.clone());
@@ -144,8 +180,17 @@ impl Source {
             // a memory limit alike.
             let mut memory = ctx.memory.reserve("hash join build");
             let types: Vec<DataType> = layout.fields.iter().map(|f| f.ty).collect();
-            let built = physical::build(build, &interpreted)
-                .and_then(|op| collect(op, &types, &mut memory));
+            // The build side's own compiled pipeline where it has one (it hands itself to the
+            // interpreter where it must), else the interpreter.
+            let op: Result<BoxOp> = match pipeline {
+                Some(p) => (p.shared().run_batches(&interpreted)).map(|(batches, _)| {
+                    Box::new(BatchesOp {
+                        batches: batches.into_iter(),
+                    }) as BoxOp
+                }),
+                None => physical::build(build, &interpreted),
+            };
+            let built = op.and_then(|op| collect(op, &types, &mut memory));
             let (columns, rows) = match built {
                 Ok(out) => out,
                 Err(e @ (Error::Cancelled | Error::ResourceLimit(_))) => return Err(e),

@@ -11,7 +11,7 @@
 //! the node through the interpreter instead, which then reports errors with exactly the
 //! interpreter's messages; so does going over memory_limit in the batches held.
 
-use crate::driver::{load_slots, morsel, RunInputs, Source};
+use crate::driver::{load_slots, morsel, Pipeline, RunInputs, Source};
 use crate::jit::{Entry, OutValues, OutputBuffers, RunData, Sink};
 use crate::pipeline::{match_shape, Layout, OutputCol};
 use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
@@ -37,11 +37,16 @@ pub(crate) struct RowsPipeline {
 }
 
 impl RowsPipeline {
-    pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<RowsPipeline> {
+    pub(crate) fn new(
+        entry: Entry,
+        layout: Layout,
+        plan: LogicalPlan,
+        builds: Vec<Option<Pipeline>>,
+    ) -> Result<RowsPipeline> {
         let shape = match_shape(&plan)
             .filter(|s| s.output.is_some())
             .ok_or_else(|| Error::Internal("output pipeline of another shape".into()))?;
-        let source = Source::new(&shape);
+        let source = Source::new(&shape, builds);
         Ok(RowsPipeline {
             entry,
             layout,
@@ -54,7 +59,7 @@ impl RowsPipeline {
 
     /// How many runs fell back to the interpreter.
     pub(crate) fn fallbacks(&self) -> u64 {
-        self.fallbacks.load(AtomicOrdering::Relaxed)
+        self.fallbacks.load(AtomicOrdering::Relaxed) + self.source.build_fallbacks()
     }
 
     fn interpret(&self, ctx: &ExecContext) -> Result<Vec<Batch>> {

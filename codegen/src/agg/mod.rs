@@ -16,7 +16,7 @@
 //! instead, which also reports errors with exactly the interpreter's messages.
 mod output;
 
-use crate::driver::{load_slots, morsel, RunInputs, Source};
+use crate::driver::{load_slots, morsel, Pipeline, RunInputs, Source};
 use crate::group_table::{GroupTable, MAX_DIRECT_SLOTS};
 use crate::jit::{Entry, RunData, Sink};
 use crate::pipeline::{match_shape, Layout};
@@ -53,13 +53,18 @@ pub(crate) struct AggPipeline {
 }
 
 impl AggPipeline {
-    pub(crate) fn new(entry: Entry, layout: Layout, plan: LogicalPlan) -> Result<AggPipeline> {
+    pub(crate) fn new(
+        entry: Entry,
+        layout: Layout,
+        plan: LogicalPlan,
+        builds: Vec<Option<Pipeline>>,
+    ) -> Result<AggPipeline> {
         let shape = match_shape(&plan)
             .ok_or_else(|| Error::Internal("compiled pipeline without a scan".into()))?;
         Ok(AggPipeline {
             entry,
             layout,
-            source: Source::new(&shape),
+            source: Source::new(&shape, builds),
             plan,
             fallbacks: AtomicU64::new(0),
         })
@@ -67,7 +72,7 @@ impl AggPipeline {
 
     /// How many runs fell back to the interpreter.
     pub(crate) fn fallbacks(&self) -> u64 {
-        self.fallbacks.load(AtomicOrdering::Relaxed)
+        self.fallbacks.load(AtomicOrdering::Relaxed) + self.source.build_fallbacks()
     }
 
     fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
