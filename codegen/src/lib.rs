@@ -4,8 +4,10 @@
 //! [`grizzly_ir::LogicalPlan`] to [`Compiler::compile`], which finds the pipelines of a
 //! supported shape (`pipeline`), translates each into one Cranelift function (`translate`),
 //! and finalizes them in a JIT module owned by the returned [`CompiledQuery`]. The runtime
-//! asks the query for a node's pipeline (`CompiledPlan::pipeline`) and runs it; the driver
-//! (`agg`) feeds the function one row group at a time through the `runtime::abi` structures
+//! asks the query for a node's pipeline (`CompiledPlan::pipeline`) and runs it; its driver
+//! (`agg` for an aggregate sink, `rows` for output batches, both on `driver`'s shared
+//! preparation) runs the join build sides (compiled pipelines of their own where they can
+//! be), feeds the function one row group at a time through the `runtime::abi` structures
 //! and builds the interpreter's output vectors. Generated code is entered only in `jit`.
 //!
 //! [`smoke::AddI64`] is the smallest JIT round trip, kept as a toolchain check.
