@@ -77,6 +77,8 @@ pub(crate) struct CachedPlan {
     pub key: CacheKey,
     /// Whether the result's row order is defined (an ORDER BY on top).
     pub ordered: bool,
+    /// The result's column names and types.
+    pub columns: Arc<[Column]>,
 }
 
 impl CachedPlan {
@@ -99,6 +101,7 @@ impl CachedPlan {
         };
         CachedPlan {
             ordered: is_ordered(&lifted.plan),
+            columns: columns_of(&lifted.plan).into(),
             plan: lifted.plan,
             lifted: lifted.values,
             fingerprint: lifted.fingerprint,
@@ -116,6 +119,17 @@ impl CachedPlan {
     pub(crate) fn entry(&self, cache: &QueryCache) -> Arc<CacheEntry> {
         cache.entry(&self.key, self.fingerprint, &self.canonical)
     }
+}
+
+/// The result columns `plan` outputs.
+fn columns_of(plan: &LogicalPlan) -> Vec<Column> {
+    plan.fields()
+        .into_iter()
+        .map(|f| Column {
+            name: f.name,
+            ty: f.ty,
+        })
+        .collect()
 }
 
 /// True if the plan's output order is defined by a Sort (under projections and limits).
@@ -169,7 +183,7 @@ pub(crate) fn run(
     let params = cached.params(user_params);
     let limit = tiers.memory_limit;
     if tiers.mode == JitMode::Off {
-        return run_interpreted(&cached.plan, snapshot, params, limit);
+        return interpret(cached, snapshot, params, limit);
     }
     let entry = cached.entry(&shared.cache);
     let n = entry.start_run();
@@ -181,18 +195,16 @@ pub(crate) fn run(
                 // compiled, so a change in the data can turn the choice back.
                 if !entry.compiled_is_slower() || n.is_multiple_of(PROBE_EVERY) {
                     return timed(&entry, true, || {
-                        run_compiled(plan, &code, snapshot, params, limit)
+                        run_compiled(cached, &code, snapshot, params, limit)
                     });
                 }
-                return timed(&entry, false, || {
-                    run_interpreted(plan, snapshot, params, limit)
-                });
+                return timed(&entry, false, || interpret(cached, snapshot, params, limit));
             }
             if n >= tiers.threshold {
                 shared.compiler.compile_async(&entry, plan);
             }
             let start = Instant::now();
-            let result = run_interpreted(plan, snapshot, params, limit);
+            let result = interpret(cached, snapshot, params, limit);
             let elapsed = start.elapsed();
             entry.record_run(false, elapsed);
             if elapsed >= tiers.compile_after && result.is_ok() {
@@ -202,22 +214,20 @@ pub(crate) fn run(
         }
         JitMode::Always => match shared.compiler.compile_sync(&entry, plan) {
             Ok(code) => timed(&entry, true, || {
-                run_compiled(plan, &code, snapshot, params, limit)
+                run_compiled(cached, &code, snapshot, params, limit)
             }),
-            Err(_) => timed(&entry, false, || {
-                run_interpreted(plan, snapshot, params, limit)
-            }),
+            Err(_) => timed(&entry, false, || interpret(cached, snapshot, params, limit)),
         },
         JitMode::Verify => {
             let code = shared.compiler.compile_sync(&entry, plan).ok();
             let interpreted = timed(&entry, false, || {
-                run_interpreted(plan, snapshot.clone(), params.clone(), limit)
+                interpret(cached, snapshot.clone(), params.clone(), limit)
             });
             let Some(code) = code else {
                 return interpreted;
             };
             let compiled = timed(&entry, true, || {
-                run_compiled(plan, &code, snapshot, params, limit)
+                run_compiled(cached, &code, snapshot, params, limit)
             });
             verify(cached, interpreted, compiled)
         }
@@ -231,32 +241,38 @@ fn timed<T>(entry: &CacheEntry, compiled: bool, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Runs `plan` with the compiled pipelines of `code` within `memory_limit`.
+/// Runs a cached plan with the compiled pipelines of `code` within `memory_limit`.
 fn run_compiled(
-    plan: &LogicalPlan,
+    cached: &CachedPlan,
     code: &Arc<dyn CompiledCode>,
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
     memory_limit: Option<u64>,
 ) -> Result<QueryResult> {
     let ctx = context(snapshot, params)
-        .with_compiled(plan, code.clone().plan())
+        .with_compiled(&cached.plan, code.clone().plan())
         .with_memory(MemoryBudget::new(memory_limit));
-    to_result(plan, &ctx)
+    let (data, rows) = exec::execute(&cached.plan, &ctx)?;
+    Ok(QueryResult::shared(cached.columns.clone(), data, rows))
+}
+
+/// Runs a cached plan in the interpreter alone within `memory_limit`.
+fn interpret(
+    cached: &CachedPlan,
+    snapshot: Arc<Snapshot>,
+    params: Arc<[Value]>,
+    memory_limit: Option<u64>,
+) -> Result<QueryResult> {
+    let ctx = context(snapshot, params).with_memory(MemoryBudget::new(memory_limit));
+    let (data, rows) = exec::execute(&cached.plan, &ctx)?;
+    Ok(QueryResult::shared(cached.columns.clone(), data, rows))
 }
 
 /// Runs an optimized plan in `ctx` and collects its output (`exec::execute` counts the
 /// rows it collects in `ctx.memory`, under the name "query result").
 pub(crate) fn to_result(plan: &LogicalPlan, ctx: &ExecContext) -> Result<QueryResult> {
-    let fields = plan.fields();
+    let columns = columns_of(plan);
     let (data, rows) = exec::execute(plan, ctx)?;
-    let columns = fields
-        .into_iter()
-        .map(|f| Column {
-            name: f.name,
-            ty: f.ty,
-        })
-        .collect();
     Ok(QueryResult::new(columns, data, rows))
 }
 

@@ -2,6 +2,7 @@
 
 use grizzly_ir::{DataType, Value};
 use grizzly_runtime::Vector;
+use std::sync::Arc;
 
 /// A result column's name and type.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,7 +14,8 @@ pub struct Column {
 /// The rows a statement returned, held column by column.
 #[derive(Debug, Clone)]
 pub struct QueryResult {
-    columns: Vec<Column>,
+    /// Shared with the cached plan that made it (one allocation per plan, not per run).
+    columns: Arc<[Column]>,
     /// One vector per column, each `rows` long.
     data: Vec<Vector>,
     rows: usize,
@@ -28,6 +30,11 @@ pub struct Row<'a> {
 
 impl QueryResult {
     pub fn new(columns: Vec<Column>, data: Vec<Vector>, rows: usize) -> QueryResult {
+        QueryResult::shared(columns.into(), data, rows)
+    }
+
+    /// A result whose column descriptions are shared (a cached plan's).
+    pub(crate) fn shared(columns: Arc<[Column]>, data: Vec<Vector>, rows: usize) -> QueryResult {
         debug_assert!(data.iter().all(|v| v.len() == rows) && data.len() == columns.len());
         QueryResult {
             columns,

@@ -54,6 +54,9 @@ impl Backing for Vec<u8> {
 enum Owner<T> {
     Vec(Arc<Vec<T>>),
     Bytes(Arc<dyn Backing>),
+    /// Memory that lives as long as the program (empty buffers, constants): nothing to own,
+    /// nothing allocated.
+    Static,
 }
 
 impl<T> Clone for Owner<T> {
@@ -61,6 +64,7 @@ impl<T> Clone for Owner<T> {
         match self {
             Owner::Vec(v) => Owner::Vec(v.clone()),
             Owner::Bytes(b) => Owner::Bytes(b.clone()),
+            Owner::Static => Owner::Static,
         }
     }
 }
@@ -115,11 +119,24 @@ impl fmt::Display for RegionError {
 
 impl<T: Pod> Buffer<T> {
     pub fn from_vec(v: Vec<T>) -> Self {
+        if v.is_empty() {
+            // Small results make many empty vectors: no allocation for them.
+            return Buffer::from_static(&[]);
+        }
         let v = Arc::new(v);
         Buffer {
             ptr: v.as_ptr(),
             len: v.len(),
             owner: Owner::Vec(v),
+        }
+    }
+
+    /// A view of values that live as long as the program.
+    pub fn from_static(values: &'static [T]) -> Self {
+        Buffer {
+            owner: Owner::Static,
+            ptr: values.as_ptr(),
+            len: values.len(),
         }
     }
 

@@ -242,7 +242,10 @@ impl Vector {
             PhysicalType::I64 => VectorData::I64(Buffer::from_vec(Vec::new())),
             PhysicalType::I128 => VectorData::I128(Buffer::from_vec(Vec::new())),
             PhysicalType::F64 => VectorData::F64(Buffer::from_vec(Vec::new())),
-            PhysicalType::Str => VectorData::Str(StrData::from_strs([])),
+            PhysicalType::Str => VectorData::Str(StrData {
+                offsets: Buffer::from_static(&[0]),
+                bytes: Buffer::from_static(&[]),
+            }),
         };
         Vector {
             ty,

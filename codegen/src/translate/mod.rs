@@ -733,6 +733,20 @@ impl<'f> Translator<'f> {
 /// convert exactly (the interpreter's `CAST` rules) or is NULL.
 pub(crate) fn physical(value: &grizzly_ir::Value, ty: DataType) -> Option<i64> {
     use grizzly_ir::Value as V;
+    // A value of exactly `ty` (the common case: parameters are typed by the binder) needs no
+    // cast, only the range check a DECIMAL cast makes.
+    match (value, ty) {
+        (V::Boolean(b), DataType::Boolean) => return Some(*b as i64),
+        (V::Int32(x), DataType::Int32) | (V::Date(x), DataType::Date) => return Some(*x as i64),
+        (V::Int64(x), DataType::Int64) => return Some(*x),
+        (V::Decimal(x, s), DataType::Decimal { precision, scale })
+            if *s == scale && precision <= 18 =>
+        {
+            let fits = pow10(precision).is_some_and(|m| x.unsigned_abs() < m as u128);
+            return fits.then(|| i64::try_from(*x).ok()).flatten();
+        }
+        _ => {}
+    }
     let v = grizzly_runtime::exec::expr::cast_value(value, ty).ok()?;
     match (v, ty.physical()) {
         (V::Boolean(b), PhysicalType::Bool) => Some(b as i64),

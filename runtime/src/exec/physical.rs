@@ -301,7 +301,8 @@ impl super::operator::Operator for CompiledOp {
             }
             self.output = batches.into_iter();
         }
-        Ok(self.output.next())
+        // Empty batches carry nothing: the operators above need not run on them.
+        Ok(self.output.by_ref().find(|b| !b.is_empty()))
     }
 }
 

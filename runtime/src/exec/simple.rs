@@ -223,19 +223,17 @@ pub fn collect(
         // The joined columns take about what their parts do.
         memory.grow(parts_bytes)?;
     }
-    let columns = parts
-        .into_iter()
-        .zip(types)
-        .map(|(p, ty)| {
-            if p.is_empty() {
-                Ok(Vector::empty(*ty))
-            } else if p.len() == 1 {
-                Ok(p.into_iter().next().expect("one part"))
-            } else {
-                kernels::concat(&p)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // Sized up front: a `Result` collect cannot know its length and grows one at a time.
+    let mut columns = Vec::with_capacity(types.len());
+    for (p, ty) in parts.into_iter().zip(types) {
+        columns.push(if p.is_empty() {
+            Vector::empty(*ty)
+        } else if p.len() == 1 {
+            p.into_iter().next().expect("one part")
+        } else {
+            kernels::concat(&p)?
+        });
+    }
     memory.resize(before + vectors_bytes(&columns))?;
     Ok((columns, rows))
 }
