@@ -13,7 +13,6 @@ use crate::storage::Snapshot;
 use crate::vector::Vector;
 use crate::{Error, Result};
 use grizzly_ir::{LogicalPlan, Value};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -92,8 +91,7 @@ impl ExecContext {
         let ids = plan
             .preorder()
             .into_iter()
-            .enumerate()
-            .map(|(i, node)| (node as *const LogicalPlan as usize, i))
+            .map(|node| node as *const LogicalPlan as usize)
             .collect();
         self.compiled = Some(Arc::new(CompiledRef {
             ids,
@@ -105,8 +103,9 @@ impl ExecContext {
     /// The compiled pipeline that produces `node`'s output, if there is one.
     pub fn compiled_pipeline(&self, node: &LogicalPlan) -> Option<Arc<dyn CompiledPipeline>> {
         let c = self.compiled.as_ref()?;
-        let id = c.ids.get(&(node as *const LogicalPlan as usize))?;
-        c.plan.pipeline(*id)
+        let address = node as *const LogicalPlan as usize;
+        let id = c.ids.iter().position(|a| *a == address)?;
+        c.plan.pipeline(id)
     }
 }
 
@@ -142,7 +141,9 @@ impl CancelFlag {
 
 /// Compiled code for a plan plus the map from its nodes to pre-order ids.
 pub struct CompiledRef {
-    ids: HashMap<usize, usize>,
+    /// The address of each node of the plan, in pre-order (a node's index is its id). A
+    /// plan has tens of nodes: a scan is cheaper than building a hash map on every run.
+    ids: Vec<usize>,
     plan: Arc<dyn CompiledPlan>,
 }
 

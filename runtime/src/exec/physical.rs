@@ -83,7 +83,7 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
         }
         LogicalPlan::Filter { input, predicate } => {
             let layout = layout_of(input);
-            let predicate = resolve_subqueries(predicate, ctx)?;
+            let predicate = resolved(predicate, ctx)?;
             Box::new(FilterOp {
                 input: build(input, ctx)?,
                 predicate: PhysExpr::new(&predicate, &|id| position(&layout, id), params)?,
@@ -94,7 +94,7 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             let items = exprs
                 .iter()
                 .map(|(e, _)| {
-                    let e = resolve_subqueries(e, ctx)?;
+                    let e = resolved(e, ctx)?;
                     ProjectItem::new(&e, &|id| position(&layout, id), params)
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -112,13 +112,13 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             let pos = |id| position(&layout, id);
             let keys = group_by
                 .iter()
-                .map(|(e, _)| PhysExpr::new(&resolve_subqueries(e, ctx)?, &pos, params))
+                .map(|(e, _)| PhysExpr::new(&*resolved(e, ctx)?, &pos, params))
                 .collect::<Result<Vec<_>>>()?;
             let aggs = aggregates
                 .iter()
                 .map(|(call, _)| {
                     let arg = match &call.arg {
-                        Some(a) => Some(PhysExpr::new(&resolve_subqueries(a, ctx)?, &pos, params)?),
+                        Some(a) => Some(PhysExpr::new(&*resolved(a, ctx)?, &pos, params)?),
                         None => None,
                     };
                     Ok(AggSpec {
@@ -168,28 +168,16 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             let (ll, rl) = (layout_of(left), layout_of(right));
             let left_keys = on
                 .iter()
-                .map(|(l, _)| {
-                    PhysExpr::new(
-                        &resolve_subqueries(l, ctx)?,
-                        &|id| position(&ll, id),
-                        params,
-                    )
-                })
+                .map(|(l, _)| PhysExpr::new(&*resolved(l, ctx)?, &|id| position(&ll, id), params))
                 .collect::<Result<Vec<_>>>()?;
             let right_keys = on
                 .iter()
-                .map(|(_, r)| {
-                    PhysExpr::new(
-                        &resolve_subqueries(r, ctx)?,
-                        &|id| position(&rl, id),
-                        params,
-                    )
-                })
+                .map(|(_, r)| PhysExpr::new(&*resolved(r, ctx)?, &|id| position(&rl, id), params))
                 .collect::<Result<Vec<_>>>()?;
             let combined: Vec<ColumnId> = ll.iter().chain(&rl).copied().collect();
             let filter = match filter {
                 Some(f) => Some(PhysExpr::new(
-                    &resolve_subqueries(f, ctx)?,
+                    &*resolved(f, ctx)?,
                     &|id| position(&combined, id),
                     params,
                 )?),
@@ -262,13 +250,8 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
         }
         LogicalPlan::Window { input, functions } => {
             let layout = layout_of(input);
-            let phys = |e: &Expr| {
-                PhysExpr::new(
-                    &resolve_subqueries(e, ctx)?,
-                    &|id| position(&layout, id),
-                    params,
-                )
-            };
+            let phys =
+                |e: &Expr| PhysExpr::new(&*resolved(e, ctx)?, &|id| position(&layout, id), params);
             let types = input.types();
             let op = build(input, ctx)?;
             Box::new(super::window::WindowOp::new(
@@ -360,7 +343,7 @@ fn sort_specs(
         .map(|k| {
             Ok(SortKeySpec {
                 expr: PhysExpr::new(
-                    &resolve_subqueries(&k.expr, ctx)?,
+                    &*resolved(&k.expr, ctx)?,
                     &|id| position(layout, id),
                     &ctx.params,
                 )?,
@@ -382,6 +365,16 @@ fn position(layout: &[ColumnId], id: ColumnId) -> Option<usize> {
 
 fn resolve_all(exprs: &[Expr], ctx: &ExecContext) -> Result<Vec<Expr>> {
     exprs.iter().map(|e| resolve_subqueries(e, ctx)).collect()
+}
+
+/// `expr` with its subqueries run ([`resolve_subqueries`]); `expr` itself, not a copy, when it
+/// has none (the common case, on every run of a cached plan).
+fn resolved<'e>(expr: &'e Expr, ctx: &ExecContext) -> Result<std::borrow::Cow<'e, Expr>> {
+    if expr.has_subquery() {
+        resolve_subqueries(expr, ctx).map(std::borrow::Cow::Owned)
+    } else {
+        Ok(std::borrow::Cow::Borrowed(expr))
+    }
 }
 
 /// Runs every (uncorrelated) subquery in `expr` and replaces it by its result.
