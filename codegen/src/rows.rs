@@ -136,7 +136,7 @@ impl RowsPipeline {
                 };
                 let (status, resume) = self.entry.call(l, &mut run, &morsel)?;
                 if out.used > 0 {
-                    let batch = self.batch(out, &passed);
+                    let batch = self.batch(out, &passed)?;
                     // A selection over the morsel's own vectors holds only its indexes.
                     memory.grow(match &batch.sel {
                         Some(sel) => sel.len() * 4,
@@ -200,7 +200,8 @@ impl RowsPipeline {
     /// The batch of filled buffers; `passed[slot]` is the morsel's vector of each gathered
     /// column. When every column is gathered and each row written once, in order (no probe),
     /// the batch is the morsel's vectors with the rows as its selection: nothing is copied.
-    fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Batch {
+    fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Result<Batch> {
+        let missing = || Error::Internal("an output column without its data".into());
         let n = out.used;
         let rows = &out.rows[..n];
         if self.source.probes() == 0 && !self.layout.outputs.is_empty() {
@@ -222,27 +223,26 @@ impl RowsPipeline {
                     })
                     .collect();
                 let sel: Vec<u32> = rows.iter().map(|r| r - start as u32).collect();
-                return Batch {
+                return Ok(Batch {
                     columns,
                     sel: Some(sel.into()),
                     physical_len: end - start,
-                };
+                });
             }
         }
         let mut columns = Vec::with_capacity(self.layout.outputs.len());
         let parts = out.values.into_iter().zip(out.nulls);
         for (col, (values, nulls)) in self.layout.outputs.iter().zip(parts) {
             columns.push(match (col, values) {
-                (OutputCol::Gather { slot }, _) => match &passed[*slot] {
-                    Some(v) => gather(v, rows),
-                    None => unreachable!("every gathered column is loaded"),
-                },
+                (OutputCol::Gather { slot }, _) => {
+                    gather(passed[*slot].as_ref().ok_or_else(missing)?, rows)
+                }
                 (OutputCol::Value { ty, .. }, values) => {
                     let data = match values {
                         OutValues::Bool(v) => VectorData::Bool(trimmed(v, n).into()),
                         OutValues::I32(v) => VectorData::I32(trimmed(v, n).into()),
                         OutValues::I64(v) => VectorData::I64(trimmed(v, n).into()),
-                        OutValues::None => unreachable!("computed columns have values"),
+                        OutValues::None => return Err(missing()),
                     };
                     let validity = nulls[..n.min(nulls.len())]
                         .contains(&1)
@@ -255,7 +255,7 @@ impl RowsPipeline {
                 }
             });
         }
-        Batch::new(columns, n)
+        Ok(Batch::new(columns, n))
     }
 }
 
