@@ -252,8 +252,7 @@ fn run_compiled(
     let ctx = context(snapshot, params)
         .with_compiled(&cached.plan, code.clone().plan())
         .with_memory(MemoryBudget::new(memory_limit));
-    let (data, rows) = exec::execute(&cached.plan, &ctx)?;
-    Ok(QueryResult::shared(cached.columns.clone(), data, rows))
+    cached_result(cached, &ctx)
 }
 
 /// Runs a cached plan in the interpreter alone within `memory_limit`.
@@ -264,7 +263,12 @@ fn interpret(
     memory_limit: Option<u64>,
 ) -> Result<QueryResult> {
     let ctx = context(snapshot, params).with_memory(MemoryBudget::new(memory_limit));
-    let (data, rows) = exec::execute(&cached.plan, &ctx)?;
+    cached_result(cached, &ctx)
+}
+
+/// Runs a cached plan in `ctx`; the result shares the plan's column descriptions.
+fn cached_result(cached: &CachedPlan, ctx: &ExecContext) -> Result<QueryResult> {
+    let (data, rows) = exec::execute(&cached.plan, ctx)?;
     Ok(QueryResult::shared(cached.columns.clone(), data, rows))
 }
 

@@ -15,7 +15,7 @@ use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
 use grizzly_runtime::exec::simple::{collect, BatchesOp};
 use grizzly_runtime::exec::{physical, BoxOp, CompiledPipeline, ExecContext};
-use grizzly_runtime::storage::{Encoding, RowGroup, Table};
+use grizzly_runtime::storage::{Encoding, RowGroup};
 use grizzly_runtime::{Error, Result, Vector, VectorData};
 use std::sync::Arc;
 
@@ -96,13 +96,16 @@ impl Source {
         self.joins.len()
     }
 
-    /// The inputs of a run over `table`, or `None` where the interpreter has to do it.
-    pub(crate) fn inputs<'t>(
+    /// The inputs of a run over the layout's table, or `None` where the interpreter has to
+    /// do it.
+    pub(crate) fn inputs<'c>(
         &self,
         l: &Layout,
-        table: &'t Table,
-        ctx: &ExecContext,
-    ) -> Result<Option<RunInputs<'t>>> {
+        ctx: &'c ExecContext,
+    ) -> Result<Option<RunInputs<'c>>> {
+        let Some(table) = ctx.snapshot.table(&l.table) else {
+            return Ok(None);
+        };
         let mut params = Vec::with_capacity(l.params.len());
         let mut param_nulls = Vec::with_capacity(l.params.len());
         for (index, ty) in &l.params {
@@ -173,9 +176,7 @@ impl Source {
         for (((build, key), layout), pipeline) in
             (self.joins.iter()).zip(&l.joins).zip(&self.builds)
         {
-            let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
-                .with_cancel(ctx.cancel.clone())
-                .with_memory(ctx.memory.clone());
+            let interpreted = interpreter_context(ctx);
             // Held under the interpreter's name for a join's build side, so both tiers report
             // a memory limit alike.
             let mut memory = ctx.memory.reserve("hash join build");
@@ -223,6 +224,15 @@ impl Source {
         };
         ZoneFilter::from_filters(&self.scan_filters, &table_column, params)
     }
+}
+
+/// A context for the interpreter to run part of `ctx`'s statement: no compiled code or
+/// profile applies to the plans a driver hands it (they are its own copies), but the
+/// statement's cancel flag and memory budget do.
+pub(crate) fn interpreter_context(ctx: &ExecContext) -> ExecContext {
+    ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
+        .with_cancel(ctx.cancel.clone())
+        .with_memory(ctx.memory.clone())
 }
 
 /// The column vectors of row group `g` the code reads (`None` for the others).

@@ -11,7 +11,7 @@
 //! the node through the interpreter instead, which then reports errors with exactly the
 //! interpreter's messages; so does going over memory_limit in the batches held.
 
-use crate::driver::{load_slots, morsel, Pipeline, RunInputs, Source};
+use crate::driver::{interpreter_context, load_slots, morsel, Pipeline, Source};
 use crate::jit::{Entry, OutValues, OutputBuffers, RunData, Sink};
 use crate::pipeline::{match_shape, Layout, OutputCol};
 use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
@@ -64,11 +64,7 @@ impl RowsPipeline {
 
     fn interpret(&self, ctx: &ExecContext) -> Result<Vec<Batch>> {
         self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
-        // The plan is this pipeline's own copy: no compiled code or profile applies to it,
-        // but the statement's cancel flag and memory budget do.
-        let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
-            .with_cancel(ctx.cancel.clone())
-            .with_memory(ctx.memory.clone());
+        let interpreted = interpreter_context(ctx);
         let (columns, rows) = execute(&self.plan, &interpreted)?;
         Ok(split(columns, rows))
     }
@@ -76,27 +72,16 @@ impl RowsPipeline {
     /// The compiled run, or `None` where the interpreter has to do it.
     fn try_run(&self, ctx: &ExecContext) -> Result<Option<Vec<Batch>>> {
         let l = &self.layout;
-        let Some(table) = ctx.snapshot.table(&l.table) else {
+        let Some(inputs) = self.source.inputs(l, ctx)? else {
             return Ok(None);
         };
-        let Some(inputs) = self.source.inputs(l, table, ctx)? else {
-            return Ok(None);
-        };
-        let RunInputs {
-            params,
-            param_nulls,
-            strings,
-            groups,
-            tables,
-            per_row,
-        } = inputs;
         // Room for a batch plus one row's outputs past the mark.
-        let capacity = BATCH_SIZE.max(2 * per_row);
-        let grow_at = capacity - per_row;
+        let capacity = BATCH_SIZE.max(2 * inputs.per_row);
+        let grow_at = capacity - inputs.per_row;
         // Named as the interpreter names what a pipeline's consumer collects.
         let mut memory = ctx.memory.reserve("compiled output");
         let mut batches = Vec::new();
-        for g in &groups {
+        for g in &inputs.groups {
             // One row group is one morsel: the statement may be cancelled between them.
             ctx.cancel.check()?;
             let vectors = load_slots(l, g)?;
@@ -114,7 +99,7 @@ impl RowsPipeline {
                 l,
                 g.rows,
                 &vectors,
-                &strings,
+                &inputs.strings,
                 &mut pred_tables,
                 Vec::new(),
                 &ctx.params,
@@ -125,13 +110,13 @@ impl RowsPipeline {
             loop {
                 let mut out = self.buffers(capacity, grow_at);
                 let mut run = RunData {
-                    params: &params,
-                    param_nulls: &param_nulls,
+                    params: &inputs.params,
+                    param_nulls: &inputs.param_nulls,
                     sink: Sink::Output(&mut out),
                     key_base: &[],
                     key_stride: &[],
                     key_limit: &[],
-                    joins: &tables,
+                    joins: &inputs.tables,
                     start,
                 };
                 let (status, resume) = self.entry.call(l, &mut run, &morsel)?;

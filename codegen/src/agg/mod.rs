@@ -16,7 +16,7 @@
 //! instead, which also reports errors with exactly the interpreter's messages.
 mod output;
 
-use crate::driver::{load_slots, morsel, Pipeline, RunInputs, Source};
+use crate::driver::{interpreter_context, load_slots, morsel, Pipeline, RunInputs, Source};
 use crate::group_table::{GroupTable, MAX_DIRECT_SLOTS};
 use crate::jit::{Entry, RunData, Sink};
 use crate::pipeline::{match_shape, Layout};
@@ -77,21 +77,14 @@ impl AggPipeline {
 
     fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
         self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
-        // The plan is this pipeline's own copy: no compiled code or profile applies to it,
-        // but the statement's cancel flag and memory budget do.
-        let interpreted = ExecContext::new(ctx.snapshot.clone(), ctx.params.clone())
-            .with_cancel(ctx.cancel.clone())
-            .with_memory(ctx.memory.clone());
+        let interpreted = interpreter_context(ctx);
         execute(&self.plan, &interpreted)
     }
 
     /// The compiled run, or `None` where the interpreter has to do it.
     fn try_run(&self, ctx: &ExecContext) -> Result<Option<(Vec<Vector>, usize)>> {
         let l = &self.layout;
-        let Some(table) = ctx.snapshot.table(&l.table) else {
-            return Ok(None);
-        };
-        let Some(inputs) = self.source.inputs(l, table, ctx)? else {
+        let Some(inputs) = self.source.inputs(l, ctx)? else {
             return Ok(None);
         };
         let RunInputs {
