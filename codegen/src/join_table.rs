@@ -1,5 +1,6 @@
 //! The hash table of one probed join, built by the driver from the build side's rows (run
-//! by the interpreter) in the layout `runtime::abi::JoinCtx` describes.
+//! as a compiled pipeline of its own where it has a pipeline shape, else by the
+//! interpreter) in the layout `runtime::abi::JoinCtx` describes.
 //!
 //! Invariants, established by [`JoinTable::build`] and never changed afterwards (the fields
 //! are private), which the generated code relies on: `heads.len()` is a power of two of at

@@ -6,7 +6,9 @@
 //!   Filter | Project | Join (any number, in any order; a Join is an inner equi-join on one
 //!                            integer key (and any residual condition), probed by the rows
 //!                            coming up from its left input; its right input, the build
-//!                            side, is run by the interpreter and hashed by the driver)
+//!                            side, is run (as a pipeline of its own if it has one of
+//!                            these shapes, else by the interpreter) and hashed by the
+//!                            driver)
 //!     Scan                  (with its pushed filters)
 //!
 //! Filter | Project | Join   (the same chain with no Aggregate on top; sink: output batches,
@@ -44,7 +46,7 @@ pub(crate) enum Stage<'a> {
 /// An inner hash join as a pipeline stage (probe side = the pipeline's rows).
 #[derive(Clone, Copy)]
 pub(crate) struct Probe<'a> {
-    /// The build side (the join's right input), run by the interpreter.
+    /// The build side (the join's right input), run by its own pipeline or the interpreter.
     pub build: &'a LogicalPlan,
     /// Over the probe side's columns.
     pub probe_key: &'a Expr,

@@ -3,8 +3,8 @@
 //!
 //! The life of one run: convert parameters → pick row groups (zone maps, as the scan does)
 //! → check that NULLs appear only in columns the code reads as nullable (and strings are
-//! dictionary-encoded) → run each probed join's build side (interpreted) and hash it
-//! (`join_table`) → size the group slots (integer keys by zone-map or build-side range,
+//! dictionary-encoded) → run each probed join's build side (its own compiled pipeline, or
+//! the interpreter) and hash it (`join_table`; these steps are `driver`'s) → size the group slots (integer keys by zone-map or build-side range,
 //! string keys by a global dictionary, plus a NULL group per nullable key; direct slots or a
 //! hash table, `group_table`) → call the code per row group (again from the row where it
 //! stopped whenever the hash table must grow), with the validity bitmaps of the columns that
