@@ -39,8 +39,12 @@ impl AggPipeline {
                     }
                 })
                 .collect();
-            let v = Vector::from_values(key.ty, &values)
-                .ok_or_else(|| Error::Internal(format!("group key does not fit {}", key.ty)))?;
+            let v = if values.is_empty() {
+                Vector::empty(key.ty)
+            } else {
+                Vector::from_values(key.ty, &values)
+                    .ok_or_else(|| Error::Internal(format!("group key does not fit {}", key.ty)))?
+            };
             out.push(v);
         }
         for a in &l.aggs {
