@@ -183,7 +183,7 @@ pub(crate) fn run(
     let params = cached.params(user_params);
     let limit = tiers.memory_limit;
     if tiers.mode == JitMode::Off {
-        return interpret(cached, snapshot, params, limit);
+        return run_cached(cached, None, snapshot, params, limit);
     }
     let entry = cached.entry(&shared.cache);
     let n = entry.start_run();
@@ -195,16 +195,18 @@ pub(crate) fn run(
                 // compiled, so a change in the data can turn the choice back.
                 if !entry.compiled_is_slower() || n.is_multiple_of(PROBE_EVERY) {
                     return timed(&entry, true, || {
-                        run_compiled(cached, &code, snapshot, params, limit)
+                        run_cached(cached, Some(&code), snapshot, params, limit)
                     });
                 }
-                return timed(&entry, false, || interpret(cached, snapshot, params, limit));
+                return timed(&entry, false, || {
+                    run_cached(cached, None, snapshot, params, limit)
+                });
             }
             if n >= tiers.threshold {
                 shared.compiler.compile_async(&entry, plan);
             }
             let start = Instant::now();
-            let result = interpret(cached, snapshot, params, limit);
+            let result = run_cached(cached, None, snapshot, params, limit);
             let elapsed = start.elapsed();
             entry.record_run(false, elapsed);
             if elapsed >= tiers.compile_after && result.is_ok() {
@@ -214,20 +216,22 @@ pub(crate) fn run(
         }
         JitMode::Always => match shared.compiler.compile_sync(&entry, plan) {
             Ok(code) => timed(&entry, true, || {
-                run_compiled(cached, &code, snapshot, params, limit)
+                run_cached(cached, Some(&code), snapshot, params, limit)
             }),
-            Err(_) => timed(&entry, false, || interpret(cached, snapshot, params, limit)),
+            Err(_) => timed(&entry, false, || {
+                run_cached(cached, None, snapshot, params, limit)
+            }),
         },
         JitMode::Verify => {
             let code = shared.compiler.compile_sync(&entry, plan).ok();
             let interpreted = timed(&entry, false, || {
-                interpret(cached, snapshot.clone(), params.clone(), limit)
+                run_cached(cached, None, snapshot.clone(), params.clone(), limit)
             });
             let Some(code) = code else {
                 return interpreted;
             };
             let compiled = timed(&entry, true, || {
-                run_compiled(cached, &code, snapshot, params, limit)
+                run_cached(cached, Some(&code), snapshot, params, limit)
             });
             verify(cached, interpreted, compiled)
         }
@@ -241,34 +245,20 @@ fn timed<T>(entry: &CacheEntry, compiled: bool, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Runs a cached plan with the compiled pipelines of `code` within `memory_limit`.
-fn run_compiled(
+/// Runs a cached plan within `memory_limit`, with the compiled pipelines of `code` if given
+/// (else in the interpreter alone); the result shares the plan's column descriptions.
+fn run_cached(
     cached: &CachedPlan,
-    code: &Arc<dyn CompiledCode>,
+    code: Option<&Arc<dyn CompiledCode>>,
     snapshot: Arc<Snapshot>,
     params: Arc<[Value]>,
     memory_limit: Option<u64>,
 ) -> Result<QueryResult> {
-    let ctx = context(snapshot, params)
-        .with_compiled(&cached.plan, code.clone().plan())
-        .with_memory(MemoryBudget::new(memory_limit));
-    cached_result(cached, &ctx)
-}
-
-/// Runs a cached plan in the interpreter alone within `memory_limit`.
-fn interpret(
-    cached: &CachedPlan,
-    snapshot: Arc<Snapshot>,
-    params: Arc<[Value]>,
-    memory_limit: Option<u64>,
-) -> Result<QueryResult> {
-    let ctx = context(snapshot, params).with_memory(MemoryBudget::new(memory_limit));
-    cached_result(cached, &ctx)
-}
-
-/// Runs a cached plan in `ctx`; the result shares the plan's column descriptions.
-fn cached_result(cached: &CachedPlan, ctx: &ExecContext) -> Result<QueryResult> {
-    let (data, rows) = exec::execute(&cached.plan, ctx)?;
+    let mut ctx = context(snapshot, params).with_memory(MemoryBudget::new(memory_limit));
+    if let Some(code) = code {
+        ctx = ctx.with_compiled(&cached.plan, code.clone().plan());
+    }
+    let (data, rows) = exec::execute(&cached.plan, &ctx)?;
     Ok(QueryResult::shared(cached.columns.clone(), data, rows))
 }
 

@@ -6,7 +6,7 @@
 //! module is freed when the `CompiledQuery` (and every pipeline handed out from it) is dropped.
 
 use crate::agg::AggPipeline;
-use crate::driver::Pipeline;
+use crate::driver::{Core, Pipeline};
 use crate::jit::Code;
 use crate::pipeline::{describe, match_shape, Layout, Shape, Stage};
 use crate::rows::RowsPipeline;
@@ -237,21 +237,12 @@ impl Defined {
         let builds = (self.builds.into_iter())
             .map(|b| b.map(|d| d.make(code)).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let entry = code.entry(self.id)?;
-        Ok(if matches!(self.plan, LogicalPlan::Aggregate { .. }) {
-            Pipeline::Aggregate(Arc::new(AggPipeline::new(
-                entry,
-                self.layout,
-                self.plan,
-                builds,
-            )?))
+        let aggregate = matches!(self.plan, LogicalPlan::Aggregate { .. });
+        let core = Core::new(code.entry(self.id)?, self.layout, self.plan, builds)?;
+        Ok(if aggregate {
+            Pipeline::Aggregate(Arc::new(AggPipeline::new(core)))
         } else {
-            Pipeline::Rows(Arc::new(RowsPipeline::new(
-                entry,
-                self.layout,
-                self.plan,
-                builds,
-            )?))
+            Pipeline::Rows(Arc::new(RowsPipeline::new(core)?))
         })
     }
 }

@@ -4,8 +4,10 @@
 //! it, and hand each row group to the code as a morsel.
 
 use crate::agg::AggPipeline;
+use crate::jit::Entry;
 use crate::jit::{ColumnData, MorselData};
 use crate::join_table::JoinTable;
+use crate::pipeline::match_shape;
 use crate::pipeline::{ConstSource, Layout, Shape, Stage};
 use crate::rows::RowsPipeline;
 use crate::strings::{dict_bound, dict_pred_table};
@@ -14,9 +16,10 @@ use grizzly_ir::{ColumnId, DataType, Expr, LogicalPlan, Value};
 use grizzly_runtime::exec::expr::cast_value;
 use grizzly_runtime::exec::scan::ZoneFilter;
 use grizzly_runtime::exec::simple::{collect, BatchesOp};
-use grizzly_runtime::exec::{physical, BoxOp, CompiledPipeline, ExecContext};
+use grizzly_runtime::exec::{execute, physical, BoxOp, CompiledPipeline, ExecContext};
 use grizzly_runtime::storage::{Encoding, RowGroup};
 use grizzly_runtime::{Error, Result, Vector, VectorData};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// A row whose joins can match more build rows than this (in product) is left to the
@@ -43,6 +46,47 @@ impl Pipeline {
             Pipeline::Aggregate(p) => p.clone(),
             Pipeline::Rows(p) => p.clone(),
         }
+    }
+}
+
+/// What every compiled pipeline's driver holds, whatever its sink.
+pub(crate) struct Core {
+    pub entry: Entry,
+    pub layout: Layout,
+    pub source: Source,
+    /// The pipeline's top node, run by the interpreter when the compiled code cannot be.
+    pub plan: LogicalPlan,
+    /// Runs handed to the interpreter.
+    fallbacks: AtomicU64,
+}
+
+impl Core {
+    pub(crate) fn new(
+        entry: Entry,
+        layout: Layout,
+        plan: LogicalPlan,
+        builds: Vec<Option<Pipeline>>,
+    ) -> Result<Core> {
+        let shape = match_shape(&plan)
+            .ok_or_else(|| Error::Internal("compiled pipeline of no known shape".into()))?;
+        Ok(Core {
+            entry,
+            layout,
+            source: Source::new(&shape, builds),
+            plan,
+            fallbacks: AtomicU64::new(0),
+        })
+    }
+
+    /// Runs handed to the interpreter, the build sides' pipelines' included.
+    pub(crate) fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(AtomicOrdering::Relaxed) + self.source.build_fallbacks()
+    }
+
+    /// Runs the pipeline's plan in the interpreter (a fallback).
+    pub(crate) fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
+        self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
+        execute(&self.plan, &interpreter_context(ctx))
     }
 }
 

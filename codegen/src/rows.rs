@@ -11,9 +11,9 @@
 //! the node through the interpreter instead, which then reports errors with exactly the
 //! interpreter's messages; so does going over memory_limit in the batches held.
 
-use crate::driver::{interpreter_context, load_slots, morsel, Pipeline, Source};
-use crate::jit::{Entry, OutValues, OutputBuffers, RunData, Sink};
-use crate::pipeline::{match_shape, Layout, OutputCol};
+use crate::driver::{load_slots, morsel, Core};
+use crate::jit::{OutValues, OutputBuffers, RunData, Sink};
+use crate::pipeline::OutputCol;
 use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
 use grizzly_runtime::abi::{STATUS_GROW, STATUS_OK};
 use grizzly_runtime::exec::aggregate::split;
@@ -21,58 +21,50 @@ use grizzly_runtime::exec::batch::Batch;
 use grizzly_runtime::exec::kernels::{concat, gather};
 use grizzly_runtime::exec::memory::vectors_bytes;
 use grizzly_runtime::exec::simple::densify;
-use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext, BATCH_SIZE};
+use grizzly_runtime::exec::{CompiledPipeline, ExecContext, BATCH_SIZE};
 use grizzly_runtime::{Bitmap, Error, Result, Vector, VectorData};
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// A compiled pipeline with an output sink.
 pub(crate) struct RowsPipeline {
-    entry: Entry,
-    layout: Layout,
-    source: Source,
-    /// The pipeline's top node, run by the interpreter when the compiled code cannot be.
-    plan: LogicalPlan,
+    core: Core,
     types: Vec<DataType>,
-    fallbacks: AtomicU64,
+    /// When every column is passed through and no join repeats rows: the scanned slots the
+    /// output columns are, selected in place (see [`RowsPipeline::batch`]).
+    in_place: Option<Vec<usize>>,
 }
 
 impl RowsPipeline {
-    pub(crate) fn new(
-        entry: Entry,
-        layout: Layout,
-        plan: LogicalPlan,
-        builds: Vec<Option<Pipeline>>,
-    ) -> Result<RowsPipeline> {
-        let shape = match_shape(&plan)
-            .filter(|s| s.output.is_some())
-            .ok_or_else(|| Error::Internal("output pipeline of another shape".into()))?;
-        let source = Source::new(&shape, builds);
+    pub(crate) fn new(core: Core) -> Result<RowsPipeline> {
+        if matches!(core.plan, LogicalPlan::Aggregate { .. }) {
+            return Err(Error::Internal("an aggregate as an output pipeline".into()));
+        }
+        let gathered: Option<Vec<usize>> = (core.layout.outputs.iter())
+            .map(|c| match c {
+                OutputCol::Gather { slot } => Some(*slot),
+                OutputCol::Value { .. } => None,
+            })
+            .collect();
+        let in_place = gathered.filter(|s| !s.is_empty() && core.source.probes() == 0);
         Ok(RowsPipeline {
-            entry,
-            layout,
-            source,
-            types: plan.types(),
-            plan,
-            fallbacks: AtomicU64::new(0),
+            types: core.plan.types(),
+            in_place,
+            core,
         })
     }
 
-    /// How many runs fell back to the interpreter.
     pub(crate) fn fallbacks(&self) -> u64 {
-        self.fallbacks.load(AtomicOrdering::Relaxed) + self.source.build_fallbacks()
+        self.core.fallbacks()
     }
 
     fn interpret(&self, ctx: &ExecContext) -> Result<Vec<Batch>> {
-        self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
-        let interpreted = interpreter_context(ctx);
-        let (columns, rows) = execute(&self.plan, &interpreted)?;
+        let (columns, rows) = self.core.interpret(ctx)?;
         Ok(split(columns, rows))
     }
 
     /// The compiled run, or `None` where the interpreter has to do it.
     fn try_run(&self, ctx: &ExecContext) -> Result<Option<Vec<Batch>>> {
-        let l = &self.layout;
-        let Some(inputs) = self.source.inputs(l, ctx)? else {
+        let l = &self.core.layout;
+        let Some(inputs) = self.core.source.inputs(l, ctx)? else {
             return Ok(None);
         };
         // Room for a batch plus one row's outputs past the mark.
@@ -119,7 +111,7 @@ impl RowsPipeline {
                     joins: &inputs.tables,
                     start,
                 };
-                let (status, resume) = self.entry.call(l, &mut run, &morsel)?;
+                let (status, resume) = self.core.entry.call(l, &mut run, &morsel)?;
                 if out.used > 0 {
                     let batch = self.batch(out, &passed)?;
                     // A selection over the morsel's own vectors holds only its indexes.
@@ -151,9 +143,9 @@ impl RowsPipeline {
 
     /// Empty buffers for one batch.
     fn buffers(&self, capacity: usize, grow_at: usize) -> OutputBuffers {
-        let mut values = Vec::with_capacity(self.layout.outputs.len());
-        let mut nulls = Vec::with_capacity(self.layout.outputs.len());
-        for col in &self.layout.outputs {
+        let mut values = Vec::with_capacity(self.core.layout.outputs.len());
+        let mut nulls = Vec::with_capacity(self.core.layout.outputs.len());
+        for col in &self.core.layout.outputs {
             let (v, n) = match col {
                 OutputCol::Gather { .. } => (OutValues::None, Vec::new()),
                 OutputCol::Value { ty, nullable } => (
@@ -188,36 +180,29 @@ impl RowsPipeline {
     fn batch(&self, out: OutputBuffers, passed: &[Option<Vector>]) -> Result<Batch> {
         let missing = || Error::Internal("an output column without its data".into());
         let n = out.used;
-        let rows = &out.rows[..n];
-        if self.source.probes() == 0 && !self.layout.outputs.is_empty() {
-            let slots: Option<Vec<usize>> = (self.layout.outputs.iter())
-                .map(|c| match c {
-                    OutputCol::Gather { slot } => Some(*slot),
-                    OutputCol::Value { .. } => None,
+        if let Some(slots) = &self.in_place {
+            let rows = &out.rows[..n];
+            // Vectors slice at multiples of 64 rows (validity bitmaps slice by word).
+            let (start, end) = (rows[0] as usize / 64 * 64, rows[n - 1] as usize + 1);
+            let columns = (slots.iter())
+                .map(|s| {
+                    let v = passed[*s].as_ref().ok_or_else(missing)?;
+                    Ok(v.slice(start, end - start))
                 })
-                .collect();
-            if let Some(slots) = slots {
-                // Vectors slice at multiples of 64 rows (validity bitmaps slice by word).
-                let (start, end) = (rows[0] as usize / 64 * 64, rows[n - 1] as usize + 1);
-                let columns = (slots.iter())
-                    .map(|s| {
-                        passed[*s]
-                            .as_ref()
-                            .expect("loaded")
-                            .slice(start, end - start)
-                    })
-                    .collect();
-                let sel: Vec<u32> = rows.iter().map(|r| r - start as u32).collect();
-                return Ok(Batch {
-                    columns,
-                    sel: Some(sel.into()),
-                    physical_len: end - start,
-                });
-            }
+                .collect::<Result<Vec<_>>>()?;
+            let mut sel = out.rows;
+            sel.truncate(n);
+            sel.iter_mut().for_each(|r| *r -= start as u32);
+            return Ok(Batch {
+                columns,
+                sel: Some(sel.into()),
+                physical_len: end - start,
+            });
         }
-        let mut columns = Vec::with_capacity(self.layout.outputs.len());
+        let rows = &out.rows[..n];
+        let mut columns = Vec::with_capacity(self.core.layout.outputs.len());
         let parts = out.values.into_iter().zip(out.nulls);
-        for (col, (values, nulls)) in self.layout.outputs.iter().zip(parts) {
+        for (col, (values, nulls)) in self.core.layout.outputs.iter().zip(parts) {
             columns.push(match (col, values) {
                 (OutputCol::Gather { slot }, _) => {
                     gather(passed[*slot].as_ref().ok_or_else(missing)?, rows)

@@ -16,17 +16,14 @@
 //! instead, which also reports errors with exactly the interpreter's messages.
 mod output;
 
-use crate::driver::{interpreter_context, load_slots, morsel, Pipeline, RunInputs, Source};
+use crate::driver::{load_slots, morsel, Core, RunInputs};
 use crate::group_table::{GroupTable, MAX_DIRECT_SLOTS};
-use crate::jit::{Entry, RunData, Sink};
-use crate::pipeline::{match_shape, Layout};
+use crate::jit::{RunData, Sink};
 use crate::translate::physical;
-use grizzly_ir::LogicalPlan;
 use grizzly_runtime::abi::{STATUS_GROW, STATUS_OK};
-use grizzly_runtime::exec::{execute, CompiledPipeline, ExecContext};
+use grizzly_runtime::exec::{CompiledPipeline, ExecContext};
 use grizzly_runtime::{Error, Result, Vector, VectorData};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// How the group slot numbers of one run decompose into key values.
 struct KeyIndexes<'a> {
@@ -43,48 +40,22 @@ struct KeyIndexes<'a> {
 
 /// A compiled aggregate pipeline (see `pipeline` for the shapes).
 pub(crate) struct AggPipeline {
-    entry: Entry,
-    layout: Layout,
-    /// The Aggregate node, run by the interpreter when the compiled code cannot be.
-    plan: LogicalPlan,
-    source: Source,
-    /// Runs handed to the interpreter.
-    fallbacks: AtomicU64,
+    core: Core,
 }
 
 impl AggPipeline {
-    pub(crate) fn new(
-        entry: Entry,
-        layout: Layout,
-        plan: LogicalPlan,
-        builds: Vec<Option<Pipeline>>,
-    ) -> Result<AggPipeline> {
-        let shape = match_shape(&plan)
-            .ok_or_else(|| Error::Internal("compiled pipeline without a scan".into()))?;
-        Ok(AggPipeline {
-            entry,
-            layout,
-            source: Source::new(&shape, builds),
-            plan,
-            fallbacks: AtomicU64::new(0),
-        })
+    pub(crate) fn new(core: Core) -> AggPipeline {
+        AggPipeline { core }
     }
 
-    /// How many runs fell back to the interpreter.
     pub(crate) fn fallbacks(&self) -> u64 {
-        self.fallbacks.load(AtomicOrdering::Relaxed) + self.source.build_fallbacks()
-    }
-
-    fn interpret(&self, ctx: &ExecContext) -> Result<(Vec<Vector>, usize)> {
-        self.fallbacks.fetch_add(1, AtomicOrdering::Relaxed);
-        let interpreted = interpreter_context(ctx);
-        execute(&self.plan, &interpreted)
+        self.core.fallbacks()
     }
 
     /// The compiled run, or `None` where the interpreter has to do it.
     fn try_run(&self, ctx: &ExecContext) -> Result<Option<(Vec<Vector>, usize)>> {
-        let l = &self.layout;
-        let Some(inputs) = self.source.inputs(l, ctx)? else {
+        let l = &self.core.layout;
+        let Some(inputs) = self.core.source.inputs(l, ctx)? else {
             return Ok(None);
         };
         let RunInputs {
@@ -232,7 +203,7 @@ impl AggPipeline {
                     joins: &tables,
                     start,
                 };
-                match self.entry.call(l, &mut run, &morsel)? {
+                match self.core.entry.call(l, &mut run, &morsel)? {
                     (STATUS_OK, _) => break,
                     (STATUS_GROW, resume) if resume > start => start = resume,
                     _ => return Ok(None),
@@ -263,6 +234,7 @@ impl CompiledPipeline for AggPipeline {
             // released by now): the interpreter's differ, so it decides, and reports the
             // limit itself if it passes it too.
             Ok(None) | Err(Error::ResourceLimit(_)) => self
+                .core
                 .interpret(ctx)
                 .map(|(columns, rows)| (columns, rows, false)),
             Err(e) => Err(e),

@@ -15,7 +15,7 @@ impl AggPipeline {
         table: &GroupTable,
         keys: &KeyIndexes<'_>,
     ) -> Result<Option<(Vec<Vector>, usize)>> {
-        let l = &self.layout;
+        let l = &self.core.layout;
         let stride = l.stride;
         let state = &table.state[..];
         let count = |s: usize| read_i64(state, s * stride);
