@@ -6,9 +6,10 @@
 //! module is freed when the `CompiledQuery` (and every pipeline handed out from it) is dropped.
 
 use crate::agg::AggPipeline;
+use crate::build::BuildPipeline;
 use crate::driver::{Core, Pipeline};
 use crate::jit::Code;
-use crate::pipeline::{describe, match_shape, Layout, Shape, Stage};
+use crate::pipeline::{describe, match_build_shape, match_shape, Layout, Shape, Stage};
 use crate::rows::RowsPipeline;
 use crate::translate::{signature, Translator};
 use cranelift_codegen::ir::UserFuncName;
@@ -149,6 +150,8 @@ struct Defined {
     id: cranelift_module::FuncId,
     layout: Layout,
     plan: LogicalPlan,
+    /// The sink appends to a join's hash table (with exactly one row per scanned row).
+    build: Option<bool>,
     /// Per probed join: its build side's pipeline, if that compiled.
     builds: Vec<Option<Defined>>,
 }
@@ -200,15 +203,21 @@ impl Session<'_> {
             }
         }
         self.code_bytes += (self.ctx.compiled_code()).map_or(0, |c| c.code_buffer().len());
-        // The build sides: each a pipeline of its own where it has a supported shape.
+        // The build sides: each a pipeline of its own where it has a supported shape, whose
+        // sink is the join's table (an aggregate's sink is its groups; the driver hashes
+        // its output).
         let mut builds = Vec::new();
+        let mut probes = layout.joins.iter();
         for (j, stage) in shape.stages.iter().enumerate() {
             let Stage::Probe(probe) = stage else { continue };
-            let build = match match_shape(probe.build) {
-                Some(b) => self
-                    .define(&b, probe.build, &format!("{label}_build{j}"))?
-                    .ok(),
-                None => None,
+            let used = probes.next().map_or(&[][..], |l| &l.used[..]);
+            let label = format!("{label}_build{j}");
+            let build = match match_build_shape(probe.build, probe.build_key, used) {
+                Some(b) => self.define(&b, probe.build, &label)?.ok(),
+                None => match match_shape(probe.build) {
+                    Some(b) => self.define(&b, probe.build, &label)?.ok(),
+                    None => None,
+                },
             };
             builds.push(build);
         }
@@ -217,6 +226,8 @@ impl Session<'_> {
             id,
             layout,
             plan: p.clone(),
+            build: (shape.build.as_ref())
+                .map(|_| BuildPipeline::exact(shape.scan_filters.len(), &shape.stages)),
             builds,
         }))
     }
@@ -239,7 +250,9 @@ impl Defined {
             .collect::<Result<Vec<_>>>()?;
         let aggregate = matches!(self.plan, LogicalPlan::Aggregate { .. });
         let core = Core::new(code.entry(self.id)?, self.layout, self.plan, builds)?;
-        Ok(if aggregate {
+        Ok(if let Some(exact) = self.build {
+            Pipeline::Build(Box::new(BuildPipeline::new(core, exact)))
+        } else if aggregate {
             Pipeline::Aggregate(Arc::new(AggPipeline::new(core)))
         } else {
             Pipeline::Rows(Arc::new(RowsPipeline::new(core)?))
@@ -298,7 +311,7 @@ impl CompiledPlan for CompiledQuery {
         self.pipelines
             .iter()
             .find(|(n, _, _)| *n == node)
-            .map(|(_, _, p)| p.shared())
+            .and_then(|(_, _, p)| p.shared())
     }
 }
 

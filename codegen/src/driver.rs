@@ -4,10 +4,11 @@
 //! it, and hand each row group to the code as a morsel.
 
 use crate::agg::AggPipeline;
+use crate::build::BuildPipeline;
 use crate::jit::Entry;
 use crate::jit::{ColumnData, MorselData};
 use crate::join_table::JoinTable;
-use crate::pipeline::match_shape;
+use crate::pipeline::match_source;
 use crate::pipeline::{ConstSource, Layout, Shape, Stage};
 use crate::rows::RowsPipeline;
 use crate::strings::{dict_bound, dict_pred_table};
@@ -30,6 +31,8 @@ const MAX_OUTPUTS_PER_ROW: usize = 1 << 20;
 pub(crate) enum Pipeline {
     Aggregate(Arc<AggPipeline>),
     Rows(Arc<RowsPipeline>),
+    /// A join's build side whose code inserts into the join's table.
+    Build(Box<BuildPipeline>),
 }
 
 impl Pipeline {
@@ -38,13 +41,17 @@ impl Pipeline {
         match self {
             Pipeline::Aggregate(p) => p.fallbacks(),
             Pipeline::Rows(p) => p.fallbacks(),
+            Pipeline::Build(p) => p.fallbacks(),
         }
     }
 
-    pub(crate) fn shared(&self) -> Arc<dyn CompiledPipeline> {
+    /// The pipeline as the interpreter runs a compiled node (`None`: a build sink, which
+    /// only a probing pipeline's driver runs).
+    pub(crate) fn shared(&self) -> Option<Arc<dyn CompiledPipeline>> {
         match self {
-            Pipeline::Aggregate(p) => p.clone(),
-            Pipeline::Rows(p) => p.clone(),
+            Pipeline::Aggregate(p) => Some(p.clone()),
+            Pipeline::Rows(p) => Some(p.clone()),
+            Pipeline::Build(_) => None,
         }
     }
 }
@@ -67,7 +74,7 @@ impl Core {
         plan: LogicalPlan,
         builds: Vec<Option<Pipeline>>,
     ) -> Result<Core> {
-        let shape = match_shape(&plan)
+        let shape = match_source(&plan)
             .ok_or_else(|| Error::Internal("compiled pipeline of no known shape".into()))?;
         Ok(Core {
             entry,
@@ -220,15 +227,22 @@ impl Source {
         for (((build, key), layout), pipeline) in
             (self.joins.iter()).zip(&l.joins).zip(&self.builds)
         {
-            let interpreted = interpreter_context(ctx);
             // Held under the interpreter's name for a join's build side, so both tiers report
             // a memory limit alike.
-            let mut memory = ctx.memory.reserve("hash join build");
+            let reserve = || ctx.memory.reserve("hash join build");
+            if let Some(Pipeline::Build(p)) = pipeline {
+                if let Some(table) = p.table(ctx, reserve())? {
+                    tables.push(table);
+                    continue;
+                }
+            }
+            let interpreted = interpreter_context(ctx);
+            let mut memory = reserve();
             let types: Vec<DataType> = layout.fields.iter().map(|f| f.ty).collect();
             // The build side's own compiled pipeline where it has one (it hands itself to the
             // interpreter where it must), else the interpreter.
-            let op: Result<BoxOp> = match pipeline {
-                Some(p) => (p.shared().run_batches(&interpreted)).map(|(batches, _)| {
+            let op: Result<BoxOp> = match pipeline.as_ref().and_then(Pipeline::shared) {
+                Some(p) => (p.run_batches(&interpreted)).map(|(batches, _)| {
                     Box::new(BatchesOp {
                         batches: batches.into_iter(),
                     }) as BoxOp

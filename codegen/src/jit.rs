@@ -7,6 +7,7 @@
 //! largest group slot, dictionary maps against their dictionaries, and that NULLs appear only
 //! in columns the code reads as nullable (whose validity bitmaps cover the morsel).
 
+use crate::build_table::BuildTable;
 use crate::group_table::GroupTable;
 use crate::join_table::JoinTable;
 use crate::pipeline::{Layout, OutputCol};
@@ -127,6 +128,8 @@ pub(crate) enum Sink<'a> {
     /// The group slots (`layout.stride` bytes each) and, in hashed mode, the hash table.
     Groups(&'a mut GroupTable),
     Output(&'a mut OutputBuffers),
+    /// A join's hash table being built.
+    Build(&'a mut BuildTable),
 }
 
 /// One batch of an output sink, filled by the code from row 0.
@@ -155,7 +158,7 @@ pub(crate) enum OutValues {
 
 impl OutValues {
     /// The buffer's first byte (null for none) and its length in values.
-    fn ptr_len(&mut self) -> (*mut u8, usize) {
+    pub(crate) fn ptr_len(&mut self) -> (*mut u8, usize) {
         match self {
             OutValues::None => (std::ptr::null_mut(), 0),
             OutValues::Bool(v) => (buffer_ptr(v), v.len()),
@@ -164,8 +167,18 @@ impl OutValues {
         }
     }
 
+    /// Values the buffer holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            OutValues::None => 0,
+            OutValues::Bool(v) => v.len(),
+            OutValues::I32(v) => v.len(),
+            OutValues::I64(v) => v.len(),
+        }
+    }
+
     /// The buffer holds values of `ty`'s physical type.
-    fn fits(&self, ty: DataType) -> bool {
+    pub(crate) fn fits(&self, ty: DataType) -> bool {
         matches!(
             (self, ty.physical()),
             (OutValues::Bool(_), PhysicalType::Bool)
@@ -249,6 +262,10 @@ impl Entry {
                 out.values.iter_mut().map(|v| v.ptr_len().0).collect(),
                 out.nulls.iter_mut().map(|n| buffer_ptr(n)).collect(),
             ),
+            Sink::Build(table) => (
+                table.values(),
+                vec![std::ptr::null_mut(); layout.stored.len()],
+            ),
         };
         let mut ctx = PipelineCtx {
             params: run.params.as_ptr(),
@@ -267,6 +284,8 @@ impl Entry {
             out_rows: std::ptr::null_mut(),
             out_values: out_values.as_mut_ptr().cast_const(),
             out_nulls: out_nulls.as_mut_ptr().cast_const(),
+            build_keys: std::ptr::null_mut(),
+            build_hashes: std::ptr::null_mut(),
         };
         match &mut run.sink {
             Sink::Groups(table) => {
@@ -283,6 +302,11 @@ impl Entry {
                 ctx.out_rows = out.rows.as_mut_ptr();
                 ctx.used = out.used as u64;
                 ctx.grow_at = out.grow_at as u64;
+            }
+            Sink::Build(table) => {
+                (ctx.build_keys, ctx.build_hashes, ctx.out_rows) = table.arrays();
+                ctx.used = table.used as u64;
+                ctx.grow_at = table.grow_at() as u64;
             }
         }
         let m = Morsel {
@@ -323,11 +347,14 @@ impl Entry {
         // mutably) at `used` below `grow_at` plus the rows one input row can write, which
         // `check` verified is within every buffer (each computed column has a value buffer,
         // each column the code writes as NULL a NULL buffer); the pointer arrays are locals
-        // that outlive the call.
+        // that outlive the call. A build sink's code writes the rows' arrays (borrowed
+        // mutably: keys, hashes, rows and each stored column's buffer) at `used` below `grow_at`
+        // plus the rows one input row appends, which `check` verified is within them.
         let status = unsafe { (self.func)(&mut ctx, &m) };
         match &mut run.sink {
             Sink::Groups(table) => table.used = ctx.used,
             Sink::Output(out) => out.used = ctx.used as usize,
+            Sink::Build(table) => table.used = ctx.used as usize,
         }
         Ok((status, ctx.resume as usize))
     }
@@ -441,6 +468,7 @@ fn check(layout: &Layout, run: &mut RunData<'_>, m: &MorselData<'_>) -> Result<(
     let table = match &mut run.sink {
         Sink::Groups(table) => &**table,
         Sink::Output(out) => return check_output(layout, out, per_row),
+        Sink::Build(table) => return check_build(layout, table, per_row),
     };
     let slots = if table.is_hashed() {
         let capacity = table.keys.len();
@@ -464,6 +492,24 @@ fn check(layout: &Layout, run: &mut RunData<'_>, m: &MorselData<'_>) -> Result<(
         return bad("a state smaller than its groups");
     }
     Ok(())
+}
+
+/// A build sink's rows have room for a row's appends past the mark, in every column the
+/// code stores.
+fn check_build(layout: &Layout, table: &mut BuildTable, per_row: Option<usize>) -> Result<()> {
+    let fits = per_row
+        .filter(|p| *p <= table.per_row())
+        .and_then(|p| p.checked_add(table.grow_at()));
+    let ok = fits.is_some_and(|f| f <= table.capacity())
+        && table.used <= table.grow_at()
+        && table.fits(layout);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Internal(
+            "compiled pipeline called with a join table without room for a row".into(),
+        ))
+    }
 }
 
 /// An output sink's buffers hold `grow_at` rows plus the most one input row writes, for

@@ -2,7 +2,7 @@
 //! as a compiled pipeline of its own where it has a pipeline shape, else by the
 //! interpreter) in the layout `runtime::abi::JoinCtx` describes.
 //!
-//! Invariants, established by [`JoinTable::build`] and never changed afterwards (the fields
+//! Invariants, established by [`JoinTable::link`] and never changed afterwards (the fields
 //! are private), which the generated code relies on: `heads.len()` is a power of two of at
 //! least 16 and `shift = 64 - log2(heads.len())`; every entry of `heads` and `next` is a row
 //! below `keys.len()` or `JOIN_NONE`; chains end (each row is in at most one chain, linked
@@ -10,7 +10,7 @@
 //! of its type and no NULLs.
 
 use grizzly_ir::{ColumnId, Expr, Field, PhysicalType, Value};
-use grizzly_runtime::abi::{hash_start, JOIN_NONE};
+use grizzly_runtime::abi::{join_hash, JOIN_NONE};
 use grizzly_runtime::exec::memory::Reservation;
 use grizzly_runtime::exec::{Batch, PhysExpr};
 use grizzly_runtime::{Result, Vector, VectorData};
@@ -56,7 +56,7 @@ impl JoinTable {
         let Ok(key_values) = key_expr.eval(&batch) else {
             return Ok(None);
         };
-        let keys: Vec<i64> = match &key_values.data {
+        let mut keys: Vec<i64> = match &key_values.data {
             VectorData::I32(v) => v.iter().map(|&x| x as i64).collect(),
             VectorData::I64(v) => v.to_vec(),
             _ => return Ok(None),
@@ -81,21 +81,44 @@ impl JoinTable {
             }
             payload.push(Some(column));
         }
+        keys.truncate(rows);
+        memory.grow(rows * 8)?;
+        let hash = |row: usize, key: i64| key_values.is_valid(row).then(|| join_hash(key));
+        JoinTable::link(keys, hash, payload, memory).map(Some)
+    }
+
+    /// Links the rows `0..keys.len()` (keys, and the `payload` columns the code reads, each
+    /// with at least as many values and no NULLs) into chains by their hashes (`hash(row,
+    /// key)`, [`join_hash`] of the key, `None` for a row in no chain: a NULL key).
+    ///
+    /// # Errors
+    /// `ResourceLimit` if the links do not fit the statement's memory limit.
+    pub(crate) fn link(
+        keys: Vec<i64>,
+        hash: impl Fn(usize, i64) -> Option<u64>,
+        payload: Vec<Option<Vector>>,
+        mut memory: Reservation,
+    ) -> Result<JoinTable> {
+        let rows = keys.len();
+        if rows >= JOIN_NONE as usize || payload.iter().flatten().any(|v| v.len() < rows) {
+            return Err(grizzly_runtime::Error::Internal(
+                "a join table of rows it cannot number or without their values".into(),
+            ));
+        }
         let buckets = (rows * 2).max(16).next_power_of_two();
-        memory.grow(buckets * 4 + rows * 12)?;
+        memory.grow(buckets * 4 + rows * 8)?;
         let shift = 64 - buckets.trailing_zeros();
         let mut heads = vec![JOIN_NONE; buckets];
         let mut next = vec![JOIN_NONE; rows];
-        // Per row: how many rows with its key were inserted up to it. The latest row with a
+        // Per row: how many rows with its key were linked up to it. The latest row with a
         // key is the first of them in its chain, so counting stops there (the rows before it
         // have other keys of the same bucket: few, at a load of at most one half).
         let mut seen = vec![0u32; rows];
         let mut max_matches = 0;
-        for (row, &k) in keys.iter().enumerate().take(rows) {
-            if !key_values.is_valid(row) {
-                continue; // a NULL key matches nothing
-            }
-            let b = hash_start(k as u64, shift);
+        for row in 0..rows {
+            let k = keys[row];
+            let Some(h) = hash(row, k) else { continue };
+            let b = (h >> shift) as usize;
             let mut r = heads[b];
             while r != JOIN_NONE && keys[r as usize] != k {
                 r = next[r as usize];
@@ -109,7 +132,7 @@ impl JoinTable {
             next[row] = heads[b];
             heads[b] = row as u32;
         }
-        Ok(Some(JoinTable {
+        Ok(JoinTable {
             heads,
             next,
             keys,
@@ -117,7 +140,7 @@ impl JoinTable {
             shift,
             max_matches,
             _memory: memory,
-        }))
+        })
     }
 
     pub(crate) fn heads(&self) -> &[u32] {

@@ -13,6 +13,8 @@
 //! [`smoke::AddI64`] is the smallest JIT round trip, kept as a toolchain check.
 
 mod agg;
+mod build;
+mod build_table;
 mod compiler;
 mod driver;
 mod group_table;

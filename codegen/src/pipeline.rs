@@ -14,6 +14,10 @@
 //! Filter | Project | Join   (the same chain with no Aggregate on top; sink: output batches,
 //!   ...                      the top node's columns; at least one filter or probe, else
 //!     Scan                   there is little to gain)
+//!
+//! Filter | Project | Join   (the same chain, or a Scan alone, as a join's build side; sink:
+//!   ...                      the join's hash table, inserted into by the code row by row,
+//!     Scan                   see [`match_build_shape`])
 //! ```
 //! [`match_shape`] recognizes them; the translator then decides, expression by expression,
 //! whether everything inside is supported, and records the [`Layout`] the driver fills in.
@@ -29,11 +33,24 @@ pub(crate) struct Shape<'a> {
     pub aggregates: &'a [(AggregateCall, Field)],
     /// An output sink: the chain's top node's columns (no group keys or aggregates then).
     pub output: Option<Vec<Field>>,
+    /// A hash-join build sink (no group keys, aggregates or output then).
+    pub build: Option<BuildSink<'a>>,
     pub table: &'a str,
     pub scan_columns: &'a [(usize, Field)],
     pub scan_filters: &'a [Expr],
     /// The operators between the scan and the aggregate, bottom-up (scan side first).
     pub stages: Vec<Stage<'a>>,
+}
+
+/// What a hash-join build sink inserts: per row, its key and the columns the probing
+/// pipeline reads.
+pub(crate) struct BuildSink<'a> {
+    /// Over the chain's top node's columns.
+    pub key: &'a Expr,
+    /// The top node's columns.
+    pub fields: Vec<Field>,
+    /// Per column: the probing pipeline reads it (it is stored).
+    pub used: Vec<bool>,
 }
 
 pub(crate) enum Stage<'a> {
@@ -58,7 +75,47 @@ pub(crate) struct Probe<'a> {
 
 /// Recognizes the supported pipeline shape rooted at `plan`.
 pub(crate) fn match_shape(plan: &LogicalPlan) -> Option<Shape<'_>> {
+    match_chain(plan, None, false).filter(|s| s.output.is_none() || s.does_work())
+}
+
+/// The scan and stages of a compiled pipeline rooted at `plan` (any of the shapes, a
+/// build side's too), as its driver reads them.
+pub(crate) fn match_source(plan: &LogicalPlan) -> Option<Shape<'_>> {
+    match_chain(plan, None, true)
+}
+
+/// Recognizes a join's build side `plan` (a Filter/Project/Join chain over a Scan, or the
+/// Scan alone) as a pipeline whose sink inserts each row into the join's hash table on
+/// `key`, storing the columns marked `used`; `None` for any other build side (an
+/// aggregate's is a pipeline of its own, [`match_shape`]).
+pub(crate) fn match_build_shape<'a>(
+    plan: &'a LogicalPlan,
+    key: &'a Expr,
+    used: &[bool],
+) -> Option<Shape<'a>> {
+    if matches!(plan, LogicalPlan::Aggregate { .. }) {
+        return None;
+    }
+    let fields = plan.fields();
+    (fields.len() == used.len()).then_some(())?;
+    let sink = BuildSink {
+        key,
+        fields,
+        used: used.to_vec(),
+    };
+    match_chain(plan, Some(sink), false)
+}
+
+/// The shape rooted at `plan`: with `build`, a build sink over `plan`; else an aggregate or
+/// an output sink of `plan`'s columns (`scan_alone`: `plan` may be the Scan itself).
+fn match_chain<'a>(
+    plan: &'a LogicalPlan,
+    build: Option<BuildSink<'a>>,
+    scan_alone: bool,
+) -> Option<Shape<'a>> {
     let (input, group_by, aggregates, output): (&LogicalPlan, _, _, _) = match plan {
+        _ if build.is_some() => (plan, &[][..], &[][..], None),
+        LogicalPlan::Scan { .. } if scan_alone => (plan, &[][..], &[][..], Some(plan.fields())),
         LogicalPlan::Aggregate {
             input,
             group_by,
@@ -106,12 +163,13 @@ pub(crate) fn match_shape(plan: &LogicalPlan) -> Option<Shape<'_>> {
                     group_by,
                     aggregates,
                     output,
+                    build,
                     table,
                     scan_columns: columns,
                     scan_filters: filters,
                     stages,
                 };
-                return (shape.output.is_none() || shape.does_work()).then_some(shape);
+                return Some(shape);
             }
             _ => return None,
         }
@@ -128,7 +186,7 @@ impl Shape<'_> {
 
     /// The code stops at a row when its sink must grow first (hash table, output buffers).
     pub(crate) fn grows(&self) -> bool {
-        !self.group_by.is_empty() || self.output.is_some()
+        !self.group_by.is_empty() || self.output.is_some() || self.build.is_some()
     }
 }
 
@@ -145,7 +203,10 @@ pub(crate) fn describe(shape: &Shape<'_>) -> String {
             Stage::Probe(_) => "probe hash join".to_string(),
         });
     }
-    let sink = if let Some(fields) = &shape.output {
+    let sink = if let Some(b) = &shape.build {
+        let stored = b.used.iter().filter(|u| **u).count();
+        format!("hash-join build ({stored} stored column(s))")
+    } else if let Some(fields) = &shape.output {
         format!("output {} column(s)", fields.len())
     } else if shape.group_by.is_empty() {
         format!("aggregate {} (one group)", shape.aggregates.len())
@@ -178,6 +239,15 @@ pub(crate) struct Layout {
     pub aggs: Vec<AggLayout>,
     /// An output sink's columns, in output order.
     pub outputs: Vec<OutputCol>,
+    /// A hash-join build sink's columns: per build column, the type it is stored as
+    /// (`PipelineCtx::out_values`), `None` where it is not stored.
+    pub stored: Vec<Option<DataType>>,
+    /// Per build column: the scanned slot it is gathered from by the driver (at the rows
+    /// `PipelineCtx::out_rows` lists) instead of written by the code.
+    pub gathered: Vec<Option<usize>>,
+    /// The scanned slot a hash-join build sink's key is gathered from by the driver (a
+    /// NOT NULL scanned column), which also hashes it; `None`: the code computes and hashes it.
+    pub gathered_key: Option<usize>,
     /// The hash joins probed, in stage order (`PipelineCtx::joins`).
     pub joins: Vec<JoinLayout>,
     /// The code has a NULL-aware loop (the schema allows NULLs in a scanned column); without
@@ -200,6 +270,9 @@ impl Layout {
             keys: Vec::new(),
             aggs: Vec::new(),
             outputs: Vec::new(),
+            stored: Vec::new(),
+            gathered: Vec::new(),
+            gathered_key: None,
             joins: Vec::new(),
             null_aware,
             stride: 0,

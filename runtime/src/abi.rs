@@ -21,12 +21,21 @@ pub const STATUS_KEY_RANGE: u32 = 2;
 /// start of row `PipelineCtx::resume`: the driver grows it and calls again from that row
 /// (`Morsel::start`); the rows before it are done.
 pub const STATUS_GROW: u32 = 3;
+/// The code met a value it does not take (a NULL in a column a hash-join build stores): the
+/// driver hands the pipeline to the interpreter.
+pub const STATUS_FALLBACK: u32 = 4;
 
 /// A hash-table slot of a grouped aggregate that holds no group yet (`PipelineCtx::hash_keys`).
 pub const HASH_EMPTY: u64 = u64::MAX;
 /// The multiplier of the group hash: table slot = `(group * HASH_MULTIPLIER) >> hash_shift`
 /// (Fibonacci hashing; the top bits of the product are well mixed even for dense groups).
 pub const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The hash of a join key: the bucket of a table of `2^b` buckets is its top `b` bits
+/// (`hash >> (64 - b)`), as for [`hash_start`].
+pub fn join_hash(key: i64) -> u64 {
+    (key as u64).wrapping_mul(HASH_MULTIPLIER)
+}
 
 /// The table slot where probing for `group` starts, with `shift = 64 - log2(capacity)`.
 pub fn hash_start(group: u64, shift: u32) -> usize {
@@ -86,6 +95,13 @@ pub struct PipelineCtx {
     /// Output sink: per computed output column, a byte per row, 1 where NULL (null for a
     /// column the code never writes as NULL).
     pub out_nulls: *const *mut u8,
+    /// Hash-join build sink: per row appended, its join key (as `i64`) and its hash
+    /// ([`join_hash`] of the key); the stored build columns go to `out_values` (null for a
+    /// column not stored). The code appends row `used` (`used < grow_at` at the start of an
+    /// input row) and leaves out rows whose key is NULL; once the pipeline has run, the
+    /// driver links the rows into a [`JoinCtx`] table by their hashes.
+    pub build_keys: *mut i64,
+    pub build_hashes: *mut u64,
 }
 
 /// The end of a hash-join chain (`JoinCtx::heads`, `JoinCtx::next`).
@@ -162,6 +178,8 @@ pub const CTX_RESUME_OFFSET: i32 = offset_of!(PipelineCtx, resume) as i32;
 pub const CTX_OUT_ROWS_OFFSET: i32 = offset_of!(PipelineCtx, out_rows) as i32;
 pub const CTX_OUT_VALUES_OFFSET: i32 = offset_of!(PipelineCtx, out_values) as i32;
 pub const CTX_OUT_NULLS_OFFSET: i32 = offset_of!(PipelineCtx, out_nulls) as i32;
+pub const CTX_BUILD_KEYS_OFFSET: i32 = offset_of!(PipelineCtx, build_keys) as i32;
+pub const CTX_BUILD_HASHES_OFFSET: i32 = offset_of!(PipelineCtx, build_hashes) as i32;
 pub const JOIN_HEADS_OFFSET: i32 = offset_of!(JoinCtx, heads) as i32;
 pub const JOIN_NEXT_OFFSET: i32 = offset_of!(JoinCtx, next) as i32;
 pub const JOIN_KEYS_OFFSET: i32 = offset_of!(JoinCtx, keys) as i32;

@@ -33,6 +33,7 @@
 //! error, or compute the result if the compiled code was more eager).
 
 mod aggregate;
+mod build;
 mod cond;
 mod expr;
 mod join;
@@ -142,12 +143,13 @@ fn cannot_fail(e: &Expr) -> bool {
     ok
 }
 
-/// True if the pipeline selects its rows branch-free: an output sink over a scan, filters
-/// and projections that cannot fail (no probes), so every row may be computed and written
-/// and only the rows that pass are kept (the sink advances by the pass flag). With half the
-/// rows passing, a branch per row is mispredicted about half the time; this is not.
+/// True if the pipeline selects its rows branch-free: an output or join-build sink over a
+/// scan, filters and projections (and a build key) that cannot fail (no probes), so every
+/// row may be computed and written and only the rows that pass are kept (the sink advances
+/// by the pass flag). With half the rows passing, a branch per row is mispredicted about
+/// half the time; this is not.
 fn predicated(shape: &Shape<'_>) -> bool {
-    shape.output.is_some()
+    (shape.output.is_some() || shape.build.as_ref().is_some_and(|b| cannot_fail(b.key)))
         && shape.scan_filters.iter().all(cannot_fail)
         && shape.stages.iter().all(|s| match s {
             Stage::Filter(p) => cannot_fail(p),
@@ -254,12 +256,16 @@ pub(crate) struct Translator<'f> {
     /// value and NULL flag buffers.
     out_rows_var: Option<Variable>,
     out_vars: HashMap<usize, (Variable, Variable)>,
+    /// Hash-join build sink: the table's variables.
+    build_vars: Option<build::BuildVars>,
     /// Accumulators of a single-group aggregate: (variable, byte offset, type).
     accs: Vec<(Variable, usize, Type)>,
     /// The aggregate state layout is decided (by the first loop translated).
     aggs_laid_out: bool,
     overflow: Block,
     key_range: Block,
+    /// Returns `STATUS_FALLBACK`.
+    fallback: Block,
     next: Block,
     exit: Block,
 }
@@ -289,6 +295,7 @@ impl<'f> Translator<'f> {
         let exit = b.create_block();
         let overflow = b.create_block();
         let key_range = b.create_block();
+        let fallback = b.create_block();
         let fast_row = b.declare_var(types::I64);
         let rows_var = b.declare_var(types::I64);
         let state_var = b.declare_var(types::I64);
@@ -345,10 +352,12 @@ impl<'f> Translator<'f> {
             pass: None,
             out_rows_var: None,
             out_vars: HashMap::new(),
+            build_vars: None,
             accs: Vec::new(),
             aggs_laid_out: false,
             overflow,
             key_range,
+            fallback,
             next: exit,
             exit,
         };
@@ -376,6 +385,7 @@ impl<'f> Translator<'f> {
         for (block, status) in [
             (overflow, abi::STATUS_OVERFLOW),
             (key_range, abi::STATUS_KEY_RANGE),
+            (fallback, abi::STATUS_FALLBACK),
         ] {
             t.b.switch_to_block(block);
             let code = t.b.ins().iconst(types::I32, status as i64);
@@ -485,9 +495,10 @@ impl<'f> Translator<'f> {
                 }
             }
         }
-        match &shape.output {
-            Some(fields) => self.translate_output(fields)?,
-            None => self.translate_aggregate(shape)?,
+        match (&shape.build, &shape.output) {
+            (Some(sink), _) => self.translate_build(sink)?,
+            (None, Some(fields)) => self.translate_output(fields)?,
+            (None, None) => self.translate_aggregate(shape)?,
         }
         // The next build row of the innermost join, or the next row.
         let done = self.next;
@@ -609,6 +620,8 @@ impl<'f> Translator<'f> {
         if let Some(var) = self.out_rows_var {
             let v = load(b, ctx, abi::CTX_OUT_ROWS_OFFSET);
             b.def_var(var, v);
+        }
+        if !self.out_vars.is_empty() {
             let values = load(b, ctx, abi::CTX_OUT_VALUES_OFFSET);
             let nulls = load(b, ctx, abi::CTX_OUT_NULLS_OFFSET);
             let mut vars: Vec<_> = self.out_vars.iter().map(|(k, v)| (*k, *v)).collect();
@@ -618,6 +631,15 @@ impl<'f> Translator<'f> {
                 b.def_var(v_var, v);
                 let n = load(b, nulls, (k * 8) as i32);
                 b.def_var(n_var, n);
+            }
+        }
+        if let Some(v) = self.build_vars {
+            for (var, off) in [
+                (v.keys, abi::CTX_BUILD_KEYS_OFFSET),
+                (v.hashes, abi::CTX_BUILD_HASHES_OFFSET),
+            ] {
+                let x = load(b, ctx, off);
+                b.def_var(var, x);
             }
         }
         for (var, off, t) in &self.accs {

@@ -6,6 +6,7 @@
 use super::{clif_type, Binding, Translator};
 use crate::pipeline::OutputCol;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
+use cranelift_frontend::Variable;
 use grizzly_ir::Field;
 use grizzly_runtime::abi;
 use grizzly_runtime::Result;
@@ -40,12 +41,8 @@ impl Translator<'_> {
                         return super::unsupported(format!("an output column of {ty} as {}", f.ty));
                     }
                     let t = clif_type(ty)?;
-                    let (values, nulls) = *self.out_vars.entry(k).or_insert_with(|| {
-                        (
-                            self.b.declare_var(types::I64),
-                            self.b.declare_var(types::I64),
-                        )
-                    });
+                    let values = self.out_value_var(k);
+                    let nulls = self.out_vars[&k].1;
                     let base = self.b.use_var(values);
                     let shift = t.bytes().trailing_zeros() as i64;
                     let at = self.b.ins().ishl_imm_u(used, shift);
@@ -88,5 +85,15 @@ impl Translator<'_> {
         };
         self.b.ins().store(flags, used1, ctx, abi::CTX_USED_OFFSET);
         Ok(())
+    }
+
+    /// The variable of output column `k`'s value buffer (its NULL buffer's is declared with
+    /// it: `out_vars[k].1`).
+    pub(super) fn out_value_var(&mut self, k: usize) -> Variable {
+        let b = &mut self.b;
+        self.out_vars
+            .entry(k)
+            .or_insert_with(|| (b.declare_var(types::I64), b.declare_var(types::I64)))
+            .0
     }
 }
