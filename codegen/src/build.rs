@@ -2,14 +2,16 @@
 //! Filter/Project/Join chain over a Scan, or the Scan alone; see `pipeline`).
 //!
 //! The life of one run: the shared preparation (`driver`: parameters, row groups, the build
-//! side's own join tables) → an empty table (`build_table`), sized for every scanned row
-//! when no filter or probe can change the count, else for a first part → per row group,
-//! call the code, which inserts each row (key, stored columns, chain link, match count) and
-//! stops at a row when the table is at its mark (`STATUS_GROW`): the table grows (arrays
-//! extended, rows relinked into more buckets) and the code resumes at that row → the
-//! finished table, checked, is what the probing pipeline's code walks. Whatever the code
-//! cannot take (a NULL in a stored column, data the code was not made for, an error
-//! status) leaves the table to the interpreted build, which reports what it reports.
+//! side's own join tables) → empty row arrays (`build_table`), sized for every scanned row
+//! when no filter or probe can change the count, else for a first part and, after each row
+//! group, for what the rows so far project to → per row group, call the code, which appends
+//! each row (key and hash, stored columns, or just its morsel row for what is gathered) and
+//! stops at a row when the arrays are full (`STATUS_GROW`: they grow and the code resumes
+//! at that row); after each call, gather the scanned columns (and key) of the rows it
+//! appended → link every row into the join table in one pass (`JoinTable::link`). Whatever
+//! the code cannot take (a NULL in a stored column, data the code was not made for, an
+//! error status, the memory limit) leaves the table to the interpreted build, which
+//! reports what it reports.
 
 use crate::build_table::BuildTable;
 use crate::driver::{load_slots, morsel, Core};

@@ -1,7 +1,8 @@
 //! What every compiled pipeline's driver does the same way, whatever its sink: convert the
 //! parameters, pick the row groups (zone maps, as the scan does) and check that their
-//! columns are what the code reads, run each probed join's build side (interpreted) and hash
-//! it, and hand each row group to the code as a morsel.
+//! columns are what the code reads, make each probed join's table (its build side's build
+//! sink, or its build side run and hashed here), and hand each row group to the code as a
+//! morsel.
 
 use crate::agg::AggPipeline;
 use crate::build::BuildPipeline;
