@@ -15,6 +15,8 @@ const BUCKETS: [f64; 14] = [
 pub(super) struct Metrics {
     queries: AtomicU64,
     errors: AtomicU64,
+    /// Statements that ended cancelled: by a CancelRequest or because their client left.
+    cancelled: AtomicU64,
     /// Observations per bucket, not cumulative; the last one is `+Inf`.
     buckets: [AtomicU64; BUCKETS.len() + 1],
     duration_ns: AtomicU64,
@@ -39,6 +41,12 @@ impl Metrics {
             u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
             Relaxed,
         );
+    }
+
+    /// Records that a statement (already [observed](Metrics::observe) as failed) ended
+    /// cancelled.
+    pub fn cancelled(&self) {
+        self.cancelled.fetch_add(1, Relaxed);
     }
 
     pub fn connection_opened(&self) {
@@ -70,6 +78,12 @@ impl Metrics {
             "counter",
             "Statements that failed.",
             self.errors.load(Relaxed).to_string(),
+        );
+        metric(
+            "grizzly_queries_cancelled_total",
+            "counter",
+            "Statements cancelled: by a cancel request, or because their client disconnected.",
+            self.cancelled.load(Relaxed).to_string(),
         );
         metric(
             "grizzly_queries_in_flight",
@@ -159,9 +173,11 @@ mod tests {
         m.observe(Duration::from_micros(100), true);
         m.observe(Duration::from_millis(30), false);
         m.observe(Duration::from_secs(60), true);
+        m.cancelled();
         let text = m.render(&CacheStats::default(), 0);
         assert!(text.contains("grizzly_queries_total 3\n"));
         assert!(text.contains("grizzly_query_errors_total 1\n"));
+        assert!(text.contains("grizzly_queries_cancelled_total 1\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"0.05\"} 2\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"+Inf\"} 3\n"));

@@ -12,7 +12,9 @@
 //!    (`SHOW server_version`, harmless `SET`s, catalog queries over features Grizzly lacks)
 //!    is answered by `compat`; the catalog itself is system tables (`crate::system`).
 //! 4. Statements run on tokio's blocking pool (`exec::blocking`), so a slow query never holds up
-//!    another client, and count towards the metrics (`metrics::Metrics`).
+//!    another client, and count towards the metrics (`metrics::Metrics`). While one runs, the
+//!    connection's socket is watched (`disconnect::Peer`): a client that goes away has its
+//!    statement interrupted.
 //! 5. Results are encoded as PostgreSQL values, text or binary (`types`); errors become an
 //!    ErrorResponse with a SQLSTATE (`sqlstate`).
 //! 6. HTTP (`http`): `GET /health`, `GET /metrics` (Prometheus text), `POST /query` (JSON).
@@ -23,6 +25,7 @@ mod auth;
 mod cancel;
 mod compat;
 mod config;
+mod disconnect;
 mod exec;
 mod http;
 mod metrics;
