@@ -3,9 +3,10 @@
 //! `POST /query` takes `{"sql": "..."}` and answers
 //! `{"columns": [{"name": .., "type": ..}], "rows": [[..], ..]}`: numbers as JSON numbers
 //! (decimals written with their scale, `1.50`), NULL as `null`, dates as `"YYYY-MM-DD"`
-//! strings, NaN and infinities as strings. Each request runs in a new session, so a
-//! transaction cannot outlive it. Errors: `{"error": .., "sqlstate": ..}` with status 400
-//! (bad JSON, failing SQL) or 500 (the server's fault).
+//! strings, NaN and infinities as strings. Each request runs in a new session (starting from
+//! the served handle's settings), so a transaction cannot outlive it. Errors:
+//! `{"error": .., "sqlstate": ..}` with status 400 (bad JSON, failing SQL) or 500 (the
+//! server's fault).
 
 use super::exec;
 use super::run::State;
@@ -94,7 +95,7 @@ async fn query(state: Arc<State>, request: Request<Incoming>) -> Response<Full<B
     };
     let run_state = state.clone();
     let result = exec::blocking(&state, move || {
-        let session = run_state.db.connect();
+        let session = run_state.db.connect_with_settings();
         exec::timed(&run_state, || session.query(&sql))
     })
     .await;

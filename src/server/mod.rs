@@ -3,9 +3,11 @@
 //! The life of a query through the server:
 //! 1. [`Server::bind`] opens the listeners; [`Server::run`] accepts connections until the
 //!    shutdown future completes.
-//! 2. A PostgreSQL client gets its own session (`Database::connect`) in `pg::serve`, which hands
-//!    the socket to `pgwire` with this connection's handlers: `auth::Startup` (trust, or SCRAM-SHA-256
-//!    or MD5 passwords), `pg::Handler` (simple and extended query protocol).
+//! 2. A PostgreSQL client gets its own session in `pg::serve` (`Database::connect_with_settings`:
+//!    the settings of the handle given to the server, such as `memory_limit`, are where each
+//!    session starts), which hands the socket to `pgwire` with this connection's handlers:
+//!    `auth::Startup` (trust, or SCRAM-SHA-256 or MD5 passwords), `pg::Handler` (simple and
+//!    extended query protocol).
 //! 3. A simple query is split into statements (`exec::split`); a Parse message prepares one
 //!    statement (`Database::prepare`) and types its parameters and result columns up front
 //!    (`exec::Statement::prepare`). Either way, what is about PostgreSQL rather than the data

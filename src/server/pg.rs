@@ -29,7 +29,7 @@ use tokio::net::TcpStream;
 /// Serves one client until it leaves (or the server shuts down and drops this future).
 pub async fn serve(state: Arc<State>, socket: TcpStream, tls: Option<TlsAcceptor>) {
     let _open = OpenConnection::new(&state);
-    let session = state.db.connect();
+    let session = state.db.connect_with_settings();
     let peer = Arc::new(Peer::of(&socket));
     let handler = Arc::new(Handler {
         state: state.clone(),
