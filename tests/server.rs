@@ -421,8 +421,13 @@ fn extended_protocol_prepares_binds_and_types() {
         assert_eq!(second.get::<_, i64>(2), 20);
         assert_eq!(second.get::<_, f64>(3), 1.5);
         assert!(!second.get::<_, bool>(4));
-        // The same statement again, with new parameters.
+        // The same statement again, with new parameters: a query cache hit, reading the
+        // table's columns.
+        let hits = metric(&server, "grizzly_query_cache_hits_total");
+        let scanned = metric(&server, "grizzly_bytes_scanned_total");
         assert_eq!(client.query(&select, &[&2i32]).await.unwrap().len(), 1);
+        assert!(metric(&server, "grizzly_query_cache_hits_total") > hits);
+        assert!(metric(&server, "grizzly_bytes_scanned_total") > scanned);
         // NULL parameters and text results through the simple protocol.
         let rows = client
             .query("SELECT count(*) FROM t WHERE name = $1", &[&None::<String>])

@@ -50,9 +50,11 @@ async fn handle(
         ),
         (&Method::GET, "/health") => reply(StatusCode::OK, "text/plain", "ok"),
         (&Method::GET, "/metrics") => {
-            let text = state
-                .metrics
-                .render(&state.db.cache_stats(), state.in_flight());
+            let text = state.metrics.render(
+                &state.db.cache_stats(),
+                state.in_flight(),
+                grizzly_runtime::storage::bytes_scanned(),
+            );
             reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
         (&Method::POST, "/query") => query(state, request).await,
