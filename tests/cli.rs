@@ -814,3 +814,30 @@ fn ctrl_c_in_the_shell_cancels_the_running_query() {
     assert!(out.contains("query cancelled"), "{out}");
     assert!(out.contains("still here"), "{out}");
 }
+
+#[test]
+fn tool_settings_are_settable_with_set() {
+    assert_eq!(
+        ok(&["-c", "SET format = 'csv'; SELECT 1 AS a"], ""),
+        "a\n1\n"
+    );
+    let out = ok(&[], "SET timer TO on;\nSET threads = 3;\n.settings\n");
+    assert!(out.contains("timer                on\n"), "{out}");
+    assert!(out.contains("threads              3 "), "{out}");
+    for (sql, message) in [
+        (
+            "SET format = 'xml'",
+            "allowed: table, csv, json, jsonl, markdown",
+        ),
+        ("SET banner = false", "grizzly config --set banner=false"),
+        ("SET colour = 'red'", "unknown setting \"colour\""),
+    ] {
+        let output = grizzly(&["-c", sql], "");
+        assert_eq!(output.status.code(), Some(1), "{sql}");
+        assert!(
+            stderr(&output).contains(message),
+            "{sql}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -6,8 +6,8 @@
 //! settings (config file, `--jit`, `--memory-limit`) for the shell, batch and server modes;
 //! [`complete`] is the shell's tab completion.
 //! Every mode runs statements through a [`session::Session`], which prints results in one of
-//! the [`output`] formats; [`split`] cuts input into statements and [`command`] parses dot
-//! commands.
+//! the [`output`] formats; [`split`] cuts input into statements, [`command`] parses dot
+//! commands and [`tool_set`] the `SET`s of the tool's own settings.
 
 mod app;
 mod args;
@@ -25,6 +25,7 @@ mod server;
 mod session;
 mod shell;
 mod split;
+mod tool_set;
 mod tpch;
 mod transfer;
 
