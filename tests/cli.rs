@@ -841,3 +841,22 @@ fn tool_settings_are_settable_with_set() {
         );
     }
 }
+
+#[test]
+fn options_before_a_subcommand_name_are_refused_not_a_new_database() {
+    let dir = TempDir::new("cli");
+    let output = Command::new(BIN)
+        .current_dir(&dir.0)
+        .env("XDG_CONFIG_HOME", no_config_dir())
+        .args(["--memory-limit", "1MB", "server"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("give its options after its name (grizzly server --help)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path("server").exists());
+}

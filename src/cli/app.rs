@@ -5,7 +5,7 @@ use crate::cli::error::{Error, Result};
 use crate::cli::output::Format;
 use crate::cli::session::{guarded, Session, Settings};
 use crate::cli::{batch, bench, config, demo, engine, generate, server, shell, transfer};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use grizzly::Database;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -45,6 +45,7 @@ fn run(args: Args) -> Result<()> {
             eprintln!("grizzly: {message}");
         }
     };
+    refuse_subcommand_as_database(args.database())?;
     let (config_path, config) = config::load(args.config.as_deref())?;
     match &config_path {
         Some(path) => verbose(&format!("config file {}", path.display())),
@@ -101,6 +102,22 @@ fn run(args: Args) -> Result<()> {
         batch::run_stdin(&mut session)?;
     }
     session.flush()
+}
+
+/// `grizzly --jit off server db.griz` reads `server` as the database file (options before a
+/// subcommand are the shell's): refuse a missing file named like a subcommand rather than
+/// create it.
+fn refuse_subcommand_as_database(path: Option<&Path>) -> Result<()> {
+    let Some(name) = path.filter(|p| !p.exists()).and_then(Path::to_str) else {
+        return Ok(());
+    };
+    if Args::command().find_subcommand(name).is_none() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "no database file \"{name}\": to run grizzly {name}, give its options after its name \
+         (grizzly {name} --help)"
+    )))
 }
 
 /// Opens the database file, or an in-memory database without one.
