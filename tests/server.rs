@@ -579,6 +579,49 @@ fn slow_query_does_not_block_others() {
 }
 
 #[test]
+fn many_concurrent_clients() {
+    const CLIENTS: i32 = 16;
+    let server = TestServer::start(database_with_numbers(10));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|i| server.client(&format!("c{i}"), None).unwrap())
+        .collect();
+    server.runtime.block_on(async {
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .enumerate()
+            .map(|(i, client)| {
+                tokio::spawn(async move {
+                    let i = 100 + i as i32;
+                    // Each writes in its own transaction, then reads what it wrote.
+                    client
+                        .batch_execute(&format!("BEGIN; INSERT INTO n VALUES ({i}), ({i}); COMMIT"))
+                        .await
+                        .unwrap();
+                    let rows = client
+                        .query("SELECT count(*) FROM n WHERE x = $1", &[&i])
+                        .await
+                        .unwrap();
+                    rows[0].get::<_, i64>(0)
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), 2);
+        }
+    });
+    let all = server.client("last", None).unwrap();
+    let count = server.runtime.block_on(async {
+        let rows = all.query("SELECT count(*) FROM n", &[]).await.unwrap();
+        rows[0].get::<_, i64>(0)
+    });
+    assert_eq!(count, 10 + 2 * CLIENTS as i64);
+    assert_eq!(
+        metric(&server, "grizzly_connections_total"),
+        CLIENTS as u64 + 1
+    );
+}
+
+#[test]
 fn abrupt_disconnects_leave_the_server_healthy() {
     let server = TestServer::start(database_with_numbers(SLOW_ROWS));
     let (client, driver) = server.connection("leaver", None).unwrap();
