@@ -678,6 +678,20 @@ fn a_client_that_says_goodbye_mid_query_is_cancelled() {
     });
 }
 
+#[test]
+fn an_http_client_that_leaves_mid_query_is_cancelled() {
+    use std::io::Write;
+    let server = TestServer::start(database_with_numbers(SLOW_ROWS));
+    let mut socket = std::net::TcpStream::connect(server.http).unwrap();
+    let body = serde_json::json!({ "sql": ENDLESS_QUERY }).to_string();
+    let request = format!(
+        "POST /query HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).unwrap();
+    check_cut_off(&server, move || drop(socket));
+}
+
 /// A protocol message: its type byte, length and body.
 fn message(kind: u8, body: &[u8]) -> Vec<u8> {
     let mut message = vec![kind];

@@ -1,10 +1,13 @@
-//! Noticing a PostgreSQL client that goes away while its statement runs.
+//! Noticing a client that goes away while its statement runs.
 //!
 //! pgwire reads a connection's socket only between messages, so without help a statement
 //! whose client has disconnected runs to its end for nobody, holding its thread, memory and
-//! open transaction. Each connection therefore keeps a [`Peer`]: a second handle on the same
-//! socket (a duplicated file descriptor, registered with tokio's reactor) that is watched only
-//! while a statement of the connection runs ([`Peer::watch`]), never while it is idle.
+//! open transaction. Each connection (PostgreSQL or HTTP) therefore keeps a [`Peer`]: a second
+//! handle on the same socket (a duplicated file descriptor, registered with tokio's reactor)
+//! that is watched only while a statement of the connection runs ([`Peer::watch`]), never
+//! while it is idle. Statements run on the blocking pool, where dropping their waiter would
+//! not stop them: a watch that is dropped (hyper drops a request's handler when its client
+//! closes) interrupts its session too.
 //!
 //! The client is gone when the socket reports that the peer closed its side (a FIN:
 //! `EPOLLRDHUP` on Linux, `EV_EOF` on BSDs and macOS, which tokio reports as "read closed"),
@@ -51,19 +54,22 @@ impl Peer {
     /// Awaits `work` (a statement running on another thread). If the client goes away
     /// meanwhile, interrupts the statements of the session `interrupt` belongs to, every
     /// [`POLL`] until `work` ends, and returns what `work` returns (typically
-    /// `Error::Cancelled`).
+    /// `Error::Cancelled`). If this future is dropped before `work` ends (hyper drops a
+    /// request's handler when it sees its client close; a server shutdown drops its
+    /// connections), the session's running statements are interrupted once.
     pub async fn watch<T>(&self, interrupt: &InterruptHandle, work: impl Future<Output = T>) -> T {
+        let abandoned = InterruptOnDrop(Some(interrupt));
         tokio::pin!(work);
         tokio::select! {
             biased;
-            out = &mut work => return out,
+            out = &mut work => return abandoned.disarm(out),
             () = self.gone() => {}
         }
         loop {
             interrupt.interrupt();
             tokio::select! {
                 biased;
-                out = &mut work => return out,
+                out = &mut work => return abandoned.disarm(out),
                 () = tokio::time::sleep(POLL) => {}
             }
         }
@@ -88,6 +94,25 @@ impl Peer {
                 Ok(0) | Err(_) => return,
                 Ok(_) => tokio::time::sleep(POLL).await,
             }
+        }
+    }
+}
+
+/// Interrupts a session when dropped, unless disarmed: its statement's waiter went away.
+struct InterruptOnDrop<'a>(Option<&'a InterruptHandle>);
+
+impl InterruptOnDrop<'_> {
+    /// The statement ended: passes its outcome on, interrupting nothing.
+    fn disarm<T>(mut self, out: T) -> T {
+        self.0 = None;
+        out
+    }
+}
+
+impl Drop for InterruptOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(interrupt) = self.0 {
+            interrupt.interrupt();
         }
     }
 }
