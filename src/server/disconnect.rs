@@ -20,10 +20,10 @@
 //! still waits for results counts as gone, as with PostgreSQL's
 //! `client_connection_check_interval`.
 //!
-//! On a disconnect the session's running statements are interrupted (`InterruptHandle`), and
-//! again every [`POLL`] until the work ends, so a statement that starts in between is caught
-//! too. A cancelled statement writes nothing; the connection then ends and its session's open
-//! transaction rolls back.
+//! On a disconnect the session is abandoned (`InterruptHandle::abandon`): its running
+//! statement is cancelled, and so is any it would start later (the rest of a multi-statement
+//! query, or one that had not quite started when the client left). A cancelled statement
+//! writes nothing; the connection then ends and its session's open transaction rolls back.
 
 use crate::InterruptHandle;
 use std::future::Future;
@@ -32,8 +32,7 @@ use std::time::Duration;
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
-/// How often a watch looks again when bytes wait on the socket, and how often a disconnected
-/// client's session is interrupted until its work ends.
+/// How often a watch looks again when bytes wait on the socket.
 pub const POLL: Duration = Duration::from_millis(50);
 
 /// A connection's client, watched for going away.
@@ -51,28 +50,21 @@ impl Peer {
         }
     }
 
-    /// Awaits `work` (a statement running on another thread). If the client goes away
-    /// meanwhile, interrupts the statements of the session `interrupt` belongs to, every
-    /// [`POLL`] until `work` ends, and returns what `work` returns (typically
-    /// `Error::Cancelled`). If this future is dropped before `work` ends (hyper drops a
-    /// request's handler when it sees its client close; a server shutdown drops its
-    /// connections), the session's running statements are interrupted once.
+    /// Awaits `work` (a statement running on another thread) and returns what it returns.
+    /// If the client goes away meanwhile, or this future is dropped before `work` ends (hyper
+    /// drops a request's handler when it sees its client close; a server shutdown drops its
+    /// connections), the session `interrupt` belongs to is abandoned: its running statement
+    /// and any it starts later end with `Error::Cancelled`.
     pub async fn watch<T>(&self, interrupt: &InterruptHandle, work: impl Future<Output = T>) -> T {
-        let abandoned = InterruptOnDrop(Some(interrupt));
+        let abandoned = AbandonOnDrop(Some(interrupt));
         tokio::pin!(work);
         tokio::select! {
             biased;
             out = &mut work => return abandoned.disarm(out),
             () = self.gone() => {}
         }
-        loop {
-            interrupt.interrupt();
-            tokio::select! {
-                biased;
-                out = &mut work => return abandoned.disarm(out),
-                () = tokio::time::sleep(POLL) => {}
-            }
-        }
+        interrupt.abandon();
+        abandoned.disarm(work.await)
     }
 
     /// Completes once the client has gone; never without a duplicate handle.
@@ -98,10 +90,10 @@ impl Peer {
     }
 }
 
-/// Interrupts a session when dropped, unless disarmed: its statement's waiter went away.
-struct InterruptOnDrop<'a>(Option<&'a InterruptHandle>);
+/// Abandons a session when dropped, unless disarmed: its statement's waiter went away.
+struct AbandonOnDrop<'a>(Option<&'a InterruptHandle>);
 
-impl InterruptOnDrop<'_> {
+impl AbandonOnDrop<'_> {
     /// The statement ended: passes its outcome on, interrupting nothing.
     fn disarm<T>(mut self, out: T) -> T {
         self.0 = None;
@@ -109,10 +101,10 @@ impl InterruptOnDrop<'_> {
     }
 }
 
-impl Drop for InterruptOnDrop<'_> {
+impl Drop for AbandonOnDrop<'_> {
     fn drop(&mut self) {
         if let Some(interrupt) = self.0 {
-            interrupt.interrupt();
+            interrupt.abandon();
         }
     }
 }
@@ -198,6 +190,20 @@ mod tests {
             .await
             .expect("the statement was interrupted")
             .unwrap();
+        assert!(matches!(result, Err(crate::Error::Cancelled)), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn a_dropped_watch_abandons_the_session() {
+        let (server, _client) = pair().await;
+        let peer = Peer::of(&server);
+        let db = Database::in_memory();
+        let interrupt = db.interrupt_handle();
+        let watch = peer.watch(&interrupt, std::future::pending::<()>());
+        assert!(tokio::time::timeout(Duration::from_millis(50), watch)
+            .await
+            .is_err());
+        let result = db.query("SELECT 1");
         assert!(matches!(result, Err(crate::Error::Cancelled)), "{result:?}");
     }
 }
