@@ -107,6 +107,17 @@ impl Database {
         }
     }
 
+    /// A new session on the same database that starts with a copy of this session's settings
+    /// (what `SET` changed, such as `jit` and `memory_limit`), without its transaction. A
+    /// server gives each client one of these, so the settings of the handle it serves are
+    /// every session's defaults; each session can then `SET` its own.
+    pub fn connect_with_settings(&self) -> Database {
+        let settings = self.lock().settings.clone();
+        let session = self.connect();
+        session.lock().settings = settings;
+        session
+    }
+
     /// A handle that cancels this session's running statements from another thread (the
     /// session's clones share it; [`Database::connect`] sessions have their own). A cancelled
     /// statement returns [`Error::Cancelled`] within a batch or a row group of work and

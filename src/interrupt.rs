@@ -6,7 +6,8 @@
 //! executor context made during the call carries that flag (`ExecContext::with_cancel`), and
 //! the executor checks it once per batch and once per compiled morsel.
 //! [`InterruptHandle::interrupt`] sets the flags of the calls running at that moment: each
-//! returns [`Error::Cancelled`](crate::Error::Cancelled) at its next check. Nothing is
+//! returns [`Error::Cancelled`](crate::Error::Cancelled) at its next check;
+//! [`InterruptHandle::abandon`] also sets the flag of every call started afterwards. Nothing is
 //! written before a statement's query part has run to its end, so a cancelled statement
 //! leaves no effects (an `INSERT … SELECT` appends nothing, an autocommit statement commits
 //! nothing; an explicit transaction stays open with what it had before the statement).
@@ -35,15 +36,28 @@ impl InterruptHandle {
     /// run normally. Returns how many calls were running (0: nothing to cancel).
     pub fn interrupt(&self) -> usize {
         let flags = self.running.lock();
-        for flag in flags.values() {
+        for flag in flags.calls.values() {
             flag.cancel();
         }
-        flags.len()
+        flags.calls.len()
+    }
+
+    /// Cancels every statement the session is running now and every one it runs from now
+    /// on: for a session nobody waits for any more (a server's client that disconnected).
+    /// Unlike [`interrupt`](InterruptHandle::interrupt), a statement about to start cannot
+    /// slip through. Returns how many calls were running.
+    pub fn abandon(&self) -> usize {
+        let mut flags = self.running.lock();
+        flags.abandoned = true;
+        for flag in flags.calls.values() {
+            flag.cancel();
+        }
+        flags.calls.len()
     }
 
     /// How many API calls of the session are running SQL now.
     pub fn running(&self) -> usize {
-        self.running.lock().len()
+        self.running.lock().calls.len()
     }
 }
 
@@ -59,7 +73,14 @@ impl std::fmt::Debug for InterruptHandle {
 #[derive(Default)]
 pub(crate) struct Running {
     next: AtomicU64,
-    flags: Mutex<HashMap<u64, CancelFlag>>,
+    flags: Mutex<Flags>,
+}
+
+#[derive(Default)]
+struct Flags {
+    calls: HashMap<u64, CancelFlag>,
+    /// Set by [`InterruptHandle::abandon`]: calls start cancelled.
+    abandoned: bool,
 }
 
 impl Running {
@@ -69,7 +90,12 @@ impl Running {
         let previous = CURRENT.with(|c| c.borrow().clone());
         let flag = previous.clone().unwrap_or_default();
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.lock().insert(id, flag.clone());
+        let mut flags = self.lock();
+        if flags.abandoned {
+            flag.cancel();
+        }
+        flags.calls.insert(id, flag.clone());
+        drop(flags);
         CURRENT.with(|c| *c.borrow_mut() = Some(flag));
         CallGuard {
             running: self.clone(),
@@ -78,7 +104,7 @@ impl Running {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, CancelFlag>> {
+    fn lock(&self) -> MutexGuard<'_, Flags> {
         // A map of flags: nothing a panic could leave half-done.
         self.flags.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -93,7 +119,7 @@ pub(crate) struct CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.running.lock().remove(&self.id);
+        self.running.lock().calls.remove(&self.id);
         let previous = self.previous.take();
         CURRENT.with(|c| *c.borrow_mut() = previous);
     }
@@ -137,5 +163,18 @@ mod tests {
         // The next call starts with a fresh flag.
         let _call = running.enter();
         assert!(!current().is_cancelled());
+    }
+
+    #[test]
+    fn abandon_reaches_running_and_later_calls() {
+        let running = Arc::new(Running::default());
+        let handle = InterruptHandle::new(running.clone());
+        {
+            let _call = running.enter();
+            assert_eq!(handle.abandon(), 1);
+            assert!(current().is_cancelled());
+        }
+        let _call = running.enter();
+        assert!(current().is_cancelled());
     }
 }

@@ -164,6 +164,19 @@ fn dot_commands_in_batch() {
     let out = ok(&["-q"], &input);
     assert!(out.starts_with("a\n1\nb\n2\n"), "{out}");
     assert!(out.contains("birds"), "{out}");
+    // .schema (every table, or one), .help, and .quit, which stops the input.
+    let input = "CREATE TABLE birds (name VARCHAR);\nCREATE TABLE nests (id INTEGER);\n\
+                 .schema\n.schema nests\n.help\n.quit\nSELECT 'not run';\n";
+    let out = ok(&["-q", "--format", "csv"], input);
+    let describe = "column_name,column_type,null\n";
+    let birds = format!("{describe}name,VARCHAR,YES\n");
+    let nests = format!("{describe}id,INTEGER,YES\n");
+    assert!(
+        out.starts_with(&format!("{birds}{nests}{nests}.help ")),
+        "{out}"
+    );
+    assert!(out.contains(".schema [TABLE]"), "{out}");
+    assert!(!out.contains("not run"), "{out}");
 }
 
 #[test]
@@ -692,6 +705,11 @@ fn config_engine_settings_are_applied_with_set() {
 /// Runs the shell in a pseudo-terminal (util-linux `script`), typing `lines` one at a time;
 /// `None` where `script` is missing.
 fn shell(args: &str, lines: &[&str]) -> Option<String> {
+    shell_paced(args, lines, Duration::from_millis(300))
+}
+
+/// [`shell`], waiting `pause` before each line.
+fn shell_paced(args: &str, lines: &[&str], pause: Duration) -> Option<String> {
     if !Path::new("/usr/bin/script").exists() || cfg!(not(target_os = "linux")) {
         eprintln!("skipped: no /usr/bin/script");
         return None;
@@ -708,7 +726,7 @@ fn shell(args: &str, lines: &[&str]) -> Option<String> {
         .expect("script runs");
     let mut stdin = child.stdin.take().unwrap();
     for line in lines {
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(pause);
         writeln!(stdin, "{line}").unwrap();
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -752,4 +770,93 @@ fn shell_tab_completion_and_timer() {
     assert!(out.contains("│ swift   │"), "{out}");
     assert!(out.contains("│     25 │"), "{out}");
     assert!(out.contains("(compiled)"), "{out}");
+}
+
+#[test]
+fn shell_commands_without_dots() {
+    let Some(out) = shell(
+        "-q",
+        &[
+            "CREATE TABLE birds (name VARCHAR, wingspan INTEGER);",
+            "help",
+            "SHOW TABLES;",
+            "DESCRIBE birds;",
+            "Schema birds",
+            // The shell ends here: the helper would fail writing another line.
+            "QUIT",
+        ],
+    ) else {
+        return;
+    };
+    assert!(out.contains(".schema [TABLE]"), "{out}");
+    assert!(out.contains("│ birds "), "{out}");
+    assert!(out.contains("wingspan") && out.contains("INTEGER"), "{out}");
+}
+
+#[test]
+fn ctrl_c_in_the_shell_cancels_the_running_query() {
+    // Ten to the ninth rows: minutes, unless cancelled.
+    let Some(out) = shell_paced(
+        "-q",
+        &[
+            "CREATE TABLE d AS SELECT * FROM (VALUES (0), (1), (2), (3), (4), (5), (6), (7), \
+             (8), (9)) v(x);",
+            "CREATE TABLE n AS SELECT a.x + 10 * b.x + 100 * c.x AS x FROM d a, d b, d c;",
+            "SELECT count(*) FROM n a, n b, n c WHERE a.x + b.x + c.x >= 0;",
+            "\x03",
+            "SELECT 'still here' AS s;",
+            "EXIT",
+        ],
+        Duration::from_secs(1),
+    ) else {
+        return;
+    };
+    assert!(out.contains("query cancelled"), "{out}");
+    assert!(out.contains("still here"), "{out}");
+}
+
+#[test]
+fn tool_settings_are_settable_with_set() {
+    assert_eq!(
+        ok(&["-c", "SET format = 'csv'; SELECT 1 AS a"], ""),
+        "a\n1\n"
+    );
+    let out = ok(&[], "SET timer TO on;\nSET threads = 3;\n.settings\n");
+    assert!(out.contains("timer                on\n"), "{out}");
+    assert!(out.contains("threads              3 "), "{out}");
+    for (sql, message) in [
+        (
+            "SET format = 'xml'",
+            "allowed: table, csv, json, jsonl, markdown",
+        ),
+        ("SET banner = false", "grizzly config --set banner=false"),
+        ("SET colour = 'red'", "unknown setting \"colour\""),
+    ] {
+        let output = grizzly(&["-c", sql], "");
+        assert_eq!(output.status.code(), Some(1), "{sql}");
+        assert!(
+            stderr(&output).contains(message),
+            "{sql}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn options_before_a_subcommand_name_are_refused_not_a_new_database() {
+    let dir = TempDir::new("cli");
+    let output = Command::new(BIN)
+        .current_dir(&dir.0)
+        .env("XDG_CONFIG_HOME", no_config_dir())
+        .args(["--memory-limit", "1MB", "server"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("give its options after its name (grizzly server --help)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!dir.path("server").exists());
 }

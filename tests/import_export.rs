@@ -1,7 +1,7 @@
 //! The `grizzly import` and `grizzly export` subcommands, run as a user would: new and
 //! existing tables, CSV (headers detected or given, other delimiters), Parquet and JSON round
 //! trips, a malformed row (an error naming file, line and column; the table unchanged), usage
-//! errors, and quiet output when standard error is not a terminal.
+//! errors, and a progress bar only when standard error is a terminal.
 
 #[path = "support/temp_dir.rs"]
 mod temp_dir;
@@ -285,4 +285,40 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
         format!("Imported 200000 rows into new table big from {csv}")
     );
     assert!(Path::new(&db).exists());
+}
+
+#[test]
+fn a_long_import_shows_a_progress_bar_in_a_terminal() {
+    if !Path::new("/usr/bin/script").exists() || cfg!(not(target_os = "linux")) {
+        eprintln!("skipped: no /usr/bin/script");
+        return;
+    }
+    let dir = TempDir::new("io");
+    let db = dir.file("big.griz");
+    let rows: String = (0..2_000_000).map(|i| format!("{i},{}\n", i * 3)).collect();
+    let csv = dir.write("big.csv", &rows);
+    // util-linux `script` gives the import a terminal; the bar appears after 400 ms.
+    let start = std::time::Instant::now();
+    let output = Command::new("/usr/bin/script")
+        .args([
+            "-qec",
+            &format!("{BIN} import {csv} --table big {db}"),
+            "/dev/null",
+        ])
+        .env("XDG_CONFIG_HOME", dir.path("no-config"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let screen = text(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("Imported 2000000 rows"), "{screen}");
+    if elapsed < std::time::Duration::from_millis(1500) {
+        println!("NOTICE: the import took {elapsed:?}: too fast for a bar");
+        return;
+    }
+    assert!(
+        screen.contains(&format!("read_csv {csv} [")) && screen.contains("MiB"),
+        "{screen}"
+    );
 }

@@ -117,6 +117,13 @@ fn the_limit_is_per_session_and_prepared_statements_follow_it() {
     // Another session of the same database has no limit.
     assert_eq!(other.query(query).unwrap().value(0, 0), Value::Int64(ROWS));
     assert_eq!(db.setting("memory_limit").as_deref(), Some("64kib"));
+    // A session that starts from this one's settings (as a server's clients do) has the
+    // limit, until it changes its own copy.
+    let copy = db.connect_with_settings();
+    assert_limit_error(copy.execute(query), "hash aggregate");
+    copy.execute("SET memory_limit = 'none'").unwrap();
+    assert_eq!(copy.query(query).unwrap().value(0, 0), Value::Int64(ROWS));
+    assert_limit_error(db.execute(query), "hash aggregate");
     db.execute("SET memory_limit = 'none'").unwrap();
     assert_eq!(prepared.query(&[]).unwrap().value(0, 0), Value::Int64(ROWS));
 }

@@ -4,9 +4,9 @@ use crate::cli::args::{Args, Command, Generate};
 use crate::cli::error::{Error, Result};
 use crate::cli::output::Format;
 use crate::cli::session::{guarded, Session, Settings};
-use crate::cli::{batch, bench, config, demo, generate, server, shell, transfer};
-use clap::Parser;
-use grizzly::{Database, JitMode};
+use crate::cli::{batch, bench, config, demo, engine, generate, server, shell, transfer};
+use clap::{CommandFactory, Parser};
+use grizzly::Database;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -45,6 +45,7 @@ fn run(args: Args) -> Result<()> {
             eprintln!("grizzly: {message}");
         }
     };
+    refuse_subcommand_as_database(args.database())?;
     let (config_path, config) = config::load(args.config.as_deref())?;
     match &config_path {
         Some(path) => verbose(&format!("config file {}", path.display())),
@@ -57,27 +58,7 @@ fn run(args: Args) -> Result<()> {
         None => verbose("in-memory database"),
     }
     // The config's engine settings, then the command line's.
-    for sql in config.sql_statements() {
-        verbose(&sql);
-        guarded(|| db.execute(&sql))?;
-    }
-    if let Some(mode) = &args.jit {
-        let mode = JitMode::parse(mode).expect("clap checked the mode");
-        verbose(&format!("jit = {mode}"));
-        db.set_jit(mode);
-    }
-    let threads = args.threads.or(config.number("threads")).unwrap_or(1);
-    if threads > 1 {
-        verbose(&format!(
-            "threads = {threads} recorded; Grizzly runs each query on one thread"
-        ));
-    }
-    // The config's memory_limit was applied with the SETs above.
-    if let Some(bytes) = args.memory_limit {
-        let sql = format!("SET memory_limit = {bytes}");
-        verbose(&sql);
-        guarded(|| db.execute(&sql))?;
-    }
+    let threads = engine::apply(&db, &config, &args.engine, &verbose)?;
 
     let interactive = args.sql.is_none() && args.file.is_none() && io::stdin().is_terminal();
     grizzly::set_progress_bars(interactive && !args.quiet);
@@ -121,6 +102,22 @@ fn run(args: Args) -> Result<()> {
         batch::run_stdin(&mut session)?;
     }
     session.flush()
+}
+
+/// `grizzly --jit off server db.griz` reads `server` as the database file (options before a
+/// subcommand are the shell's): refuse a missing file named like a subcommand rather than
+/// create it.
+fn refuse_subcommand_as_database(path: Option<&Path>) -> Result<()> {
+    let Some(name) = path.filter(|p| !p.exists()).and_then(Path::to_str) else {
+        return Ok(());
+    };
+    if Args::command().find_subcommand(name).is_none() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "no database file \"{name}\": to run grizzly {name}, give its options after its name \
+         (grizzly {name} --help)"
+    )))
 }
 
 /// Opens the database file, or an in-memory database without one.

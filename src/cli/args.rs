@@ -90,6 +90,21 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// Do not print the shell's banner
+    #[arg(long)]
+    pub no_banner: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How statements run: options of the shell and batch modes and of `grizzly server` (whose
+/// sessions start from them). They override the config file's keys of the same names.
+#[derive(Debug, Default, ClapArgs)]
+pub struct EngineArgs {
     /// Execution mode: off (interpreter only), auto (compile hot queries), always, verify
     #[arg(long, value_name = "MODE", value_parser = ["off", "auto", "always", "verify"])]
     pub jit: Option<String>,
@@ -102,13 +117,6 @@ pub struct Args {
     /// default). A statement that needs more fails and changes nothing (SET memory_limit)
     #[arg(long, value_name = "SIZE", value_parser = memory_limit)]
     pub memory_limit: Option<u64>,
-
-    /// Do not print the shell's banner
-    #[arg(long)]
-    pub no_banner: bool,
-
-    #[command(subcommand)]
-    pub command: Option<Command>,
 }
 
 impl Args {
@@ -131,6 +139,7 @@ pub enum Command {
     Bench(BenchArgs),
 
     /// Serve a database to PostgreSQL clients (psql, drivers) and over HTTP
+    #[command(after_help = SERVER_HELP)]
     Server(ServerArgs),
 
     /// Load a CSV, Parquet or JSON file into a table (created from the file if missing)
@@ -145,6 +154,21 @@ pub enum Command {
     #[command(after_help = CONFIG_HELP)]
     Config(ConfigArgs),
 }
+
+const SERVER_HELP: &str = "\
+Each client gets its own session, which starts with the config file's engine settings and
+--jit / --memory-limit, and can change them with SET. A PostgreSQL cancel request (Ctrl-C in
+psql) cancels the client's running statement. A client that disconnects while its statement
+runs has the statement cancelled and its open transaction rolled back. SIGTERM or Ctrl-C
+stops the server: running statements get --shutdown-timeout seconds to finish, open
+transactions roll back.
+
+Examples:
+  grizzly server shop.griz --port 5433 --http-port 8080
+  psql -h 127.0.0.1 -p 5433 -c 'SELECT count(*) FROM orders'
+  curl -s localhost:8080/metrics
+  curl -s -d '{\"sql\": \"SELECT 42 AS answer\"}' localhost:8080/query
+  grizzly server shop.griz --memory-limit 2GiB --user alice:s3cret --tls-cert c.pem --tls-key k.pem";
 
 const IMPORT_HELP: &str = "\
 A table that exists gets the rows appended (CSV columns in the table's order); otherwise it is
@@ -387,10 +411,13 @@ pub struct ServerArgs {
     #[arg(long, value_name = "METHOD")]
     pub auth: Option<grizzly::server::PasswordAuth>,
 
-    /// Config file (for server_auth) [default: $XDG_CONFIG_HOME/grizzly/config.toml or
-    /// ~/.config/grizzly/config.toml]
+    /// Config file (server_auth and the engine settings: jit, memory_limit, ...) [default:
+    /// $XDG_CONFIG_HOME/grizzly/config.toml or ~/.config/grizzly/config.toml]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// TLS certificate chain (PEM) for the PostgreSQL port
     #[arg(long, value_name = "FILE", requires = "tls_key")]

@@ -41,11 +41,11 @@ pub const HELP: &str = "\
 .output [FILE]         Write results to FILE, or to the screen again without FILE
 .read FILE             Run the statements in FILE
 .cache                 Show the query cache (SELECT * FROM grizzly_query_cache)
-.settings              Show the settings (change the engine's with SET name = value)
+.settings              Show the settings (change them with SET name = value)
 
 SQL statements end with ';' and may span several lines. In the shell, commands also work
-without their leading dot, Ctrl-C clears the current input, and Tab completes keywords,
-table names and column names.";
+without their leading dot, Ctrl-C cancels the running statement (at the prompt it clears the
+current input), and Tab completes keywords, table names and column names.";
 
 /// Names of the commands, for recognizing them without a dot in the shell.
 const NAMES: &[&str] = &[

@@ -1,9 +1,10 @@
 //! `grizzly server DB --port 5433 --http-port 8080`: serves a database over the PostgreSQL wire
-//! protocol and HTTP until SIGTERM or Ctrl-C.
+//! protocol and HTTP until SIGTERM or Ctrl-C. Every client's session starts with the engine
+//! settings of the config file and of `--jit` / `--memory-limit` (`engine::apply`).
 
 use crate::cli::args::ServerArgs;
 use crate::cli::error::{Error, Result};
-use crate::cli::open_database;
+use crate::cli::{engine, open_database};
 use grizzly::server::{self, PasswordAuth, ServerConfig, TlsFiles};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub fn run(args: &ServerArgs) -> Result<()> {
         (None, None) => PasswordAuth::default(),
     };
     let db = open_database(args.database.as_deref())?;
+    // Sessions copy the settings of this handle (`Database::connect_with_settings`).
+    engine::apply(&db, &file, &args.engine, &|_| {})?;
     let mut config = ServerConfig::default();
     config.pg_addr = SocketAddr::new(args.host, args.port);
     config.http_addr = args.http_port.map(|port| SocketAddr::new(args.host, port));

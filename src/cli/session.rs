@@ -6,6 +6,7 @@ use crate::cli::command::{Command, HELP};
 use crate::cli::error::{usage_err, Error, Result};
 use crate::cli::output::{self, Format};
 use crate::cli::split::first_keyword;
+use crate::cli::tool_set::{self, ToolSet};
 use grizzly::{Database, QueryResult, Value};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -110,8 +111,18 @@ impl Session {
         Ok(())
     }
 
-    /// Runs one statement and prints its result (and run time, with the timer on).
+    /// Runs one statement and prints its result (and run time, with the timer on). `SET` of
+    /// a tool setting (`format`, `timer`, `threads`) changes this session's.
     pub fn run_statement(&mut self, sql: &str) -> Result<()> {
+        if let Some(set) = tool_set::parse(sql) {
+            match set? {
+                ToolSet::Format(format) => self.settings.format = format,
+                ToolSet::Timer(on) => self.settings.timer = on,
+                ToolSet::Threads(n) => self.settings.threads = n,
+            }
+            self.print_status("OK")?;
+            return self.flush();
+        }
         // With the timer on, note the query cache's compiled runs of this query's shape to
         // tell afterwards which tier ran it.
         let tier_probe = (self.settings.timer && is_query(sql))

@@ -30,8 +30,17 @@ pub async fn blocking<T: Send + 'static>(
 pub fn timed<T>(state: &State, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let start = Instant::now();
     let result = f();
-    state.metrics.observe(start.elapsed(), result.is_ok());
+    observe(state, start, result.as_ref().err());
     result
+}
+
+/// Records in the metrics a statement that started at `start` and failed with `error`, if
+/// it did.
+pub fn observe(state: &State, start: Instant, error: Option<&Error>) {
+    state.metrics.observe(start.elapsed(), error.is_none());
+    if matches!(error, Some(Error::Cancelled)) {
+        state.metrics.cancelled();
+    }
 }
 
 /// What a statement gives back, as far as the protocol cares.

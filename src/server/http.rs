@@ -3,10 +3,12 @@
 //! `POST /query` takes `{"sql": "..."}` and answers
 //! `{"columns": [{"name": .., "type": ..}], "rows": [[..], ..]}`: numbers as JSON numbers
 //! (decimals written with their scale, `1.50`), NULL as `null`, dates as `"YYYY-MM-DD"`
-//! strings, NaN and infinities as strings. Each request runs in a new session, so a
-//! transaction cannot outlive it. Errors: `{"error": .., "sqlstate": ..}` with status 400
-//! (bad JSON, failing SQL) or 500 (the server's fault).
+//! strings, NaN and infinities as strings. Each request runs in a new session (starting from
+//! the served handle's settings), so a transaction cannot outlive it. Errors:
+//! `{"error": .., "sqlstate": ..}` with status 400 (bad JSON, failing SQL) or 500 (the
+//! server's fault).
 
+use super::disconnect::Peer;
 use super::exec;
 use super::run::State;
 use super::sqlstate;
@@ -27,9 +29,11 @@ use tokio::net::TcpStream;
 /// Largest `/query` body accepted.
 const MAX_BODY: usize = 16 << 20;
 
-/// Serves one HTTP connection (keep-alive included).
+/// Serves one HTTP connection (keep-alive included). A client that goes away while its
+/// query runs has the query cancelled (`disconnect::Peer`).
 pub async fn serve(state: Arc<State>, socket: TcpStream) {
-    let service = service_fn(move |request| handle(state.clone(), request));
+    let peer = Arc::new(Peer::of(&socket));
+    let service = service_fn(move |request| handle(state.clone(), peer.clone(), request));
     // Errors here are the client's going away or sending garbage: nothing to report.
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(socket), service)
@@ -38,6 +42,7 @@ pub async fn serve(state: Arc<State>, socket: TcpStream) {
 
 async fn handle(
     state: Arc<State>,
+    peer: Arc<Peer>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path();
@@ -49,12 +54,14 @@ async fn handle(
         ),
         (&Method::GET, "/health") => reply(StatusCode::OK, "text/plain", "ok"),
         (&Method::GET, "/metrics") => {
-            let text = state
-                .metrics
-                .render(&state.db.cache_stats(), state.in_flight());
+            let text = state.metrics.render(
+                &state.db.cache_stats(),
+                state.in_flight(),
+                grizzly_runtime::storage::bytes_scanned(),
+            );
             reply(StatusCode::OK, "text/plain; version=0.0.4", text)
         }
-        (&Method::POST, "/query") => query(state, request).await,
+        (&Method::POST, "/query") => query(state, &peer, request).await,
         (_, "/health" | "/metrics") => not_allowed("GET"),
         (_, "/query") => not_allowed("POST"),
         _ => error(
@@ -65,7 +72,11 @@ async fn handle(
     })
 }
 
-async fn query(state: Arc<State>, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn query(
+    state: Arc<State>,
+    peer: &Peer,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     if state.closing() {
         let message = "the server is shutting down";
         return error(
@@ -93,11 +104,12 @@ async fn query(state: Arc<State>, request: Request<Incoming>) -> Response<Full<B
         Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid JSON: {e}"), None),
     };
     let run_state = state.clone();
-    let result = exec::blocking(&state, move || {
-        let session = run_state.db.connect();
+    let session = state.db.connect_with_settings();
+    let interrupt = session.interrupt_handle();
+    let work = exec::blocking(&state, move || {
         exec::timed(&run_state, || session.query(&sql))
-    })
-    .await;
+    });
+    let result = peer.watch(&interrupt, work).await;
     match result {
         Ok(result) => reply(StatusCode::OK, "application/json", to_json(&result)),
         Err(e) => {

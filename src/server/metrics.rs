@@ -15,6 +15,8 @@ const BUCKETS: [f64; 14] = [
 pub(super) struct Metrics {
     queries: AtomicU64,
     errors: AtomicU64,
+    /// Statements that ended cancelled: by a CancelRequest or because their client left.
+    cancelled: AtomicU64,
     /// Observations per bucket, not cumulative; the last one is `+Inf`.
     buckets: [AtomicU64; BUCKETS.len() + 1],
     duration_ns: AtomicU64,
@@ -41,6 +43,12 @@ impl Metrics {
         );
     }
 
+    /// Records that a statement (already [observed](Metrics::observe) as failed) ended
+    /// cancelled.
+    pub fn cancelled(&self) {
+        self.cancelled.fetch_add(1, Relaxed);
+    }
+
     pub fn connection_opened(&self) {
         self.connections_total.fetch_add(1, Relaxed);
         self.connections_open.fetch_add(1, Relaxed);
@@ -50,8 +58,9 @@ impl Metrics {
         self.connections_open.fetch_sub(1, Relaxed);
     }
 
-    /// The Prometheus text exposition of these counters, the query cache's and `in_flight`.
-    pub fn render(&self, cache: &CacheStats, in_flight: usize) -> String {
+    /// The Prometheus text exposition of these counters, the query cache's, `in_flight` and
+    /// `bytes_scanned` (`grizzly_runtime::storage::bytes_scanned`).
+    pub fn render(&self, cache: &CacheStats, in_flight: usize, bytes_scanned: u64) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: String| {
             let _ = writeln!(
@@ -70,6 +79,18 @@ impl Metrics {
             "counter",
             "Statements that failed.",
             self.errors.load(Relaxed).to_string(),
+        );
+        metric(
+            "grizzly_queries_cancelled_total",
+            "counter",
+            "Statements cancelled: by a cancel request, or because their client disconnected.",
+            self.cancelled.load(Relaxed).to_string(),
+        );
+        metric(
+            "grizzly_bytes_scanned_total",
+            "counter",
+            "Stored bytes of table columns read, by every database of this process.",
+            bytes_scanned.to_string(),
         );
         metric(
             "grizzly_queries_in_flight",
@@ -159,9 +180,12 @@ mod tests {
         m.observe(Duration::from_micros(100), true);
         m.observe(Duration::from_millis(30), false);
         m.observe(Duration::from_secs(60), true);
-        let text = m.render(&CacheStats::default(), 0);
+        m.cancelled();
+        let text = m.render(&CacheStats::default(), 0, 4096);
         assert!(text.contains("grizzly_queries_total 3\n"));
         assert!(text.contains("grizzly_query_errors_total 1\n"));
+        assert!(text.contains("grizzly_queries_cancelled_total 1\n"));
+        assert!(text.contains("grizzly_bytes_scanned_total 4096\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"0.0005\"} 1\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"0.05\"} 2\n"));
         assert!(text.contains("grizzly_query_duration_seconds_bucket{le=\"+Inf\"} 3\n"));

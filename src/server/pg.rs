@@ -2,6 +2,7 @@
 //! protocol (Parse/Bind/Describe/Execute) through `pgwire`.
 
 use super::cancel::{Canceller, Registration};
+use super::disconnect::Peer;
 use super::exec::{self, Kind, Statement};
 use super::run::State;
 use super::{auth, sqlstate, types};
@@ -28,14 +29,17 @@ use tokio::net::TcpStream;
 /// Serves one client until it leaves (or the server shuts down and drops this future).
 pub async fn serve(state: Arc<State>, socket: TcpStream, tls: Option<TlsAcceptor>) {
     let _open = OpenConnection::new(&state);
-    let session = state.db.connect();
+    let session = state.db.connect_with_settings();
+    let peer = Arc::new(Peer::of(&socket));
     let handler = Arc::new(Handler {
         state: state.clone(),
         cancel: Registration::new(state.cancels.clone()),
         session: session.clone(),
+        peer: peer.clone(),
         parser: Arc::new(Parser {
             state: state.clone(),
             session,
+            peer,
         }),
     });
     let connection = Connection {
@@ -93,6 +97,8 @@ struct Handler {
     cancel: Registration,
     /// Dropped with the connection, rolling back an open transaction.
     session: Database,
+    /// The client, watched while a statement runs: leaving cancels the statement.
+    peer: Arc<Peer>,
     parser: Arc<Parser>,
 }
 
@@ -100,6 +106,7 @@ struct Handler {
 struct Parser {
     state: Arc<State>,
     session: Database,
+    peer: Arc<Peer>,
 }
 
 /// The ErrorResponse for `error`.
@@ -196,7 +203,7 @@ impl SimpleQueryHandler for Handler {
             .register(client.pid_and_secret_key(), &interrupt);
         let pieces: Vec<String> = exec::split(query).into_iter().map(String::from).collect();
         let (state, session) = (self.state.clone(), self.session.clone());
-        let outcomes = exec::blocking(&self.state, move || {
+        let work = exec::blocking(&self.state, move || {
             let mut outcomes = Vec::new();
             for piece in pieces {
                 let outcome = exec::timed(&state, || {
@@ -213,8 +220,8 @@ impl SimpleQueryHandler for Handler {
                 }
             }
             Ok(outcomes)
-        })
-        .await;
+        });
+        let outcomes = self.peer.watch(&interrupt, work).await;
         let outcomes = match outcomes {
             Ok(outcomes) => outcomes,
             Err(e) => vec![Err(e)],
@@ -263,10 +270,12 @@ impl QueryParser for Parser {
         check_open(&self.state)?;
         let (session, text) = (self.session.clone(), sql.to_string());
         let start = Instant::now();
-        match exec::blocking(&self.state, move || Statement::prepare(&session, &text)).await {
+        let interrupt = self.session.interrupt_handle();
+        let work = exec::blocking(&self.state, move || Statement::prepare(&session, &text));
+        match self.peer.watch(&interrupt, work).await {
             Ok(statement) => Ok(Some(Arc::new(statement))),
             Err(e) => {
-                self.state.metrics.observe(start.elapsed(), false);
+                exec::observe(&self.state, start, Some(&e));
                 Err(PgWireError::UserError(Box::new(error_info(&e))))
             }
         }
@@ -339,11 +348,14 @@ impl ExtendedQueryHandler for Handler {
             params.push(value);
         }
         let (state, session, run) = (self.state.clone(), self.session.clone(), statement.clone());
-        let result = exec::blocking(&self.state, move || {
+        let work = exec::blocking(&self.state, move || {
             exec::timed(&state, || run.run(&session, &params))
-        })
-        .await
-        .map_err(|e| PgWireError::UserError(Box::new(error_info(&e))))?;
+        });
+        let result = self
+            .peer
+            .watch(&interrupt, work)
+            .await
+            .map_err(|e| PgWireError::UserError(Box::new(error_info(&e))))?;
         let rows_allowed = statement.columns.is_some();
         Ok(respond(
             &self.state,

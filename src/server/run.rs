@@ -18,7 +18,8 @@ const FLUSH_GRACE: Duration = Duration::from_millis(100);
 
 /// What every connection shares.
 pub struct State {
-    /// The database; each client gets its own session of it (`Database::connect`).
+    /// The database; each client gets its own session of it, starting with this handle's
+    /// settings (`Database::connect_with_settings`).
     pub db: Database,
     pub metrics: Metrics,
     pub startup: Arc<auth::Startup>,
@@ -64,7 +65,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the listeners of `config` and loads its TLS files.
+    /// Binds the listeners of `config` and loads its TLS files. Every client's session on
+    /// `db` starts with `db`'s settings (such as a `SET memory_limit` made on it first).
     ///
     /// # Errors
     /// `Error::Io` if an address cannot be bound or a TLS file read; `Error::Usage` if the TLS

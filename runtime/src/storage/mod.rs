@@ -31,7 +31,7 @@ mod txn;
 pub use attached::AttachedSnapshot;
 pub use format::Encoding;
 pub use store::{Snapshot, Store, WRITER_WAIT};
-pub use table::{ColumnChunk, RowGroup, Table, ZoneMap};
+pub use table::{bytes_scanned, ColumnChunk, RowGroup, Table, ZoneMap};
 pub use txn::WriteTxn;
 
 /// Locks a mutex, ignoring poisoning: every critical section here leaves its data consistent

@@ -12,7 +12,19 @@ use grizzly_ir::{DataType, PhysicalType, TableMeta, Value};
 use memmap2::Mmap;
 use std::cmp::Ordering;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+
+/// Stored bytes of the column chunks loaded so far in this process ([`bytes_scanned`]).
+static BYTES_SCANNED: AtomicU64 = AtomicU64::new(0);
+
+/// Stored bytes (encoded segments) of the column chunks that reads have loaded so far in this
+/// process, over every database in it: each [`ColumnChunk::load`] counts its chunk, also when
+/// the chunk was loaded before. Scans of both tiers load every chunk they read (row groups
+/// skipped by zone maps are not loaded), and so do DML, COPY TO and maintenance statements.
+pub fn bytes_scanned() -> u64 {
+    BYTES_SCANNED.load(Relaxed)
+}
 
 /// A stored table as of one snapshot.
 #[derive(Debug, Clone)]
@@ -179,6 +191,8 @@ struct ChunkInner {
     label: String,
     path: Arc<PathBuf>,
     cache: OnceLock<Vector>,
+    /// Stored bytes of the chunk's segments, counted by each load.
+    bytes: u64,
 }
 
 impl std::fmt::Debug for ChunkInner {
@@ -204,8 +218,10 @@ impl ColumnChunk {
             max: desc.max.clone(),
             null_count: desc.null_count,
         };
+        let bytes = desc.segments.iter().map(|s| s.len).sum();
         let inner = ChunkInner {
             backing,
+            bytes,
             desc,
             ty,
             rows,
@@ -225,6 +241,7 @@ impl ColumnChunk {
     /// # Errors
     /// `Error::Corrupt` naming the table, column and row group if the chunk is damaged.
     pub fn load(&self) -> Result<Vector> {
+        BYTES_SCANNED.fetch_add(self.inner.bytes, Relaxed);
         if let Some(v) = self.inner.cache.get() {
             return Ok(v.clone());
         }
