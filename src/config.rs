@@ -82,9 +82,9 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "threads",
         kind: Kind::Count(1),
-        default: "1",
+        default: "one per core, at most 8",
         sql: false,
-        help: "worker threads (recorded only: Grizzly runs queries on one thread)",
+        help: "threads that parse a CSV file being loaded (queries run on one thread)",
     },
     Key {
         name: "memory_limit",

@@ -63,6 +63,7 @@ pub use cache::{CacheEntryInfo, CacheStats};
 pub use database::{Database, PreparedStatement};
 pub use grizzly_ir::{DataType, Value};
 pub use grizzly_runtime::{Error, Result};
+pub use import::csv::{load_threads, set_load_threads};
 pub use import::progress::set_progress_bars;
 pub use interrupt::InterruptHandle;
 pub use jit::Fingerprint;

@@ -322,3 +322,35 @@ fn a_long_import_shows_a_progress_bar_in_a_terminal() {
         "{screen}"
     );
 }
+
+#[test]
+fn csv_loads_use_the_threads_asked_for_with_equal_results() {
+    let dir = TempDir::new("io");
+    let mut body = String::from("id,name,price\n");
+    for i in 0..150_000 {
+        body.push_str(&format!(
+            "{i},name {},{}.{:02}\n",
+            i % 977,
+            i % 1000,
+            i % 100
+        ));
+    }
+    let csv = dir.write("many.csv", &body);
+    let mut answers = Vec::new();
+    for threads in ["1", "3"] {
+        let db = dir.file(&format!("t{threads}.griz"));
+        let sql = format!(
+            "CREATE TABLE t (id BIGINT, name VARCHAR, price DECIMAL(10,2));
+             COPY t FROM '{csv}' (HEADER);
+             SELECT count(*), sum(id), sum(price), count(DISTINCT name) FROM t"
+        );
+        let (stdout, stderr) = ok(&["--verbose", "--threads", threads, &db, "-c", &sql]);
+        assert!(
+            stderr.contains(&format!("CSV loads use {threads} thread(s)")),
+            "{stderr}"
+        );
+        answers.push(stdout);
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].contains("150000"), "{}", answers[0]);
+}

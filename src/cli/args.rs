@@ -109,7 +109,8 @@ pub struct EngineArgs {
     #[arg(long, value_name = "MODE", value_parser = ["off", "auto", "always", "verify"])]
     pub jit: Option<String>,
 
-    /// Worker threads (at least 1). Recorded only: Grizzly runs each query on one thread today
+    /// Threads that parse a CSV file being loaded (at least 1; default one per core, at most
+    /// 8). Queries run on one thread
     #[arg(long, value_name = "N", value_parser = threads)]
     pub threads: Option<u64>,
 
@@ -304,7 +305,7 @@ Keys:
   jit_threshold        runs before auto compiles, >= 1          (SET jit_threshold)
   format               table | csv | json | jsonl | markdown
   timer                true | false
-  threads              >= 1 (recorded only: queries run on one thread)
+  threads              >= 1 (threads that parse a CSV file being loaded; queries run on one thread)
   memory_limit         a size such as 4GiB, 0 for none          (SET memory_limit)
   query_cache_entries  >= 1                                     (SET query_cache_entries)
   query_cache_bytes    a size such as 64MiB                     (SET query_cache_bytes)

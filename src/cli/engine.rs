@@ -8,7 +8,7 @@ use grizzly::config::Config;
 use grizzly::{Database, JitMode};
 
 /// Applies `config`'s engine keys, then `engine`'s options, to `db`'s session; says each on
-/// `verbose`. Returns the thread count (recorded only: it is no engine setting).
+/// `verbose`. Returns the thread count (CSV loading's; queries run on one thread).
 ///
 /// # Errors
 /// A setting the engine rejects.
@@ -27,12 +27,14 @@ pub fn apply(
         verbose(&format!("jit = {mode}"));
         db.set_jit(mode);
     }
-    let threads = engine.threads.or(config.number("threads")).unwrap_or(1);
-    if threads > 1 {
+    let threads = engine.threads.or(config.number("threads"));
+    if let Some(n) = threads {
         verbose(&format!(
-            "threads = {threads} recorded; Grizzly runs each query on one thread"
+            "threads = {n}: CSV loads use {n} thread(s); queries run on one thread"
         ));
     }
+    grizzly::set_load_threads(threads.unwrap_or(0) as usize);
+    let threads = threads.unwrap_or(grizzly::load_threads() as u64);
     // The config's memory_limit was applied with the SETs above.
     if let Some(bytes) = engine.memory_limit {
         let sql = format!("SET memory_limit = {bytes}");

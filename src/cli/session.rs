@@ -118,7 +118,10 @@ impl Session {
             match set? {
                 ToolSet::Format(format) => self.settings.format = format,
                 ToolSet::Timer(on) => self.settings.timer = on,
-                ToolSet::Threads(n) => self.settings.threads = n,
+                ToolSet::Threads(n) => {
+                    grizzly::set_load_threads(n as usize);
+                    self.settings.threads = n
+                }
             }
             self.print_status("OK")?;
             return self.flush();

@@ -20,6 +20,7 @@ use grizzly_runtime::{Error, Vector};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -50,6 +51,26 @@ pub(crate) struct Problem {
     pub bad_value: bool,
 }
 
+/// Worker threads of CSV loading; 0: one per core (at most 8).
+static LOAD_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many threads parse a CSV file (COPY FROM, `read_csv`) in this process; 0 (the
+/// default) uses one per core, at most 8. The `grizzly` tool sets it from `--threads`, the
+/// config key `threads` and `SET threads` in its shell. Queries run on one thread.
+pub fn set_load_threads(threads: usize) {
+    LOAD_THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// The worker threads a CSV load uses.
+pub fn load_threads() -> usize {
+    match LOAD_THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8),
+        n => n,
+    }
+}
+
 /// Reads `path` into one vector per entry of `types`. `Err(Ok(problem))` is a problem with the
 /// file's contents (the caller words it); `Err(Err(e))` anything else (I/O).
 pub(crate) fn read(
@@ -62,9 +83,7 @@ pub(crate) fn read(
     let io = |context: String| move |source: std::io::Error| Err(Error::Io { context, source });
     let mut file =
         std::fs::File::open(path).map_err(io(format!("cannot open {}", path.display())))?;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
+    let workers = load_threads();
     let parts = std::thread::scope(|scope| {
         let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers);
         let work_rx = Arc::new(Mutex::new(work_rx));
