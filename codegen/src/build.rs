@@ -17,7 +17,6 @@ use crate::build_table::BuildTable;
 use crate::driver::{load_slots, morsel, Core};
 use crate::jit::{RunData, Sink};
 use crate::join_table::JoinTable;
-use crate::pipeline::Stage;
 use grizzly_runtime::abi::{JOIN_NONE, STATUS_GROW, STATUS_OK};
 use grizzly_runtime::exec::memory::Reservation;
 use grizzly_runtime::exec::ExecContext;
@@ -44,11 +43,6 @@ impl BuildPipeline {
             exact,
             fallbacks: AtomicU64::new(0),
         }
-    }
-
-    /// Whether a shape's build pipeline inserts exactly one row per scanned row.
-    pub(crate) fn exact(scan_filters: usize, stages: &[Stage<'_>]) -> bool {
-        scan_filters == 0 && stages.iter().all(|s| matches!(s, Stage::Project(_)))
     }
 
     pub(crate) fn fallbacks(&self) -> u64 {

@@ -226,8 +226,7 @@ impl Session<'_> {
             id,
             layout,
             plan: p.clone(),
-            build: (shape.build.as_ref())
-                .map(|_| BuildPipeline::exact(shape.scan_filters.len(), &shape.stages)),
+            build: shape.build.as_ref().map(|_| shape.keeps_every_row()),
             builds,
         }))
     }

@@ -184,6 +184,11 @@ impl Shape<'_> {
             || (self.stages.iter()).any(|s| matches!(s, Stage::Filter(_) | Stage::Probe(_)))
     }
 
+    /// Every scanned row reaches the sink once (no filter or probe can drop or repeat one).
+    pub(crate) fn keeps_every_row(&self) -> bool {
+        self.scan_filters.is_empty() && self.stages.iter().all(|s| matches!(s, Stage::Project(_)))
+    }
+
     /// The code stops at a row when its sink must grow first (hash table, output buffers).
     pub(crate) fn grows(&self) -> bool {
         !self.group_by.is_empty() || self.output.is_some() || self.build.is_some()

@@ -30,14 +30,19 @@ pub(super) struct BuildVars {
 }
 
 impl Translator<'_> {
-    /// Appends the current row to the join's build rows.
-    pub(super) fn translate_build(&mut self, sink: &BuildSink<'_>) -> Result<()> {
+    /// Appends the current row to the join's build rows; `sparse`: the pipeline can drop
+    /// rows (the scanned columns it stores as they are are then gathered by the driver).
+    pub(super) fn translate_build(&mut self, sink: &BuildSink<'_>, sparse: bool) -> Result<()> {
         let kt = sink.key.data_type();
         if !(int_like(kt) || kt == DataType::Date) {
             return unsupported(format!("a join build on {kt}"));
         }
-        // A NOT NULL scanned key is gathered and hashed by the driver, as stored columns are.
+        // Where the pipeline can drop rows, a NOT NULL scanned key is gathered and hashed by
+        // the driver, as stored scanned columns are: read only for the rows that pass, it is
+        // read sparsely, and the driver's gather overlaps the cache misses the row loop would
+        // wait for one by one. Where every row passes, the code reads it in order.
         let gathered_key = match sink.key {
+            _ if !sparse => None,
             Expr::Column { id, .. } => match self.env.get(id) {
                 Some(Binding::Scan(slot, _)) if !self.nullable[*slot] => Some(*slot),
                 _ => None,
@@ -76,10 +81,8 @@ impl Translator<'_> {
             if !sink.used[c] {
                 continue;
             }
-            if let Some(Binding::Scan(slot, ty)) = self.env.get(&f.id).copied() {
-                // Read by the driver at the rows appended, after the call: a scanned column
-                // read only for passing rows is read sparsely, and the driver's gather
-                // overlaps those cache misses where a row loop waits for each.
+            if let Some(Binding::Scan(slot, ty)) = self.env.get(&f.id).copied().filter(|_| sparse) {
+                // Read by the driver at the rows appended, after the call (as the key).
                 clif_type(ty)?;
                 gathered[c] = Some(slot);
                 continue;

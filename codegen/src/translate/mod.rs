@@ -496,7 +496,7 @@ impl<'f> Translator<'f> {
             }
         }
         match (&shape.build, &shape.output) {
-            (Some(sink), _) => self.translate_build(sink)?,
+            (Some(sink), _) => self.translate_build(sink, !shape.keeps_every_row())?,
             (None, Some(fields)) => self.translate_output(fields)?,
             (None, None) => self.translate_aggregate(shape)?,
         }
