@@ -5,9 +5,10 @@
 //! Two kinds of arrays. The code writes `rows` (the morsel row of each row appended) and,
 //! where it computes them, `keys`, `hashes` and stored columns: these hold `capacity`
 //! values, the code appends at `used`, below `grow_at` at the start of an input row, and
-//! `grow_at + per_row <= capacity`. A NOT NULL scanned key and scanned stored columns are
-//! gathered by the driver after each call ([`BuildTable::gather`]): those arrays hold
-//! exactly the rows gathered (no capacity to fill ahead).
+//! `grow_at + per_row <= capacity`. Where the pipeline can drop rows, a NOT NULL scanned
+//! key and scanned stored columns are gathered by the driver after each call
+//! ([`BuildTable::gather`]): those arrays hold exactly the rows gathered (no capacity to
+//! fill ahead).
 
 use crate::jit::OutValues;
 use crate::join_table::JoinTable;
