@@ -83,8 +83,8 @@ impl BuildPipeline {
             return Ok(None);
         }
         // Exactly as many rows as scanned, or a first few; after each row group, room for
-        // what the rows so far project to (so the table seldom stops to grow within a row
-        // group, and relinks few rows when it does).
+        // what the rows so far project to (so the arrays seldom stop to grow within a row
+        // group, and copy few rows when they do).
         let first = if self.exact {
             bound
         } else {
