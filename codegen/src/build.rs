@@ -14,13 +14,13 @@
 //! reports what it reports.
 
 use crate::build_table::BuildTable;
-use crate::driver::{load_slots, morsel, Core};
+use crate::driver::{load_slots, morsel, with_gathered, Core};
 use crate::jit::{RunData, Sink};
 use crate::join_table::JoinTable;
 use grizzly_runtime::abi::{JOIN_NONE, STATUS_GROW, STATUS_OK};
 use grizzly_runtime::exec::memory::Reservation;
 use grizzly_runtime::exec::ExecContext;
-use grizzly_runtime::{Error, Result, Vector};
+use grizzly_runtime::{Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Rows a table whose row count is not known in advance starts with (it grows as rows
@@ -101,12 +101,8 @@ impl BuildPipeline {
             ctx.cancel.check()?;
             let vectors = load_slots(l, g)?;
             // The scanned columns gathered at the rows appended: the code's own, or loaded.
-            let mut passed: Vec<Option<Vector>> = vectors.clone();
-            for slot in l.gathered.iter().flatten().chain(&l.gathered_key) {
-                if passed[*slot].is_none() {
-                    passed[*slot] = Some(g.columns[l.slots[*slot].column].load()?);
-                }
-            }
+            let gathered = l.gathered.iter().flatten().chain(&l.gathered_key).copied();
+            let passed = with_gathered(l, g, &vectors, gathered)?;
             let mut pred_tables = Vec::new();
             let Some(morsel) = morsel(
                 l,

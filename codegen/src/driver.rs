@@ -308,6 +308,24 @@ pub(crate) fn load_slots(l: &Layout, g: &RowGroup) -> Result<Vec<Option<Vector>>
         .collect()
 }
 
+/// `vectors` (from [`load_slots`]) with, in addition, the columns of `slots` the code does not
+/// read loaded from row group `g`: the scanned columns a driver gathers at the rows the code
+/// lists.
+pub(crate) fn with_gathered(
+    l: &Layout,
+    g: &RowGroup,
+    vectors: &[Option<Vector>],
+    slots: impl IntoIterator<Item = usize>,
+) -> Result<Vec<Option<Vector>>> {
+    let mut passed = vectors.to_vec();
+    for slot in slots {
+        if passed[slot].is_none() {
+            passed[slot] = Some(g.columns[l.slots[slot].column].load()?);
+        }
+    }
+    Ok(passed)
+}
+
 /// The morsel of a row group whose read columns are `vectors` (from [`load_slots`]), with
 /// `dict_maps` for a grouped aggregate's dictionary keys; `None` where the code cannot take
 /// it. `pred_tables` holds the dictionary predicates' tables the morsel borrows.

@@ -11,7 +11,7 @@
 //! the node through the interpreter instead, which then reports errors with exactly the
 //! interpreter's messages; so does going over memory_limit in the batches held.
 
-use crate::driver::{load_slots, morsel, Core};
+use crate::driver::{load_slots, morsel, with_gathered, Core};
 use crate::jit::{OutValues, OutputBuffers, RunData, Sink};
 use crate::pipeline::OutputCol;
 use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
@@ -78,14 +78,11 @@ impl RowsPipeline {
             ctx.cancel.check()?;
             let vectors = load_slots(l, g)?;
             // The scanned columns passed through: the code's own, or loaded for gathering.
-            let mut passed: Vec<Option<Vector>> = vectors.clone();
-            for col in &l.outputs {
-                if let OutputCol::Gather { slot } = col {
-                    if passed[*slot].is_none() {
-                        passed[*slot] = Some(g.columns[l.slots[*slot].column].load()?);
-                    }
-                }
-            }
+            let gathered = l.outputs.iter().filter_map(|col| match col {
+                OutputCol::Gather { slot } => Some(*slot),
+                OutputCol::Value { .. } => None,
+            });
+            let passed = with_gathered(l, g, &vectors, gathered)?;
             let mut pred_tables = Vec::new();
             let Some(morsel) = morsel(
                 l,

@@ -144,15 +144,7 @@ impl Translator<'_> {
             let addr = self.element(vars.hashes, used, 3);
             self.b.ins().store(flags, hash, addr, 0);
         }
-        // Predicated: a row that did not pass is overwritten by the next one.
-        let used1 = match self.pass {
-            Some(pass) => {
-                let step = self.b.ins().uextend(types::I64, pass);
-                self.b.ins().iadd(used, step)
-            }
-            None => self.b.ins().iadd_imm_s(used, 1),
-        };
-        self.b.ins().store(flags, used1, ctx, abi::CTX_USED_OFFSET);
+        self.advance_used(used);
         Ok(())
     }
 

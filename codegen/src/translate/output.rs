@@ -5,7 +5,7 @@
 
 use super::{clif_type, Binding, Translator};
 use crate::pipeline::OutputCol;
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::Variable;
 use grizzly_ir::Field;
 use grizzly_runtime::abi;
@@ -75,7 +75,13 @@ impl Translator<'_> {
                 }
             }
         }
-        // Predicated: a row that did not pass is overwritten by the next one.
+        self.advance_used(used);
+        Ok(())
+    }
+
+    /// Stores `PipelineCtx::used` past the row just written (`used` before it). Predicated:
+    /// by the row's pass flag, so a row that did not pass is overwritten by the next one.
+    pub(super) fn advance_used(&mut self, used: Value) {
         let used1 = match self.pass {
             Some(pass) => {
                 let step = self.b.ins().uextend(types::I64, pass);
@@ -83,8 +89,8 @@ impl Translator<'_> {
             }
             None => self.b.ins().iadd_imm_s(used, 1),
         };
-        self.b.ins().store(flags, used1, ctx, abi::CTX_USED_OFFSET);
-        Ok(())
+        let ctx = self.b.use_var(self.ctx_var);
+        (self.b.ins()).store(MemFlagsData::trusted(), used1, ctx, abi::CTX_USED_OFFSET);
     }
 
     /// The variable of output column `k`'s value buffer (its NULL buffer's is declared with
