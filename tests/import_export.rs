@@ -354,3 +354,50 @@ fn csv_loads_use_the_threads_asked_for_with_equal_results() {
     assert_eq!(answers[0], answers[1]);
     assert!(answers[0].contains("150000"), "{}", answers[0]);
 }
+
+#[test]
+fn import_and_export_take_the_engine_options() {
+    let dir = TempDir::new("io");
+    let db = dir.file("limits.griz");
+    let mut body = String::from("id,name\n");
+    for i in 0..50_000 {
+        body.push_str(&format!("{i},name {i}\n"));
+    }
+    let csv = dir.write("rows.csv", &body);
+    // A memory limit far below the rows: the import fails and creates nothing.
+    let err = fails(&[
+        "import",
+        &csv,
+        "-t",
+        "t",
+        "--memory-limit",
+        "64KiB",
+        "--threads",
+        "2",
+        &db,
+    ]);
+    assert!(err.contains("memory_limit"), "{err}");
+    assert!(
+        query(&db, "SHOW TABLES").trim() == "name",
+        "{}",
+        query(&db, "SHOW TABLES")
+    );
+    let (_, stderr) = ok(&["import", &csv, "-t", "t", "--threads", "2", &db]);
+    assert!(stderr.contains("Imported 50000 rows"), "{stderr}");
+    let out = dir.file("out.csv");
+    let err = fails(&[
+        "export",
+        "SELECT name, count(*) FROM t GROUP BY name",
+        "--output",
+        &out,
+        "--memory-limit",
+        "64KiB",
+        &db,
+    ]);
+    assert!(err.contains("memory_limit"), "{err}");
+    ok(&["export", "t", "--output", &out, "--jit", "always", &db]);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().count(),
+        50_001
+    );
+}

@@ -253,6 +253,14 @@ pub struct ImportArgs {
     /// Print nothing (no progress bar, no summary)
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Config file (its engine settings: jit, memory_limit, threads, ...) [default:
+    /// $XDG_CONFIG_HOME/grizzly/config.toml or ~/.config/grizzly/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 impl ImportArgs {
@@ -297,6 +305,14 @@ pub struct ExportArgs {
     /// Print nothing (no progress bar, no summary)
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Config file (its engine settings: jit, memory_limit, threads, ...) [default:
+    /// $XDG_CONFIG_HOME/grizzly/config.toml or ~/.config/grizzly/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 const CONFIG_HELP: &str = "\

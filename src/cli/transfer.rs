@@ -11,6 +11,7 @@
 
 use crate::cli::app::open_database;
 use crate::cli::args::{ExportArgs, FileFormat, ImportArgs};
+use crate::cli::engine;
 use crate::cli::error::{usage_err, Result};
 use crate::cli::session::guarded;
 use std::io::{BufRead, BufReader, Read};
@@ -24,6 +25,8 @@ pub fn import(args: &ImportArgs) -> Result<()> {
     check_text_options(format, args.delimiter, args.header().is_some())?;
     grizzly::set_progress_bars(!args.quiet);
     let db = open_database(Some(&args.database))?;
+    let (_, config) = crate::cli::config::load(args.config.as_deref())?;
+    engine::apply(&db, &config, &args.engine, &|_| {})?;
     let (table_sql, table_name) = identifier(&args.table);
     let exists = db.store().snapshot().table(&table_name).is_some();
     let file = sql_string(&args.file.display().to_string());
@@ -84,6 +87,8 @@ pub fn export(args: &ExportArgs) -> Result<()> {
     check_text_options(format, args.delimiter, args.no_header)?;
     grizzly::set_progress_bars(!args.quiet);
     let db = open_database(Some(&args.database))?;
+    let (_, config) = crate::cli::config::load(args.config.as_deref())?;
+    engine::apply(&db, &config, &args.engine, &|_| {})?;
     let query = args.query.trim().trim_end_matches(';').trim();
     if query.is_empty() {
         return usage_err!("export needs a query (or a table name) to write");
