@@ -209,3 +209,43 @@ impl JoinTable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use grizzly_runtime::exec::MemoryBudget;
+
+    /// The rows of each chain, first to last.
+    fn chain(t: &JoinTable, key: i64) -> Vec<u32> {
+        let mut r = t.heads[(join_hash(key) >> t.shift) as usize];
+        let mut rows = Vec::new();
+        while r != JOIN_NONE {
+            if t.keys[r as usize] == key {
+                rows.push(r);
+            }
+            r = t.next[r as usize];
+        }
+        rows
+    }
+
+    #[test]
+    fn links_every_keyed_row_latest_first_and_counts_the_most_matches() {
+        // Key 7 three times, key 9 twice (one of them left out: a NULL key), 4 once.
+        let keys = vec![7, 9, 7, 4, 9, 7];
+        let hash = |row: usize, key: i64| (row != 4).then(|| join_hash(key));
+        let memory = MemoryBudget::unlimited().reserve("test");
+        let t = JoinTable::link(keys, hash, Vec::new(), memory).unwrap();
+        assert_eq!(chain(&t, 7), [5, 2, 0]);
+        assert_eq!(chain(&t, 9), [1]);
+        assert_eq!(chain(&t, 4), [3]);
+        assert!(chain(&t, 8).is_empty());
+        assert_eq!(t.max_matches(), 3);
+        assert!(t.heads.len() >= 16 && t.heads.len().is_power_of_two());
+        // Many keys sharing buckets: each counted on its own.
+        let keys: Vec<i64> = (0..10_000).map(|i| i % 2_500).collect();
+        let memory = MemoryBudget::unlimited().reserve("test");
+        let t = JoinTable::link(keys, |_, k| Some(join_hash(k)), Vec::new(), memory).unwrap();
+        assert_eq!(t.max_matches(), 4);
+        assert_eq!(chain(&t, 2_499), [9_999, 7_499, 4_999, 2_499]);
+    }
+}

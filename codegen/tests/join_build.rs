@@ -206,6 +206,18 @@ fn a_filtered_build_side_grows_as_rows_arrive() {
             format!("Int64({count}) | Int64({sum})"),
             "from {from}"
         );
+        // The same rows with a computed key and a computed column: the code writes them
+        // (no gather), into arrays that must keep every row as they grow.
+        let computed = "select count(*), sum(v2) from probe
+                        join (select bk * $2 as k2, v + 1 as v2 from build
+                              where seq % 100 = 0 or seq >= $1) q on pk = k2";
+        let rows = check_compiled(&s, computed, &[Value::Int64(from), Value::Int64(1)]);
+        let plus_one = sum + count;
+        assert_eq!(
+            only(&rows),
+            format!("Int64({count}) | Int64({plus_one})"),
+            "computed, from {from}"
+        );
     }
 }
 
