@@ -45,77 +45,67 @@ fn int32s(v: impl Iterator<Item = i64>) -> Vec<Value> {
     v.map(|x| Value::Int32(x as i32)).collect()
 }
 
-/// `probe(pk, w)`: `probe_rows` rows, `pk = i % keys`, `w = i % 10`; `build(bk, v)`:
-/// `build_rows` rows, `bk = (i * 7) % keys`, `v = i % 1000`.
+/// `probe(pk, w)`: `probe_rows` rows, `pk = i % keys`, `w = i % 10`; `build(bk, v, seq)`:
+/// `build_rows` rows, `bk = (i * 7) % keys`, `v = i % 1000`, `seq = i`.
 fn store(probe_rows: i64, build_rows: i64, keys: i64) -> Store {
     let s = Store::in_memory();
+    let pk = ints((0..probe_rows).map(|i| i % keys));
+    let w = int32s((0..probe_rows).map(|i| i % 10));
     add_table(
         &s,
         "probe",
         &[
-            (
-                "pk",
-                DataType::Int64,
-                false,
-                ints((0..probe_rows).map(|i| i % keys)),
-            ),
-            (
-                "w",
-                DataType::Int32,
-                false,
-                int32s((0..probe_rows).map(|i| i % 10)),
-            ),
+            ("pk", DataType::Int64, false, pk),
+            ("w", DataType::Int32, false, w),
         ],
     );
+    let bk = ints((0..build_rows).map(|i| (i * 7) % keys));
+    let v = int32s((0..build_rows).map(|i| i % 1000));
     add_table(
         &s,
         "build",
         &[
-            (
-                "bk",
-                DataType::Int64,
-                false,
-                ints((0..build_rows).map(|i| (i * 7) % keys)),
-            ),
-            (
-                "v",
-                DataType::Int32,
-                false,
-                int32s((0..build_rows).map(|i| i % 1000)),
-            ),
+            ("bk", DataType::Int64, false, bk),
+            ("v", DataType::Int32, false, v),
+            ("seq", DataType::Int64, false, ints(0..build_rows)),
         ],
     );
     s
 }
 
-/// Per key, the build rows' (count, sum of v) of `store`'s build table, for the rows with
-/// `v >= min_v`.
-fn build_by_key(build_rows: i64, keys: i64, min_v: i64) -> Vec<(i64, i64)> {
-    let mut by_key = vec![(0, 0); keys as usize];
-    for i in 0..build_rows {
-        let v = i % 1000;
-        if v >= min_v {
-            let e = &mut by_key[((i * 7) % keys) as usize];
-            e.0 += 1;
-            e.1 += v;
-        }
+/// count(*) and sum of the build values of `probe join build on pk = bk` over `store`'s
+/// probe table, where `build` lists the build rows' (key, value) pairs that reach the join.
+fn joined(probe_rows: i64, keys: i64, build: impl Iterator<Item = (i64, i64)>) -> (i64, i64) {
+    let mut by_key = vec![(0i64, 0i64); keys as usize];
+    for (key, value) in build {
+        let e = &mut by_key[key as usize];
+        e.0 += 1;
+        e.1 += value;
     }
-    by_key
+    (0..probe_rows).fold((0, 0), |(c, s), i| {
+        let (n, v) = by_key[(i % keys) as usize];
+        (c + n, s + v)
+    })
 }
 
-/// count(*) and sum(v) of `probe join build on pk = bk` (rows with `v >= min_v`).
-fn expected(probe_rows: i64, build_rows: i64, keys: i64, min_v: i64) -> String {
-    let by_key = build_by_key(build_rows, keys, min_v);
-    let (mut count, mut sum) = (0i64, 0i64);
-    for i in 0..probe_rows {
-        let (c, s) = by_key[(i % keys) as usize];
-        count += c;
-        sum += s;
-    }
-    if count == 0 {
-        "Int64(0) | Null".into()
-    } else {
-        format!("Int64({count}) | Int64({sum})")
+/// The build rows of `store` (key, v) whose index passes `keep`.
+fn build_rows(
+    rows: i64,
+    keys: i64,
+    keep: impl Fn(i64) -> bool,
+) -> impl Iterator<Item = (i64, i64)> {
+    (0..rows)
+        .filter(move |i| keep(*i))
+        .map(move |i| ((i * 7) % keys, i % 1000))
+}
+
+/// count(*) and sum(v) of `probe join build on pk = bk` (rows with `v >= min_v`), as the
+/// query prints them.
+fn expected(probe_rows: i64, rows: i64, keys: i64, min_v: i64) -> String {
+    let build = build_rows(rows, keys, |i| i % 1000 >= min_v);
+    match joined(probe_rows, keys, build) {
+        (0, _) => "Int64(0) | Null".into(),
+        (count, sum) => format!("Int64({count}) | Int64({sum})"),
     }
 }
 
@@ -157,31 +147,7 @@ fn a_filtered_build_side_grows_as_rows_arrive() {
     // the arrays are extended with the rows so far, and the code resumes there); every probe
     // must still find all of its key's rows.
     let (p, b, k) = (400_000i64, 300_000i64, 40_000i64);
-    let s = Store::in_memory();
-    add_table(
-        &s,
-        "probe",
-        &[("pk", DataType::Int64, false, ints((0..p).map(|i| i % k)))],
-    );
-    add_table(
-        &s,
-        "build",
-        &[
-            (
-                "bk",
-                DataType::Int64,
-                false,
-                ints((0..b).map(|i| (i * 7) % k)),
-            ),
-            (
-                "v",
-                DataType::Int32,
-                false,
-                int32s((0..b).map(|i| i % 1000)),
-            ),
-            ("seq", DataType::Int64, false, ints(0..b)),
-        ],
-    );
+    let s = store(p, b, k);
     let sql = "select count(*), sum(v) from probe join build on pk = bk
                where seq % 100 = 0 or seq >= $1";
     assert_build_compiled(
@@ -191,16 +157,8 @@ fn a_filtered_build_side_grows_as_rows_arrive() {
     );
     for from in [0, 122_880, 200_000, b] {
         let rows = check_compiled(&s, sql, &[Value::Int64(from)]);
-        let mut by_key = vec![(0i64, 0i64); k as usize];
-        for i in (0..b).filter(|i| i % 100 == 0 || *i >= from) {
-            let e = &mut by_key[((i * 7) % k) as usize];
-            e.0 += 1;
-            e.1 += i % 1000;
-        }
-        let (count, sum) = (0..p).fold((0, 0), |(c, s), i| {
-            let (n, v) = by_key[(i % k) as usize];
-            (c + n, s + v)
-        });
+        let build = build_rows(b, k, |i| i % 100 == 0 || i >= from);
+        let (count, sum) = joined(p, k, build);
         assert_eq!(
             only(&rows),
             format!("Int64({count}) | Int64({sum})"),
@@ -353,22 +311,9 @@ fn a_build_side_can_probe_a_join_of_its_own() {
     let sql = "select count(*), sum(g) from probe
                join (select bk, g from build join dim on v = dv where g > 0) q on pk = bk";
     let (c, rows) = check(&s, sql, &[]);
-    let by_key = {
-        let mut by_key = vec![(0i64, 0i64); 2_000];
-        for i in 0..4_000i64 {
-            let g = (i % 1000) % 3;
-            if g > 0 {
-                let e = &mut by_key[((i * 7) % 2_000) as usize];
-                e.0 += 1;
-                e.1 += g;
-            }
-        }
-        by_key
-    };
-    let (count, sum) = (0..10_000i64).fold((0, 0), |(c, s), i| {
-        let (n, g) = by_key[(i % 2_000) as usize];
-        (c + n, s + g)
-    });
+    // dim's g for build row i is (i % 1000) % 3 (dv = v = i % 1000).
+    let build = build_rows(4_000, 2_000, |_| true).map(|(key, v)| (key, v % 3));
+    let (count, sum) = joined(10_000, 2_000, build.filter(|(_, g)| *g > 0));
     assert_eq!(only(&rows), format!("Int64({count}) | Int64({sum})"));
     assert_eq!(c.fallbacks(), 0);
     assert_build_compiled(
