@@ -3,6 +3,9 @@
 //! need `psql` (or `curl`, `openssl`) print a notice and pass when it is missing, unless the
 //! environment sets `GRIZZLY_REQUIRE_CLIENTS` (as CI does): then a missing client fails them.
 
+#[path = "support/metrics.rs"]
+mod metrics;
+
 use grizzly::server::{PasswordAuth, Server, ServerConfig, TlsFiles, User};
 use grizzly::Database;
 use std::net::SocketAddr;
@@ -259,12 +262,7 @@ fn metric(server: &TestServer, name: &str) -> u64 {
     socket.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
     let mut text = String::new();
     socket.read_to_string(&mut text).unwrap();
-    let line = format!("\n{name} ");
-    let start = text
-        .find(&line)
-        .unwrap_or_else(|| panic!("no {name}: {text}"))
-        + line.len();
-    text[start..].lines().next().unwrap().parse().unwrap()
+    metrics::metric_value(&text, name) as u64
 }
 
 /// Waits up to `limit` for `done`; fails naming `what` if it never holds.

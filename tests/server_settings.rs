@@ -4,6 +4,8 @@
 //! committed and rolling back what was not. Clients are `tokio-postgres` and plain HTTP/1.0
 //! over a socket, so nothing here is skipped for want of a tool.
 
+#[path = "support/metrics.rs"]
+mod metrics;
 #[path = "support/temp_dir.rs"]
 mod temp_dir;
 
@@ -131,12 +133,7 @@ impl Server {
     /// The value of `name` in `GET /metrics`.
     fn metric(&self, name: &str) -> f64 {
         let (_, text) = self.http("GET /metrics HTTP/1.0\r\n\r\n");
-        let line = format!("\n{name} ");
-        let start = text
-            .find(&line)
-            .unwrap_or_else(|| panic!("no {name}: {text}"))
-            + line.len();
-        text[start..].lines().next().unwrap().parse().unwrap()
+        metrics::metric_value(&text, name)
     }
 
     /// Sends SIGTERM and expects a clean exit within 15 s.

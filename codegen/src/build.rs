@@ -14,7 +14,7 @@
 //! reports what it reports.
 
 use crate::build_table::BuildTable;
-use crate::driver::{load_slots, morsel, with_gathered, Core};
+use crate::driver::{Core, GroupColumns};
 use crate::jit::{RunData, Sink};
 use crate::join_table::JoinTable;
 use grizzly_runtime::abi::{JOIN_NONE, STATUS_GROW, STATUS_OK};
@@ -99,20 +99,9 @@ impl BuildPipeline {
             }
             scanned_so_far += g.rows;
             ctx.cancel.check()?;
-            let vectors = load_slots(l, g)?;
-            // The scanned columns gathered at the rows appended: the code's own, or loaded.
             let gathered = l.gathered.iter().flatten().chain(&l.gathered_key).copied();
-            let passed = with_gathered(l, g, &vectors, gathered)?;
-            let mut pred_tables = Vec::new();
-            let Some(morsel) = morsel(
-                l,
-                g.rows,
-                &vectors,
-                &inputs.strings,
-                &mut pred_tables,
-                Vec::new(),
-                &ctx.params,
-            ) else {
+            let mut columns = GroupColumns::load(l, g, gathered)?;
+            let Some((morsel, passed)) = columns.morsel(l, &inputs.strings, &ctx.params) else {
                 return Ok(None);
             };
             let mut start = 0;
@@ -129,7 +118,7 @@ impl BuildPipeline {
                     start,
                 };
                 let called = self.core.entry.call(l, &mut run, &morsel)?;
-                if !table.gather(from, &passed)? {
+                if !table.gather(from, passed)? {
                     return Ok(None);
                 }
                 match called {

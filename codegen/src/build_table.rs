@@ -257,13 +257,9 @@ fn bytes_of(t: DataType) -> usize {
 fn extend<T: Copy + Default>(v: &mut Vec<T>, len: usize, used: usize) {
     // `vec![0; n]` of a zero value comes from the allocator's zeroed memory (pages of a large
     // array are only touched when written); growing `v` in place would write every value.
-    let mut fresh = zeroed::<T>(len);
+    let mut fresh = vec![T::default(); len];
     fresh[..used].copy_from_slice(&v[..used]);
     *v = fresh;
-}
-
-fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
-    vec![T::default(); len]
 }
 
 impl OutValues {

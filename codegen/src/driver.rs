@@ -308,22 +308,59 @@ pub(crate) fn load_slots(l: &Layout, g: &RowGroup) -> Result<Vec<Option<Vector>>
         .collect()
 }
 
-/// `vectors` (from [`load_slots`]) with, in addition, the columns of `slots` the code does not
-/// read loaded from row group `g`: the scanned columns a driver gathers at the rows the code
-/// lists.
-pub(crate) fn with_gathered(
-    l: &Layout,
-    g: &RowGroup,
-    vectors: &[Option<Vector>],
-    slots: impl IntoIterator<Item = usize>,
-) -> Result<Vec<Option<Vector>>> {
-    let mut passed = vectors.to_vec();
-    for slot in slots {
-        if passed[slot].is_none() {
-            passed[slot] = Some(g.columns[l.slots[slot].column].load()?);
+/// One row group's columns as a driver whose code lists rows (an output or build sink) needs
+/// them: those the code reads, and also those the driver gathers at the listed rows.
+pub(crate) struct GroupColumns {
+    rows: usize,
+    /// Per slot: the column if the code reads it ([`load_slots`]).
+    read: Vec<Option<Vector>>,
+    /// Per slot: the column if the code reads it or the driver gathers it.
+    gathered: Vec<Option<Vector>>,
+    pred_tables: Vec<Vec<u8>>,
+}
+
+impl GroupColumns {
+    /// Loads row group `g`'s columns the code reads and those of `slots`, which the driver
+    /// gathers.
+    pub(crate) fn load(
+        l: &Layout,
+        g: &RowGroup,
+        slots: impl IntoIterator<Item = usize>,
+    ) -> Result<GroupColumns> {
+        let read = load_slots(l, g)?;
+        let mut gathered = read.clone();
+        for slot in slots {
+            if gathered[slot].is_none() {
+                gathered[slot] = Some(g.columns[l.slots[slot].column].load()?);
+            }
         }
+        Ok(GroupColumns {
+            rows: g.rows,
+            read,
+            gathered,
+            pred_tables: Vec::new(),
+        })
     }
-    Ok(passed)
+
+    /// The morsel for the code ([`morsel`], no dictionary keys) and the columns to gather
+    /// from; `None` where the code cannot take the row group.
+    pub(crate) fn morsel(
+        &mut self,
+        l: &Layout,
+        strings: &[String],
+        params: &[Value],
+    ) -> Option<(MorselData<'_>, &[Option<Vector>])> {
+        let m = morsel(
+            l,
+            self.rows,
+            &self.read,
+            strings,
+            &mut self.pred_tables,
+            Vec::new(),
+            params,
+        )?;
+        Some((m, &self.gathered))
+    }
 }
 
 /// The morsel of a row group whose read columns are `vectors` (from [`load_slots`]), with

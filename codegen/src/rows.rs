@@ -11,7 +11,7 @@
 //! the node through the interpreter instead, which then reports errors with exactly the
 //! interpreter's messages; so does going over memory_limit in the batches held.
 
-use crate::driver::{load_slots, morsel, with_gathered, Core};
+use crate::driver::{Core, GroupColumns};
 use crate::jit::{OutValues, OutputBuffers, RunData, Sink};
 use crate::pipeline::OutputCol;
 use grizzly_ir::{DataType, LogicalPlan, PhysicalType};
@@ -76,23 +76,13 @@ impl RowsPipeline {
         for g in &inputs.groups {
             // One row group is one morsel: the statement may be cancelled between them.
             ctx.cancel.check()?;
-            let vectors = load_slots(l, g)?;
-            // The scanned columns passed through: the code's own, or loaded for gathering.
+            // The scanned columns passed through are gathered.
             let gathered = l.outputs.iter().filter_map(|col| match col {
                 OutputCol::Gather { slot } => Some(*slot),
                 OutputCol::Value { .. } => None,
             });
-            let passed = with_gathered(l, g, &vectors, gathered)?;
-            let mut pred_tables = Vec::new();
-            let Some(morsel) = morsel(
-                l,
-                g.rows,
-                &vectors,
-                &inputs.strings,
-                &mut pred_tables,
-                Vec::new(),
-                &ctx.params,
-            ) else {
+            let mut columns = GroupColumns::load(l, g, gathered)?;
+            let Some((morsel, passed)) = columns.morsel(l, &inputs.strings, &ctx.params) else {
                 return Ok(None);
             };
             let mut start = 0;
@@ -110,7 +100,7 @@ impl RowsPipeline {
                 };
                 let (status, resume) = self.core.entry.call(l, &mut run, &morsel)?;
                 if out.used > 0 {
-                    let batch = self.batch(out, &passed)?;
+                    let batch = self.batch(out, passed)?;
                     // A selection over the morsel's own vectors holds only its indexes.
                     memory.grow(match &batch.sel {
                         Some(sel) => sel.len() * 4,
