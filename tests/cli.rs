@@ -716,7 +716,10 @@ fn shell_paced(args: &str, lines: &[&str], pause: Duration) -> Option<String> {
     }
     let home = TempDir::new("cli");
     let mut child = Command::new("/usr/bin/script")
-        .args(["-qec", &format!("{BIN} {args}"), "/dev/null"])
+        // `exec`: the shell `script` starts (`$SHELL`; dash for /bin/sh) must not stay in
+        // the terminal's foreground process group, where a typed Ctrl-C would kill it too.
+        .args(["-qec", &format!("exec {BIN} {args}"), "/dev/null"])
+        .env("SHELL", "/bin/sh")
         .env("HOME", &home.0)
         .env("XDG_CONFIG_HOME", no_config_dir())
         .stdin(Stdio::piped())
@@ -732,7 +735,13 @@ fn shell_paced(args: &str, lines: &[&str], pause: Duration) -> Option<String> {
     std::thread::sleep(Duration::from_millis(300));
     drop(stdin);
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(
+        output.status.success(),
+        "{}\n{}\nstderr: {}",
+        output.status,
+        stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
     Some(stdout(&output))
 }
 
