@@ -330,37 +330,17 @@ fn demo_generates_then_reuses_its_data() {
 /// The shell, in a pseudo-terminal made by util-linux `script`; skipped where it is missing.
 #[test]
 fn interactive_shell() {
-    if !Path::new("/usr/bin/script").exists() || cfg!(not(target_os = "linux")) {
-        eprintln!("skipped: no /usr/bin/script");
-        return;
-    }
     let home = TempDir::new("cli");
-    let mut child = Command::new("/usr/bin/script")
-        .args(["-qec", &format!("{BIN} -q"), "/dev/null"])
-        .env("HOME", &home.0)
-        .env("XDG_CONFIG_HOME", no_config_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
-    let mut stdin = child.stdin.take().unwrap();
-    // The line editor drops type-ahead when it switches terminal modes: one line at a time.
-    for line in [
+    let lines = [
         "SELECT 40 +",
         "2 AS answer;",
         "SELECT * FROM nowhere;",
         ".mode csv",
         "EXIT",
-    ] {
-        std::thread::sleep(Duration::from_millis(300));
-        writeln!(stdin, "{line}").unwrap();
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    drop(stdin);
-    let output = child.wait_with_output().unwrap();
-    let out = stdout(&output);
-    assert!(output.status.success(), "{out}");
+    ];
+    let Some(out) = shell_in(&home, "-q", &lines, Duration::from_millis(300)) else {
+        return;
+    };
     assert!(out.contains("grizzly> "), "{out}");
     assert!(out.contains("   ...> "), "{out}");
     assert!(out.contains("│     42 │") || out.contains("42 │"), "{out}");
@@ -710,11 +690,16 @@ fn shell(args: &str, lines: &[&str]) -> Option<String> {
 
 /// [`shell`], waiting `pause` before each line.
 fn shell_paced(args: &str, lines: &[&str], pause: Duration) -> Option<String> {
+    shell_in(&TempDir::new("cli"), args, lines, pause)
+}
+
+/// [`shell_paced`] with `home` as `$HOME` (where the history file goes). The line editor
+/// drops type-ahead when it switches terminal modes: hence one line at a time.
+fn shell_in(home: &TempDir, args: &str, lines: &[&str], pause: Duration) -> Option<String> {
     if !Path::new("/usr/bin/script").exists() || cfg!(not(target_os = "linux")) {
         eprintln!("skipped: no /usr/bin/script");
         return None;
     }
-    let home = TempDir::new("cli");
     let mut child = Command::new("/usr/bin/script")
         // `exec`: the shell `script` starts (`$SHELL`; dash for /bin/sh) must not stay in
         // the terminal's foreground process group, where a typed Ctrl-C would kill it too.
