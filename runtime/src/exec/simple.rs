@@ -198,42 +198,36 @@ pub fn collect(
     types: &[grizzly_ir::DataType],
     memory: &mut Reservation,
 ) -> Result<(Vec<Vector>, usize)> {
-    let mut parts: Vec<Vec<Vector>> = vec![Vec::new(); types.len()];
-    let mut rows = 0;
-    let mut parts_bytes = 0;
     let before = memory.size() as usize;
+    // The non-empty batches, dense, in order.
+    let mut kept: Vec<Batch> = Vec::new();
+    let mut kept_bytes = 0;
     while let Some(batch) = op.next()? {
         if batch.is_empty() {
             continue;
         }
-        rows += batch.len();
-        let dense: Vec<Vector> = batch
-            .columns
-            .iter()
-            .map(|col| densify(col, batch.sel.as_ref()))
-            .collect();
-        let bytes = vectors_bytes(&dense);
+        let batch = densify_batch(batch);
+        let bytes = vectors_bytes(&batch.columns);
         memory.grow(bytes)?;
-        parts_bytes += bytes;
-        for (c, col) in dense.into_iter().enumerate() {
-            parts[c].push(col);
+        kept_bytes += bytes;
+        kept.push(batch);
+    }
+    let rows = kept.iter().map(Batch::len).sum();
+    let columns = match kept.len() {
+        0 => types.iter().map(|ty| Vector::empty(*ty)).collect(),
+        // One batch (most small results): its columns as they are.
+        1 => kept.pop().expect("one batch").columns,
+        _ => {
+            // The joined columns take about what their parts do.
+            memory.grow(kept_bytes)?;
+            let mut columns = Vec::with_capacity(types.len());
+            for c in 0..types.len() {
+                let parts: Vec<Vector> = kept.iter().map(|b| b.columns[c].clone()).collect();
+                columns.push(kernels::concat(&parts)?);
+            }
+            columns
         }
-    }
-    if parts.iter().any(|p| p.len() > 1) {
-        // The joined columns take about what their parts do.
-        memory.grow(parts_bytes)?;
-    }
-    // Sized up front: a `Result` collect cannot know its length and grows one at a time.
-    let mut columns = Vec::with_capacity(types.len());
-    for (p, ty) in parts.into_iter().zip(types) {
-        columns.push(if p.is_empty() {
-            Vector::empty(*ty)
-        } else if p.len() == 1 {
-            p.into_iter().next().expect("one part")
-        } else {
-            kernels::concat(&p)?
-        });
-    }
+    };
     memory.resize(before + vectors_bytes(&columns))?;
     Ok((columns, rows))
 }
