@@ -655,16 +655,31 @@ impl Database {
                 Ok(Outcome::Rows(text_result(&["name"], vec![names])))
             }
             Statement::Describe { table } => {
-                let Some(meta) = snapshot.table(&table).map(|t| t.meta.clone()) else {
-                    return Err(Error::Sql(grizzly_ir::Error::Bind(format!(
-                        "table \"{table}\" does not exist"
-                    ))));
+                // System tables too (`DESCRIBE information_schema.columns`), and views.
+                let columns = match grizzly_ir::Catalog::table(&SystemCatalog(&snapshot), &table) {
+                    Some(meta) => meta
+                        .columns
+                        .into_iter()
+                        .map(|c| (c.name, c.ty, c.nullable))
+                        .collect(),
+                    None if snapshot.view_meta(&table).is_some() => {
+                        system::view_columns(&snapshot, &table).ok_or_else(|| {
+                            Error::Sql(grizzly_ir::Error::Bind(format!(
+                                "view \"{table}\" cannot be described: its query no longer binds"
+                            )))
+                        })?
+                    }
+                    None => {
+                        return Err(Error::Sql(grizzly_ir::Error::Bind(format!(
+                            "table \"{table}\" does not exist"
+                        ))))
+                    }
                 };
                 let mut cols = vec![Vec::new(), Vec::new(), Vec::new()];
-                for c in &meta.columns {
-                    cols[0].push(Value::Varchar(c.name.clone()));
-                    cols[1].push(Value::Varchar(c.ty.to_string()));
-                    cols[2].push(Value::Varchar(if c.nullable { "YES" } else { "NO" }.into()));
+                for (name, ty, nullable) in columns {
+                    cols[0].push(Value::Varchar(name));
+                    cols[1].push(Value::Varchar(ty.to_string()));
+                    cols[2].push(Value::Varchar(if nullable { "YES" } else { "NO" }.into()));
                 }
                 Ok(Outcome::Rows(text_result(
                     &["column_name", "column_type", "null"],

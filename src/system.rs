@@ -1,6 +1,7 @@
-//! System tables: `grizzly_query_cache`, the query cache's entries, readable from SQL, and
-//! PostgreSQL's catalog tables (`pg_class`, `pg_attribute`, ...: [`pg_catalog`]) for clients
-//! that list and describe tables.
+//! System tables: `grizzly_query_cache`, the query cache's entries, readable from SQL,
+//! PostgreSQL's catalog tables (`pg_class`, `pg_attribute`, ...: [`pg_catalog`]) and the SQL
+//! standard's `information_schema` views ([`information_schema`]) for clients that list and
+//! describe tables.
 //!
 //! The binder sees the table through [`SystemCatalog`], a catalog over the snapshot that also
 //! answers for system tables (a user table of the same name hides it). Before a plan runs,
@@ -13,6 +14,7 @@ use grizzly_ir::catalog::ColumnStats;
 use grizzly_ir::{Catalog, ColumnMeta, DataType, Expr, LogicalPlan, TableMeta, Value, ViewMeta};
 use grizzly_runtime::storage::Snapshot;
 
+mod information_schema;
 mod pg_catalog;
 
 /// The query cache's system table.
@@ -40,10 +42,11 @@ impl Catalog for SystemCatalog<'_> {
         if let Some(t) = Catalog::table(self.0, name) {
             return Some(t);
         }
-        let columns = match pg_catalog::table(name) {
-            Some(t) => t.columns,
-            None if name == QUERY_CACHE_TABLE => COLUMNS,
-            None => return None,
+        let columns = match (pg_catalog::table(name), information_schema::view(name)) {
+            (Some(t), _) => t.columns,
+            (None, Some((_, columns))) => columns,
+            (None, None) if name == QUERY_CACHE_TABLE => COLUMNS,
+            (None, None) => return None,
         };
         Some(TableMeta {
             name: name.into(),
@@ -72,6 +75,15 @@ impl Catalog for SystemCatalog<'_> {
     }
 }
 
+/// The columns (name, type, nullable) of view `name`, from binding its query; `None` if
+/// there is no such view or its query no longer binds.
+pub(crate) fn view_columns(
+    snapshot: &Snapshot,
+    name: &str,
+) -> Option<Vec<(String, DataType, bool)>> {
+    pg_catalog::view_columns(snapshot, name)
+}
+
 /// True if `plan` (or a subquery in it) reads a system table that `snapshot` does not hide.
 pub(crate) fn reads_system_table(plan: &LogicalPlan, snapshot: &Snapshot) -> bool {
     let mut found = false;
@@ -83,7 +95,9 @@ pub(crate) fn reads_system_table(plan: &LogicalPlan, snapshot: &Snapshot) -> boo
 
 /// True if `table` names a system table that no user table of `snapshot` hides.
 fn is_system_table(table: &str, snapshot: &Snapshot) -> bool {
-    (table == QUERY_CACHE_TABLE || pg_catalog::table(table).is_some())
+    (table == QUERY_CACHE_TABLE
+        || pg_catalog::table(table).is_some()
+        || information_schema::view(table).is_some())
         && snapshot.table(table).is_none()
 }
 
@@ -132,6 +146,8 @@ fn rewrite<E>(
         } if is_system_table(&table, snapshot) => {
             let table_rows = if table == QUERY_CACHE_TABLE {
                 entries.iter().map(row).collect()
+            } else if let Some((view, _)) = information_schema::view(&table) {
+                information_schema::rows(view, snapshot)
             } else {
                 pg_catalog::rows(&table, snapshot)
             };

@@ -980,6 +980,25 @@ fn psql_meta_commands_describe_the_catalog() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("Did not find any relation"));
     // The system catalog describes itself.
     assert!(meta("\\dS pg_class").contains("relname|character varying|||\n"));
+    // The SQL standard's catalog, as tools read it.
+    assert_eq!(
+        sql(
+            &server,
+            "SELECT table_name, table_type FROM information_schema.tables \
+             WHERE table_schema = 'public' ORDER BY 1"
+        )
+        .trim(),
+        "cheap|VIEW\nitems|BASE TABLE\nother|BASE TABLE"
+    );
+    assert_eq!(
+        sql(
+            &server,
+            "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns \
+             WHERE table_name = 'items' AND column_name = 'price'"
+        )
+        .trim(),
+        "numeric|10|2"
+    );
     // What drivers ask on connecting.
     assert_eq!(
         sql(&server, "SELECT current_database(), current_schema()").trim(),

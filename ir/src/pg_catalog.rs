@@ -9,11 +9,23 @@ use crate::types::DataType;
 pub const PG_CATALOG_NAMESPACE: i64 = 11;
 /// OID of the `public` schema, where every Grizzly table and view lives (as in PostgreSQL).
 pub const PUBLIC_NAMESPACE: i64 = 2200;
+/// OID of the `information_schema` schema (PostgreSQL makes it at initdb; any OID below
+/// [`FIRST_USER_OID`] serves).
+pub const INFORMATION_SCHEMA_NAMESPACE: i64 = 13000;
+/// The name of the SQL standard's catalog schema (`information_schema.tables`, ...).
+pub const INFORMATION_SCHEMA: &str = "information_schema";
 /// The schemas: (oid, name).
 pub const NAMESPACES: &[(i64, &str)] = &[
     (PG_CATALOG_NAMESPACE, "pg_catalog"),
     (PUBLIC_NAMESPACE, "public"),
+    (INFORMATION_SCHEMA_NAMESPACE, INFORMATION_SCHEMA),
 ];
+
+/// How plans name the `information_schema` view `view` (`information_schema.tables`): a
+/// dotted name no attached database can take, as `information_schema` is a reserved name.
+pub fn information_schema_table(view: &str) -> String {
+    format!("{INFORMATION_SCHEMA}.{view}")
+}
 /// The one role, owner of everything (PostgreSQL's bootstrap superuser has OID 10).
 pub const ROLE_OID: i64 = 10;
 pub const ROLE_NAME: &str = "grizzly";

@@ -14,10 +14,11 @@
 use crate::system::SystemCatalog;
 use grizzly_ir::pg_catalog::{
     self as pg, DATABASE_NAME, DATABASE_OID, DEFAULT_COLLATION, FIRST_USER_OID,
-    PG_CATALOG_NAMESPACE, PUBLIC_NAMESPACE, ROLE_NAME, ROLE_OID, TYPES,
+    INFORMATION_SCHEMA_NAMESPACE, PG_CATALOG_NAMESPACE, PUBLIC_NAMESPACE, ROLE_NAME, ROLE_OID,
+    TYPES,
 };
 use grizzly_ir::{DataType, Value};
-use grizzly_runtime::storage::Snapshot;
+use grizzly_runtime::storage::{Snapshot, Table};
 
 /// OID of the first system table (the rest follow in [`TABLES`] order).
 const SYSTEM_TABLE_OID: i64 = 12000;
@@ -334,40 +335,29 @@ fn view_oid(name: &str) -> i64 {
 }
 
 /// A relation as `pg_class` and `pg_attribute` show it.
-struct Relation {
-    oid: i64,
-    name: String,
-    namespace: i64,
-    kind: &'static str,
-    rows: f64,
-    columns: Vec<(String, DataType, bool)>,
+pub(super) struct Relation {
+    pub oid: i64,
+    pub name: String,
+    pub namespace: i64,
+    /// `r` table, `v` view.
+    pub kind: &'static str,
+    pub rows: f64,
+    /// (name, type, nullable), in order.
+    pub columns: Vec<(String, DataType, bool)>,
 }
 
 /// Every relation of `snapshot`: its tables, its views (columns from binding them; a view
 /// that no longer binds shows none) and the system tables.
-fn relations(snapshot: &Snapshot) -> Vec<Relation> {
+pub(super) fn relations(snapshot: &Snapshot) -> Vec<Relation> {
     let mut out = Vec::new();
     for name in snapshot.table_names() {
-        let Some(t) = snapshot.table(&name) else {
-            continue;
-        };
         // Tables of attached databases are not in this database's catalog.
         if name.contains('.') {
             continue;
         }
-        out.push(Relation {
-            oid: FIRST_USER_OID + i64::try_from(t.schema_version).unwrap_or(i64::MAX / 2),
-            name,
-            namespace: PUBLIC_NAMESPACE,
-            kind: "r",
-            rows: t.meta.row_count as f64,
-            columns: t
-                .meta
-                .columns
-                .iter()
-                .map(|c| (c.name.clone(), c.ty, c.nullable))
-                .collect(),
-        });
+        if let Some(t) = snapshot.table(&name) {
+            out.push(table_relation(name, t));
+        }
     }
     for name in snapshot.view_names() {
         let columns = view_columns(snapshot, &name).unwrap_or_default();
@@ -380,30 +370,58 @@ fn relations(snapshot: &Snapshot) -> Vec<Relation> {
             columns,
         });
     }
-    let system = std::iter::once((super::QUERY_CACHE_TABLE, "r", super::COLUMNS.to_vec()))
-        .chain(TABLES.iter().map(|t| (t.name, t.kind, t.columns.to_vec())));
-    for (i, (name, kind, columns)) in system.enumerate() {
-        // A user table of the same name hides a system table.
-        if snapshot.table(name).is_some() || snapshot.view_meta(name).is_some() {
+    let system = std::iter::once((super::QUERY_CACHE_TABLE, "r", super::COLUMNS))
+        .chain(TABLES.iter().map(|t| (t.name, t.kind, t.columns)))
+        .map(|(name, kind, columns)| (name, kind, columns, PG_CATALOG_NAMESPACE))
+        .chain(
+            super::information_schema::VIEWS
+                .iter()
+                .map(|(name, columns)| (*name, "v", *columns, INFORMATION_SCHEMA_NAMESPACE)),
+        );
+    for (i, (name, kind, columns, namespace)) in system.enumerate() {
+        // A user table of the same name hides a system table (not the always qualified
+        // `information_schema` views).
+        let hidden = snapshot.table(name).is_some() || snapshot.view_meta(name).is_some();
+        if hidden && namespace == PG_CATALOG_NAMESPACE {
             continue;
         }
         out.push(Relation {
             oid: SYSTEM_TABLE_OID + i as i64,
             name: name.to_string(),
-            namespace: PG_CATALOG_NAMESPACE,
+            namespace,
             kind,
             rows: 0.0,
             columns: columns
-                .into_iter()
-                .map(|(n, ty)| (n.to_string(), ty, true))
+                .iter()
+                .map(|(n, ty)| (n.to_string(), *ty, true))
                 .collect(),
         });
     }
     out
 }
 
+/// Stored table `t`, named `name`, as a relation of schema `public`.
+pub(super) fn table_relation(name: String, t: &Table) -> Relation {
+    Relation {
+        oid: FIRST_USER_OID + i64::try_from(t.schema_version).unwrap_or(i64::MAX / 2),
+        name,
+        namespace: PUBLIC_NAMESPACE,
+        kind: "r",
+        rows: t.meta.row_count as f64,
+        columns: t
+            .meta
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.ty, c.nullable))
+            .collect(),
+    }
+}
+
 /// A view's columns, from binding its query against the snapshot.
-fn view_columns(snapshot: &Snapshot, name: &str) -> Option<Vec<(String, DataType, bool)>> {
+pub(super) fn view_columns(
+    snapshot: &Snapshot,
+    name: &str,
+) -> Option<Vec<(String, DataType, bool)>> {
     let view = snapshot.view_meta(name)?;
     let ast = grizzly_ir::parse(&view.sql).ok()?.pop()?;
     let bound = grizzly_ir::bind(&ast, &SystemCatalog(snapshot)).ok()?;
@@ -643,7 +661,7 @@ fn collation(type_oid: i64) -> i64 {
     }
 }
 
-fn namespace_name(oid: i64) -> &'static str {
+pub(super) fn namespace_name(oid: i64) -> &'static str {
     pg::NAMESPACES
         .iter()
         .find(|(o, _)| *o == oid)

@@ -24,7 +24,7 @@ impl Binder<'_> {
             } => {
                 let names = names
                     .iter()
-                    .map(|n| self.table_name(n))
+                    .map(|n| self.written_table_name(n))
                     .collect::<Result<Vec<_>>>()?;
                 match object_type {
                     ast::ObjectType::Table => {
@@ -235,7 +235,7 @@ impl Binder<'_> {
     }
 
     fn bind_create_table(&mut self, ct: &ast::CreateTable) -> Result<Statement> {
-        let name = self.table_name(&ct.name)?;
+        let name = self.written_table_name(&ct.name)?;
         if ct.or_replace {
             return crate::unsupported!("CREATE OR REPLACE TABLE");
         }
@@ -317,7 +317,7 @@ impl Binder<'_> {
         if cv.materialized || cv.temporary || cv.or_alter {
             return crate::unsupported!("CREATE MATERIALIZED/TEMPORARY VIEW");
         }
-        let name = self.table_name(&cv.name)?;
+        let name = self.written_table_name(&cv.name)?;
         if self.attached_part(&name).is_some() {
             return crate::unsupported!("views of attached databases (\"{name}\")");
         }

@@ -94,7 +94,7 @@ impl Binder<'_> {
         let ast::TableObject::TableName(tname) = &ins.table else {
             return crate::unsupported!("INSERT INTO a table function or subquery");
         };
-        let table = self.table_name(tname)?;
+        let table = self.written_table_name(tname)?;
         let meta = self.table_meta(&table, "INSERT")?;
         let targets: Vec<usize> = if ins.columns.is_empty() {
             (0..meta.columns.len()).collect()
@@ -190,7 +190,7 @@ impl Binder<'_> {
         let ast::TableFactor::Table { name, alias, .. } = &twj.relation else {
             return crate::unsupported!("{verb} of a non-table");
         };
-        let table = self.table_name(name)?;
+        let table = self.written_table_name(name)?;
         let qualifier = match alias {
             Some(a) => ident(&a.name),
             None => object_name(name)?,
@@ -369,7 +369,7 @@ impl Binder<'_> {
                 if !columns.is_empty() {
                     return crate::unsupported!("COPY FROM with a column list");
                 }
-                let table = self.table_name(table_name)?;
+                let table = self.written_table_name(table_name)?;
                 let meta = self.table_meta(&table, "COPY")?;
                 Ok(Statement::CopyFrom {
                     table: meta.name,

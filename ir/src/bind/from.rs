@@ -7,6 +7,7 @@ use super::scope::{Lookup, Scope, ScopeColumn};
 use super::{ident, object_name, Binder, MAX_VIEW_DEPTH};
 use crate::error::Result;
 use crate::expr::{Expr, ScalarFunc};
+use crate::pg_catalog::{information_schema_table, INFORMATION_SCHEMA};
 use crate::plan::{JoinKind, LogicalPlan};
 
 impl Binder<'_> {
@@ -361,6 +362,13 @@ impl Binder<'_> {
             [table] => self.main_table_name(table),
             // PostgreSQL's system catalog (`pg_catalog.pg_class`): the system tables.
             [schema, table] if schema == "pg_catalog" => self.main_table_name(table),
+            // The SQL standard's (`information_schema.tables`): only ever qualified.
+            [schema, table] if schema == INFORMATION_SCHEMA => Ok(information_schema_table(table)),
+            [database, schema, table]
+                if schema == INFORMATION_SCHEMA && is_default_schema(database) =>
+            {
+                Ok(information_schema_table(table))
+            }
             [database, table] => self.database_table_name(database, table),
             [database, schema, table] if is_default_schema(schema) => {
                 self.database_table_name(database, table)
@@ -371,6 +379,19 @@ impl Binder<'_> {
             ),
             _ => crate::bind_err!("improper qualified name (too many dotted names): {name}"),
         }
+    }
+
+    /// [`Binder::table_name`] of a table a statement creates, changes or drops: never one
+    /// of the read-only `information_schema` views.
+    pub(crate) fn written_table_name(&self, name: &ast::ObjectName) -> Result<String> {
+        let table = self.table_name(name)?;
+        if table.starts_with(&information_schema_table("")) {
+            return crate::bind_err!(
+                "cannot create, change or drop \"{table}\": schema {INFORMATION_SCHEMA} is \
+                 read-only"
+            );
+        }
+        Ok(table)
     }
 
     fn database_table_name(&self, database: &str, table: &str) -> Result<String> {
