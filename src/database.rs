@@ -16,7 +16,7 @@ use crate::session::Session;
 use crate::system::{self, SystemCatalog};
 use crate::tier::{CompileInfo, JitMode, Tier};
 use grizzly_ir::sqlparser::ast;
-use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, Value};
+use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, TableChange, Value};
 use grizzly_runtime::exec;
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
 use grizzly_runtime::{Error, Result, Vector};
@@ -517,6 +517,23 @@ impl Database {
                             ))));
                         }
                         txn.drop_table(local)?;
+                    }
+                    Ok(())
+                })?;
+                Ok(Outcome::Affected(0))
+            }
+            Statement::AlterTable {
+                table,
+                if_exists,
+                changes,
+            } => {
+                if snapshot.table(&table).is_none() && if_exists {
+                    return Ok(Outcome::Affected(0));
+                }
+                let (target, local) = self.attached.target(&snapshot, &table)?;
+                self.write_to(session, &target, |txn| {
+                    for change in changes {
+                        alter_table(txn, &local, change)?;
                     }
                     Ok(())
                 })?;
@@ -1094,4 +1111,33 @@ impl std::fmt::Debug for Database {
             .field("path", &self.store.path())
             .finish()
     }
+}
+
+/// Makes one `ALTER TABLE` change of table `table` (its name in its own database).
+fn alter_table(txn: &mut WriteTxn, table: &str, change: TableChange) -> Result<()> {
+    let has_column = |txn: &WriteTxn, name: &str| {
+        txn.snapshot()
+            .table(table)
+            .is_some_and(|t| t.meta.columns.iter().any(|c| c.name == name))
+    };
+    match change {
+        TableChange::RenameTable { to } => txn.rename_table(table, &to)?,
+        TableChange::RenameColumn { from, to } => txn.rename_column(table, &from, &to)?,
+        TableChange::AddColumn {
+            column,
+            if_not_exists,
+        } => {
+            // IF NOT EXISTS: an existing column of that name is left as it is.
+            if !if_not_exists || !has_column(txn, &column.name) {
+                txn.add_column(table, column)?;
+            }
+        }
+        TableChange::DropColumn { name, if_exists } => {
+            // IF EXISTS: a missing column is not an error.
+            if !if_exists || has_column(txn, &name) {
+                txn.drop_column(table, &name)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -115,6 +115,43 @@ fn ddl_invalidates() {
 }
 
 #[test]
+fn alter_table_invalidates_cached_code_and_prepared_statements() {
+    for mode in ["off", "always"] {
+        let db = table_db(mode, 10);
+        let sql = "SELECT sum(b) FROM t WHERE k > 2";
+        let prepared = db.prepare("SELECT sum(b) FROM t WHERE k > $1").unwrap();
+        let run = |q: &PreparedStatement| q.query(&[Value::Int32(2)]).map(|r| r.value(0, 0));
+        assert_eq!(single(&db, sql), Value::Int64(280), "{mode}");
+        assert_eq!(run(&prepared).unwrap(), Value::Int64(280), "{mode}");
+        // Columns before b and k go: compiled code reading old positions would be wrong.
+        db.execute("ALTER TABLE t DROP COLUMN a, DROP COLUMN c")
+            .unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(280), "{mode}: after DROP");
+        assert_eq!(
+            run(&prepared).unwrap(),
+            Value::Int64(280),
+            "{mode}: prepared after DROP"
+        );
+        // An added column changes nothing the query reads; a renamed one is no longer found.
+        db.execute("ALTER TABLE t ADD COLUMN z VARCHAR").unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(280), "{mode}: after ADD");
+        db.execute("ALTER TABLE t RENAME COLUMN b TO bb").unwrap();
+        assert!(db.query(sql).is_err(), "{mode}: renamed column still found");
+        assert!(run(&prepared).is_err(), "{mode}: prepared still runs");
+        db.execute("ALTER TABLE t RENAME COLUMN bb TO b").unwrap();
+        db.execute("ALTER TABLE t RENAME TO t2").unwrap();
+        assert!(db.query(sql).is_err(), "{mode}: renamed table still found");
+        db.execute("ALTER TABLE t2 RENAME TO t").unwrap();
+        assert_eq!(single(&db, sql), Value::Int64(280), "{mode}: renamed back");
+        assert_eq!(
+            run(&prepared).unwrap(),
+            Value::Int64(280),
+            "{mode}: prepared back"
+        );
+    }
+}
+
+#[test]
 fn data_changes_never_give_stale_results() {
     for mode in ["always", "auto"] {
         let db = table_db(mode, 10);

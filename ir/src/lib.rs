@@ -40,5 +40,5 @@ pub use optimize::{optimize, optimize_with_trace, Pass};
 pub use parse::parse;
 pub use plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, SetOpKind, SortKey};
 pub use sqlparser;
-pub use statement::{CopyOptions, RewriteKind, Statement};
+pub use statement::{CopyOptions, RewriteKind, Statement, TableChange};
 pub use types::{DataType, PhysicalType, Value};

@@ -28,6 +28,13 @@ pub enum Statement {
         names: Vec<String>,
         if_exists: bool,
     },
+    /// `ALTER TABLE [IF EXISTS] table change[, ...]`: the changes, in order, in one
+    /// transaction; with `if_exists` a missing table is not an error.
+    AlterTable {
+        table: String,
+        if_exists: bool,
+        changes: Vec<TableChange>,
+    },
     /// `CREATE [OR REPLACE] VIEW name [(cols)] AS sql`. The query was bound once to check it.
     CreateView {
         name: String,
@@ -174,4 +181,22 @@ pub type ParamTypes = Vec<DataType>;
 /// Default expressions for statements that need none: kept here so DML plans can use it.
 pub fn null_of(ty: DataType) -> Expr {
     Expr::literal(crate::types::Value::Null, ty)
+}
+
+/// One change an `ALTER TABLE` makes. Names are checked against the table when the change is
+/// made (an earlier change of the same statement may have made or removed them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableChange {
+    /// `RENAME TO name`: the table keeps its database.
+    RenameTable { to: String },
+    /// `RENAME [COLUMN] from TO to`.
+    RenameColumn { from: String, to: String },
+    /// `ADD [COLUMN] [IF NOT EXISTS] column`: existing rows get NULL (so a NOT NULL column
+    /// can only be added to an empty table).
+    AddColumn {
+        column: ColumnMeta,
+        if_not_exists: bool,
+    },
+    /// `DROP [COLUMN] [IF EXISTS] name`.
+    DropColumn { name: String, if_exists: bool },
 }

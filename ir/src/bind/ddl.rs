@@ -16,6 +16,7 @@ impl Binder<'_> {
             S::Query(q) => Ok(Statement::Query(self.bind_query(q)?)),
             S::CreateTable(ct) => self.bind_create_table(ct),
             S::CreateView(cv) => self.bind_create_view(cv),
+            S::AlterTable(at) => self.bind_alter_table(at),
             S::Drop {
                 object_type,
                 if_exists,
@@ -260,30 +261,11 @@ impl Binder<'_> {
         }
         let mut columns: Vec<ColumnMeta> = Vec::with_capacity(ct.columns.len());
         for cd in &ct.columns {
-            let cname = ident(&cd.name);
-            if columns.iter().any(|c| c.name == cname) {
-                return crate::bind_err!("column \"{cname}\" specified more than once");
+            let column = column_def(cd)?;
+            if columns.iter().any(|c| c.name == column.name) {
+                return crate::bind_err!("column \"{}\" specified more than once", column.name);
             }
-            let ty = convert_type(&cd.data_type)?;
-            let mut nullable = true;
-            for opt in &cd.options {
-                match &opt.option {
-                    ast::ColumnOption::Null => nullable = true,
-                    ast::ColumnOption::NotNull | ast::ColumnOption::PrimaryKey(_) => {
-                        nullable = false
-                    }
-                    // Not enforced: accepted so common schemas (TPC-H) load.
-                    ast::ColumnOption::Unique(_)
-                    | ast::ColumnOption::ForeignKey(_)
-                    | ast::ColumnOption::Comment(_) => {}
-                    other => return crate::unsupported!("column option {other}"),
-                }
-            }
-            columns.push(ColumnMeta {
-                name: cname,
-                ty,
-                nullable,
-            });
+            columns.push(column);
         }
         if columns.is_empty() {
             return crate::bind_err!("a table needs at least one column");
@@ -427,4 +409,26 @@ fn explain_option(options: Option<&[ast::UtilityOption]>, name: &str) -> Result<
         "false" | "off" | "0" => Ok(false),
         _ => crate::bind_err!("EXPLAIN option {name} takes TRUE or FALSE, not {arg}"),
     }
+}
+
+/// A column as `CREATE TABLE` and `ALTER TABLE ... ADD COLUMN` define it.
+pub(super) fn column_def(cd: &ast::ColumnDef) -> Result<ColumnMeta> {
+    let ty = convert_type(&cd.data_type)?;
+    let mut nullable = true;
+    for opt in &cd.options {
+        match &opt.option {
+            ast::ColumnOption::Null => nullable = true,
+            ast::ColumnOption::NotNull | ast::ColumnOption::PrimaryKey(_) => nullable = false,
+            // Not enforced: accepted so common schemas (TPC-H) load.
+            ast::ColumnOption::Unique(_)
+            | ast::ColumnOption::ForeignKey(_)
+            | ast::ColumnOption::Comment(_) => {}
+            other => return crate::unsupported!("column option {other}"),
+        }
+    }
+    Ok(ColumnMeta {
+        name: ident(&cd.name),
+        ty,
+        nullable,
+    })
 }

@@ -19,6 +19,7 @@
 //! list and ORDER BY into semi, anti and left joins; any other correlated subquery is reported
 //! as [`Error::Unsupported`] rather than risking a wrong answer.
 
+mod alter;
 mod coerce;
 mod ddl;
 mod dml;

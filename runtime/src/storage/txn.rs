@@ -19,7 +19,7 @@ use super::table::Table;
 use crate::vector::{Vector, VectorData};
 use crate::{Error, Result};
 use grizzly_ir::types::{format_decimal, pow10};
-use grizzly_ir::{ColumnMeta, DataType, PhysicalType, TableMeta, ViewMeta};
+use grizzly_ir::{ColumnMeta, DataType, PhysicalType, TableMeta, Value, ViewMeta};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -76,6 +76,25 @@ impl TxnTable {
 
 fn no_table(name: &str) -> Error {
     Error::Execution(format!("table \"{name}\" does not exist"))
+}
+
+/// Where column `name` is in `meta`.
+fn column_index(meta: &TableMeta, name: &str) -> Result<usize> {
+    meta.columns
+        .iter()
+        .position(|c| c.name == name)
+        .ok_or_else(|| {
+            Error::Execution(format!(
+                "column \"{name}\" of relation \"{}\" does not exist",
+                meta.name
+            ))
+        })
+}
+
+fn column_exists(table: &str, name: &str) -> Error {
+    Error::Execution(format!(
+        "column \"{name}\" of relation \"{table}\" already exists"
+    ))
 }
 
 impl WriteTxn {
@@ -202,6 +221,137 @@ impl WriteTxn {
         self.tables.remove(name).ok_or_else(|| no_table(name))?;
         self.catalog_changed();
         Ok(())
+    }
+
+    /// `ALTER TABLE from RENAME TO to`: the same rows under a new name (and schema version).
+    ///
+    /// # Errors
+    /// `Error::Execution` if `from` does not exist or a table or view named `to` does.
+    pub fn rename_table(&mut self, from: &str, to: &str) -> Result<()> {
+        if !self.tables.contains_key(from) {
+            return Err(no_table(from));
+        }
+        self.check_free_name(to)?;
+        let mut t = self.tables.remove(from).ok_or_else(|| no_table(from))?;
+        let version = self.new_schema_version();
+        let tm = t.table_mut();
+        tm.meta.name = to.to_string();
+        tm.schema_version = version;
+        self.tables.insert(to.to_string(), t);
+        self.catalog_changed();
+        Ok(())
+    }
+
+    /// `ALTER TABLE table RENAME COLUMN from TO to`.
+    ///
+    /// # Errors
+    /// `Error::Execution` if the table or column does not exist or `to` is taken.
+    pub fn rename_column(&mut self, table: &str, from: &str, to: &str) -> Result<()> {
+        let version = self.new_schema_version();
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        let i = column_index(&t.table.meta, from)?;
+        if t.table.meta.columns.iter().any(|c| c.name == to) {
+            return Err(column_exists(table, to));
+        }
+        let tm = t.table_mut();
+        tm.meta.columns[i].name = to.to_string();
+        tm.schema_version = version;
+        self.catalog_changed();
+        Ok(())
+    }
+
+    /// `ALTER TABLE table DROP COLUMN name`: the column's chunks leave the catalog (their bytes
+    /// stay in their row groups' extents until the row groups are rewritten).
+    ///
+    /// # Errors
+    /// `Error::Execution` if the table or column does not exist, or it is the only column.
+    pub fn drop_column(&mut self, table: &str, name: &str) -> Result<()> {
+        let version = self.new_schema_version();
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        let i = column_index(&t.table.meta, name)?;
+        if t.table.meta.columns.len() == 1 {
+            return Err(Error::Execution(format!(
+                "cannot drop column \"{name}\": it is the only column of table \"{table}\" \
+                 (drop the table instead)"
+            )));
+        }
+        if let Some(tail) = &mut t.tail {
+            tail.remove(i);
+        }
+        let tm = t.table_mut();
+        tm.meta.columns.remove(i);
+        for rg in &mut tm.row_groups {
+            rg.columns.remove(i);
+        }
+        tm.schema_version = version;
+        self.catalog_changed();
+        Ok(())
+    }
+
+    /// `ALTER TABLE table ADD COLUMN column`: every existing row gets NULL, so the table's
+    /// row groups are written again with the new column.
+    ///
+    /// # Errors
+    /// `Error::Execution` if the table does not exist, the name is taken, the type cannot be
+    /// stored, or the column is NOT NULL and the table has rows.
+    pub fn add_column(&mut self, table: &str, column: ColumnMeta) -> Result<()> {
+        let t = self.tables.get(table).ok_or_else(|| no_table(table))?;
+        if t.table.meta.columns.iter().any(|c| c.name == column.name) {
+            return Err(column_exists(table, &column.name));
+        }
+        if super::format::type_tag(column.ty).is_none() {
+            return Err(Error::Unsupported(format!(
+                "storing columns of type {}",
+                column.ty
+            )));
+        }
+        if !column.nullable && t.table.meta.row_count > 0 {
+            return Err(Error::Execution(format!(
+                "column \"{}\" of relation \"{table}\" contains null values (a NOT NULL \
+                 column can only be added to an empty table)",
+                column.name
+            )));
+        }
+        // Every row, row group by row group, then the rows not yet in one, plus NULLs.
+        let mut groups: Vec<Vec<Vector>> = Vec::new();
+        for rg in &t.table.row_groups {
+            let columns = rg
+                .columns
+                .iter()
+                .map(|c| c.load())
+                .collect::<Result<Vec<_>>>()?;
+            groups.push(columns);
+        }
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        if let Some(tail) = t.tail.take() {
+            groups.push(tail.into_iter().map(ColumnBuilder::finish).collect());
+        }
+        for g in &mut groups {
+            let rows = g.first().map_or(0, Vector::len);
+            let nulls = Vector::from_values(column.ty, &vec![Value::Null; rows])
+                .ok_or_else(|| Error::Internal(format!("NULL as {}", column.ty)))?;
+            g.push(nulls);
+        }
+        let version = self.new_schema_version();
+        let shared = self.shared.clone();
+        let t = self.tables.get_mut(table).ok_or_else(|| no_table(table))?;
+        let tm = t.table_mut();
+        tm.meta.columns.push(column);
+        tm.row_groups.clear();
+        tm.meta.row_count = 0;
+        tm.schema_version = version;
+        for g in &groups {
+            self.wrote_data |= push_rows(&shared, t, g)?;
+        }
+        self.catalog_changed();
+        self.changed();
+        Ok(())
+    }
+
+    fn new_schema_version(&mut self) -> u64 {
+        let version = self.next_schema_version;
+        self.next_schema_version += 1;
+        version
     }
 
     /// # Errors
