@@ -254,7 +254,7 @@ fn alter_table_persists_across_reopen_and_vacuum() {
         assert_eq!(r.value(0, 0).to_string(), "31250187501.00");
         assert_eq!(r.value(0, 1), Value::Int64(1));
         assert_eq!(r.value(0, 2), Value::Int32(250_001));
-        assert_intact(&db);
+        assert_intact(db);
         let names = column(&db.query("DESCRIBE ledger").unwrap(), 0);
         assert_eq!(
             names,

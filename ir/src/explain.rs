@@ -181,6 +181,18 @@ impl Printer<'_> {
                 }
                 s
             }
+            LogicalPlan::Series(s) => format!(
+                "Series [{}]: {} to {} {}, step {}",
+                s.field.name,
+                fx.expr(&s.start),
+                fx.expr(&s.stop),
+                if s.inclusive {
+                    "inclusive"
+                } else {
+                    "exclusive"
+                },
+                fx.expr(&s.step)
+            ),
             LogicalPlan::Filter { predicate, .. } => format!("Filter: {}", fx.expr(predicate)),
             LogicalPlan::Project { exprs, .. } => {
                 let items: Vec<String> = exprs

@@ -135,6 +135,26 @@ impl AggregateCall {
     }
 }
 
+/// The integers `start`, `start + step`, ... up to `stop` (`generate_series`: including it;
+/// `range`: excluding it), one per row in `field`. The bounds are constant expressions
+/// (literals or parameters) of the field's type; any NULL gives no rows, a zero step is an
+/// error when the plan runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub field: Field,
+    pub start: Expr,
+    pub stop: Expr,
+    pub step: Expr,
+    pub inclusive: bool,
+}
+
+impl Series {
+    /// `[start, stop, step]`.
+    pub fn bounds(&self) -> [&Expr; 3] {
+        [&self.start, &self.stop, &self.step]
+    }
+}
+
 /// A logical operator. Every variant produces the fields listed by [`LogicalPlan::fields`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -153,6 +173,8 @@ pub enum LogicalPlan {
         fields: Vec<Field>,
         rows: Vec<Vec<Expr>>,
     },
+    /// The integers of a `generate_series` / `range`, one per row ([`Series`]).
+    Series(Box<Series>),
     /// Rows of `input` where `predicate` is true (not false, not NULL).
     Filter {
         input: Box<LogicalPlan>,
@@ -388,6 +410,7 @@ impl LogicalPlan {
             LogicalPlan::Values { fields, .. } | LogicalPlan::SetOp { fields, .. } => {
                 fields.iter().for_each(|x| f(x, forced))
             }
+            LogicalPlan::Series(s) => f(&s.field, forced),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
@@ -438,7 +461,9 @@ impl LogicalPlan {
     ) -> Result<LogicalPlan, E> {
         let mut bx = |p: Box<LogicalPlan>| -> Result<Box<LogicalPlan>, E> { Ok(Box::new(f(*p)?)) };
         Ok(match self {
-            leaf @ (LogicalPlan::Scan { .. } | LogicalPlan::Values { .. }) => leaf,
+            leaf @ (LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Series(_)) => leaf,
             LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
                 input: bx(input)?,
                 predicate,
@@ -537,6 +562,22 @@ impl LogicalPlan {
                     .map(|r| r.into_iter().map(&mut *f).collect::<Result<_, E>>())
                     .collect::<Result<_, E>>()?,
             },
+            LogicalPlan::Series(s) => {
+                let Series {
+                    field,
+                    start,
+                    stop,
+                    step,
+                    inclusive,
+                } = *s;
+                LogicalPlan::Series(Box::new(Series {
+                    field,
+                    start: f(start)?,
+                    stop: f(stop)?,
+                    step: f(step)?,
+                    inclusive,
+                }))
+            }
             LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
                 input,
                 predicate: f(predicate)?,
@@ -636,6 +677,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Scan { filters, .. } => filters.iter().for_each(f),
             LogicalPlan::Values { rows, .. } => rows.iter().flatten().for_each(f),
+            LogicalPlan::Series(s) => s.bounds().into_iter().for_each(f),
             LogicalPlan::Filter { predicate, .. } => f(predicate),
             LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(e, _)| f(e)),
             LogicalPlan::Aggregate {
@@ -684,7 +726,9 @@ impl LogicalPlan {
     /// The direct inputs of this operator.
     pub fn inputs(&self) -> Vec<&LogicalPlan> {
         match self {
-            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } => vec![],
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Series(_) => {
+                vec![]
+            }
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Project { input, .. }
             | LogicalPlan::Aggregate { input, .. }

@@ -218,8 +218,18 @@ impl Binder<'_> {
                 sample,
                 ..
             } => {
-                if args.is_some() {
-                    return crate::unsupported!("table function {name}");
+                if let Some(args) = args {
+                    let function = object_name(name)?;
+                    let Some(plan) = self.bind_series(&function, args)? else {
+                        return crate::unsupported!("table function {name}");
+                    };
+                    let qualifier = alias.as_ref().map_or(function, |a| ident(&a.name));
+                    let mut scope = Scope::from_fields(Some(&qualifier), &plan.fields());
+                    if let Some(a) = alias {
+                        let cols: Vec<String> = a.columns.iter().map(|c| ident(&c.name)).collect();
+                        rename(&mut scope, &qualifier, &cols)?;
+                    }
+                    return Ok((plan, scope));
                 }
                 if !with_hints.is_empty()
                     || version.is_some()

@@ -32,6 +32,7 @@ mod params;
 mod pg_functions;
 mod scope;
 mod select;
+mod series;
 mod unnest;
 mod window;
 

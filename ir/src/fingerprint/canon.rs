@@ -112,6 +112,11 @@ impl Canon {
                 self.s(", rows=");
                 self.list(rows, |c, row| c.list(row, |c, e| c.expr(e)));
             }
+            LogicalPlan::Series(s) => {
+                self.s(if s.inclusive { "Series(" } else { "Range(" });
+                self.field(&s.field);
+                self.list(&s.bounds(), |c, e| c.expr(e));
+            }
             LogicalPlan::Filter { predicate, .. } => {
                 self.s("Filter(");
                 self.expr(predicate);

@@ -124,6 +124,8 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>, catalog: &dyn Catalog)
                 .collect();
             LogicalPlan::Values { fields, rows }
         }
+        // One column, which a query reading no column still needs for its row count.
+        series @ LogicalPlan::Series(_) => series,
         LogicalPlan::Filter { input, predicate } => {
             let mut need = required.clone();
             add_refs(&mut need, &predicate);

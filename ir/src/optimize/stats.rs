@@ -208,6 +208,25 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
                     .collect(),
             }
         }
+        LogicalPlan::Series(s) => {
+            // Exact for literal bounds; a guess for parameters.
+            let int = |e: &Expr| match e.as_literal() {
+                Some(Value::Int32(v)) => Some(f64::from(*v)),
+                Some(Value::Int64(v)) => Some(*v as f64),
+                _ => None,
+            };
+            let n = match (int(&s.start), int(&s.stop), int(&s.step)) {
+                (Some(a), Some(b), Some(step)) if step != 0.0 => ((b - a) / step).floor() + 1.0,
+                _ => 1000.0,
+            }
+            .max(1.0);
+            Estimate {
+                rows: n,
+                cols: [(s.field.id, ColumnEstimate::unknown(n))]
+                    .into_iter()
+                    .collect(),
+            }
+        }
         LogicalPlan::Filter { input, predicate } => {
             let mut e = estimate(input, catalog);
             e.filter(&predicate.clone().split_conjunction(), catalog);

@@ -20,6 +20,7 @@ pub mod memory;
 pub mod operator;
 pub mod physical;
 pub mod scan;
+pub mod series;
 pub mod setop;
 pub mod simple;
 pub mod sort;

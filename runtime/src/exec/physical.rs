@@ -11,6 +11,7 @@ use super::expr::{eval_constant, PhysExpr};
 use super::join::HashJoinOp;
 use super::operator::{BoxOp, ExecContext};
 use super::scan::ScanOp;
+use super::series::SeriesOp;
 use super::setop::SetOpOp;
 use super::simple::{collect, BatchesOp, ConcatOp, FilterOp, LimitOp, ProjectItem, ProjectOp};
 use super::sort::{SortKeySpec, SortOp};
@@ -80,6 +81,16 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
             Box::new(BatchesOp {
                 batches: vec![Batch::new(vectors, rows.len())].into_iter(),
             })
+        }
+        LogicalPlan::Series(s) => {
+            let value = |e: &Expr| eval_constant(&resolve_subqueries(e, ctx)?, params);
+            Box::new(SeriesOp::new(
+                s.field.ty,
+                value(&s.start)?,
+                value(&s.stop)?,
+                value(&s.step)?,
+                s.inclusive,
+            )?)
         }
         LogicalPlan::Filter { input, predicate } => {
             let layout = layout_of(input);
