@@ -198,6 +198,166 @@ pub enum ScalarFunc {
     /// expression (Rust `regex` syntax, RE2-like) matches anywhere in `s` (DuckDB semantics).
     /// An invalid pattern is an error.
     RegexpMatches,
+    /// A DOUBLE function of DOUBLE arguments ([`MathFunc`]).
+    Math(MathFunc),
+    /// `ceil` / `floor` / `trunc` of a number: integers as they are, DOUBLE to DOUBLE,
+    /// DECIMAL(p,s) to DECIMAL(p,0).
+    ToInteger(Rounding),
+    /// A string function with a fixed signature ([`TextFunc`]).
+    Text(TextFunc),
+}
+
+/// DOUBLE functions. Arguments outside the function's domain are errors, as in PostgreSQL
+/// (`sqrt(-1)`, `ln(0)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MathFunc {
+    Sqrt,
+    Cbrt,
+    /// Natural logarithm.
+    Ln,
+    Log10,
+    Log2,
+    Exp,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Degrees,
+    Radians,
+    /// `power(x, y)` (also `pow`): two arguments.
+    Power,
+    /// `atan2(y, x)`: two arguments.
+    Atan2,
+}
+
+impl MathFunc {
+    /// How many arguments it takes.
+    pub fn arity(self) -> usize {
+        match self {
+            MathFunc::Power | MathFunc::Atan2 => 2,
+            _ => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MathFunc::Sqrt => "sqrt",
+            MathFunc::Cbrt => "cbrt",
+            MathFunc::Ln => "ln",
+            MathFunc::Log10 => "log10",
+            MathFunc::Log2 => "log2",
+            MathFunc::Exp => "exp",
+            MathFunc::Sin => "sin",
+            MathFunc::Cos => "cos",
+            MathFunc::Tan => "tan",
+            MathFunc::Asin => "asin",
+            MathFunc::Acos => "acos",
+            MathFunc::Atan => "atan",
+            MathFunc::Degrees => "degrees",
+            MathFunc::Radians => "radians",
+            MathFunc::Power => "power",
+            MathFunc::Atan2 => "atan2",
+        }
+    }
+}
+
+/// Which way `ceil`, `floor` and `trunc` go to an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    /// Towards +infinity (`ceil`, `ceiling`).
+    Ceil,
+    /// Towards -infinity (`floor`).
+    Floor,
+    /// Towards zero (`trunc`).
+    Trunc,
+}
+
+/// String functions, each with fixed argument types (`s` VARCHAR, `n` BIGINT) and result
+/// type; PostgreSQL semantics, lengths and positions in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextFunc {
+    /// `replace(s, from, to)`: every occurrence.
+    Replace,
+    /// `left(s, n)`: the first n characters (n < 0: all but the last -n).
+    Left,
+    /// `right(s, n)`: the last n characters (n < 0: all but the first -n).
+    Right,
+    /// `lpad(s, n [, fill])`: to n characters, filled on the left (fill default ' ');
+    /// longer strings are cut to n.
+    Lpad,
+    /// `rpad(s, n [, fill])`: as lpad, filled on the right.
+    Rpad,
+    /// `repeat(s, n)`.
+    Repeat,
+    /// `reverse(s)`.
+    Reverse,
+    /// `split_part(s, delimiter, n)`: the n-th field (n < 0: from the end).
+    SplitPart,
+    /// `strpos(s, sub)` (and `position(sub IN s)`): 1-based character position, 0 if absent.
+    Strpos,
+    /// `ascii(s)`: the code point of the first character (0 for '').
+    Ascii,
+    /// `chr(n)`: the character with code point n.
+    Chr,
+    /// `initcap(s)`: the first letter of each word upper case, the rest lower case.
+    Initcap,
+    /// `translate(s, from, to)`: each character of `from` replaced by the one at the same
+    /// position in `to`, or removed if `to` is shorter.
+    Translate,
+    /// `octet_length(s)`: bytes.
+    OctetLength,
+    /// `regexp_replace(s, pattern, replacement [, flags])`: the first match (flag `g`: all;
+    /// `i`: case-insensitive); `\1`.. in the replacement name groups.
+    RegexpReplace,
+}
+
+impl TextFunc {
+    pub fn name(self) -> &'static str {
+        match self {
+            TextFunc::Replace => "replace",
+            TextFunc::Left => "left",
+            TextFunc::Right => "right",
+            TextFunc::Lpad => "lpad",
+            TextFunc::Rpad => "rpad",
+            TextFunc::Repeat => "repeat",
+            TextFunc::Reverse => "reverse",
+            TextFunc::SplitPart => "split_part",
+            TextFunc::Strpos => "strpos",
+            TextFunc::Ascii => "ascii",
+            TextFunc::Chr => "chr",
+            TextFunc::Initcap => "initcap",
+            TextFunc::Translate => "translate",
+            TextFunc::OctetLength => "octet_length",
+            TextFunc::RegexpReplace => "regexp_replace",
+        }
+    }
+
+    /// The argument types (`true`: VARCHAR, `false`: BIGINT) and how many may be left out at
+    /// the end.
+    pub fn args(self) -> (&'static [bool], usize) {
+        match self {
+            TextFunc::Replace | TextFunc::Translate => (&[true, true, true], 0),
+            TextFunc::Left | TextFunc::Right | TextFunc::Repeat => (&[true, false], 0),
+            TextFunc::Lpad | TextFunc::Rpad => (&[true, false, true], 1),
+            TextFunc::Reverse | TextFunc::Ascii | TextFunc::Initcap | TextFunc::OctetLength => {
+                (&[true], 0)
+            }
+            TextFunc::SplitPart => (&[true, true, false], 0),
+            TextFunc::Strpos => (&[true, true], 0),
+            TextFunc::Chr => (&[false], 0),
+            TextFunc::RegexpReplace => (&[true, true, true, true], 1),
+        }
+    }
+
+    /// The result type: INTEGER for positions, codes and lengths, else VARCHAR.
+    pub fn result(self) -> DataType {
+        match self {
+            TextFunc::Strpos | TextFunc::Ascii | TextFunc::OctetLength => DataType::Int32,
+            _ => DataType::Varchar,
+        }
+    }
 }
 
 impl ScalarFunc {
@@ -220,6 +380,11 @@ impl ScalarFunc {
             ScalarFunc::DateAddDays => "date_add_days",
             ScalarFunc::DateAddMonths => "date_add_months",
             ScalarFunc::RegexpMatches => "regexp_matches",
+            ScalarFunc::Math(m) => m.name(),
+            ScalarFunc::ToInteger(Rounding::Ceil) => "ceil",
+            ScalarFunc::ToInteger(Rounding::Floor) => "floor",
+            ScalarFunc::ToInteger(Rounding::Trunc) => "trunc",
+            ScalarFunc::Text(t) => t.name(),
         }
     }
 }

@@ -304,6 +304,25 @@ impl Binder<'_> {
                 crate::unsupported!("INTERVAL values outside of date + interval / date - interval")
             }
             A::Collate { expr, collation } => self.bind_collate(expr, collation, cx),
+            A::Ceil {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => {
+                let x = self.bind_expr(expr, cx)?;
+                self.bind_scalar_call("ceil", vec![x])
+            }
+            A::Floor {
+                expr,
+                field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
+            } => {
+                let x = self.bind_expr(expr, cx)?;
+                self.bind_scalar_call("floor", vec![x])
+            }
+            A::Position { expr, r#in } => {
+                let sub = self.bind_expr(expr, cx)?;
+                let s = self.bind_expr(r#in, cx)?;
+                self.bind_scalar_call("strpos", vec![s, sub])
+            }
             other => crate::unsupported!("expression {}", short(&other.to_string())),
         }
     }

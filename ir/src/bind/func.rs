@@ -419,6 +419,12 @@ impl Binder<'_> {
         Ok(keys)
     }
 
+    /// A call of scalar function `name` on bound arguments (for the SQL forms that are
+    /// function calls in disguise: `CEIL(x)`, `POSITION(a IN b)`).
+    pub(crate) fn bind_scalar_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr> {
+        self.bind_scalar_function(name, args)
+    }
+
     fn bind_scalar_function(&mut self, name: &str, mut args: Vec<Expr>) -> Result<Expr> {
         let arity = |n: std::ops::RangeInclusive<usize>, args: &Vec<Expr>| -> Result<()> {
             if n.contains(&args.len()) {
@@ -594,7 +600,10 @@ impl Binder<'_> {
                 let s = self.string_arg(args.pop().expect("two"), name)?;
                 simple(ScalarFunc::RegexpMatches, vec![s, p], DataType::Boolean)
             }
-            _ => crate::bind_err!("function {name} does not exist"),
+            _ => match self.bind_library_function(name, args)? {
+                Some(e) => Ok(e),
+                None => crate::bind_err!("function {name} does not exist"),
+            },
         }
     }
 
@@ -708,7 +717,7 @@ impl Binder<'_> {
         })
     }
 
-    fn numeric_arg(&mut self, e: Expr, func: &str) -> Result<Expr> {
+    pub(super) fn numeric_arg(&mut self, e: Expr, func: &str) -> Result<Expr> {
         let e = if self.is_unknown(&e) {
             self.coerce_to(e, DataType::Float64)?
         } else {

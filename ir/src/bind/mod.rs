@@ -26,6 +26,7 @@ mod dml;
 mod expr;
 mod from;
 mod func;
+mod library;
 mod limit;
 mod literal;
 mod params;

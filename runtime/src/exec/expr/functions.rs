@@ -8,6 +8,7 @@ use super::compare::{run as compare, CmpOp, Out};
 use super::compile::{cast_to, fold};
 use super::node::{nulls, with_access, FromScalar, Node, Operand, Rows};
 use super::strings;
+use super::text_lib;
 use crate::exec::batch::Batch;
 use crate::exec::kernels::{
     and_validity, bitmap_from_fn, first_error, make_vector, map1, map2, normalize, Native, Splat,
@@ -16,7 +17,7 @@ use crate::vector::{Bitmap, Vector};
 use crate::{Error, Result};
 use grizzly_ir::date::{add_months, extract, DateField};
 use grizzly_ir::types::pow10;
-use grizzly_ir::{DataType, PhysicalType, ScalarFunc};
+use grizzly_ir::{DataType, MathFunc, PhysicalType, Rounding, ScalarFunc, TextFunc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Func {
@@ -39,6 +40,9 @@ pub(crate) enum Func {
     DateAddMonths,
     /// `regexp_matches(s, pattern)`.
     RegexpMatches,
+    Math(MathFunc),
+    ToInteger(Rounding),
+    Text(TextFunc),
 }
 
 pub(crate) struct FuncNode {
@@ -67,6 +71,9 @@ pub(crate) fn build(func: ScalarFunc, args: Vec<Node>, ty: DataType) -> Result<N
         ScalarFunc::DateAddDays => Func::DateAddDays,
         ScalarFunc::DateAddMonths => Func::DateAddMonths,
         ScalarFunc::RegexpMatches => Func::RegexpMatches,
+        ScalarFunc::Math(m) => Func::Math(m),
+        ScalarFunc::ToInteger(r) => Func::ToInteger(r),
+        ScalarFunc::Text(t) => Func::Text(t),
         ScalarFunc::Coalesce => {
             if args.is_empty() {
                 return Err(Error::Internal("coalesce without arguments".into()));
@@ -94,6 +101,11 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
         | Func::DateAddDays
         | Func::DateAddMonths
         | Func::RegexpMatches => (2, 2),
+        Func::Math(m) => (m.arity(), m.arity()),
+        Func::Text(t) => {
+            let (kinds, optional) = t.args();
+            (kinds.len() - optional, kinds.len())
+        }
         _ => (1, 1),
     };
     if args.len() < min || args.len() > max {
@@ -116,6 +128,8 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             (Func::Round, 1) => Some(Int32),
             (Func::Extract(_), _) | (Func::DateAddDays | Func::DateAddMonths, 0) => Some(Date),
             (Func::DateAddDays | Func::DateAddMonths, 1) => Some(Int32),
+            (Func::Math(_), _) => Some(Float64),
+            (Func::Text(t), i) => Some(if t.args().0[i] { Varchar } else { Int64 }),
             _ => None,
         };
         out.push(match want {
@@ -125,7 +139,7 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
     }
     let regex = match (func, out.get(1).and_then(Node::as_const)) {
         (Func::RegexpMatches, Some(c)) => match &c.value {
-            grizzly_ir::Value::Varchar(p) => Some(compile_regex(p)?),
+            grizzly_ir::Value::Varchar(p) => Some(compile_regex(p, false)?),
             _ => None,
         },
         _ => None,
@@ -179,6 +193,9 @@ pub(crate) fn eval(node: &FuncNode, batch: &Batch, rows: Rows<'_>) -> Result<Vec
             add_months(d, k).map_or((0, OVERFLOW), |r| (r, 0))
         })?,
         Func::RegexpMatches => regexp_matches(&ops, node.regex.as_ref(), n, valid)?,
+        Func::Math(m) => math(m, &ops, n, valid)?,
+        Func::ToInteger(r) => to_integer(r, a, node.args[0].ty(), node.ty, n, valid)?,
+        Func::Text(t) => text_lib::eval(t, &ops, node.ty, n, valid)?,
         Func::Concat | Func::NullIf => return Err(Error::Internal("handled above".into())),
     };
     convert(out, node.ty, n)
@@ -315,6 +332,108 @@ fn round(ops: &[Operand<'_>], ty: DataType, n: usize, valid: Option<Bitmap>) -> 
     }
 }
 
+/// A DOUBLE function; arguments outside its domain are errors (PostgreSQL's messages).
+fn math(m: MathFunc, ops: &[Operand<'_>], n: usize, valid: Option<Bitmap>) -> Result<Vector> {
+    let arg = |k: usize, i: usize| ops.get(k).map_or(0.0, |o| o.get::<f64>(i));
+    let domain = |x: f64, y: f64| -> Option<&'static str> {
+        match m {
+            MathFunc::Sqrt if x < 0.0 => Some("cannot take square root of a negative number"),
+            MathFunc::Ln | MathFunc::Log10 | MathFunc::Log2 if x == 0.0 => {
+                Some("cannot take logarithm of zero")
+            }
+            MathFunc::Ln | MathFunc::Log10 | MathFunc::Log2 if x < 0.0 => {
+                Some("cannot take logarithm of a negative number")
+            }
+            MathFunc::Asin | MathFunc::Acos if !(-1.0..=1.0).contains(&x) => {
+                Some("input is out of range")
+            }
+            MathFunc::Power if x == 0.0 && y < 0.0 => {
+                Some("zero raised to a negative power is undefined")
+            }
+            MathFunc::Power if x < 0.0 && y.fract() != 0.0 => {
+                Some("a negative number raised to a non-integer power yields a complex result")
+            }
+            _ => None,
+        }
+    };
+    let f = |x: f64, y: f64| -> f64 {
+        match m {
+            MathFunc::Sqrt => x.sqrt(),
+            MathFunc::Cbrt => x.cbrt(),
+            MathFunc::Ln => x.ln(),
+            MathFunc::Log10 => x.log10(),
+            MathFunc::Log2 => x.log2(),
+            MathFunc::Exp => x.exp(),
+            MathFunc::Sin => x.sin(),
+            MathFunc::Cos => x.cos(),
+            MathFunc::Tan => x.tan(),
+            MathFunc::Asin => x.asin(),
+            MathFunc::Acos => x.acos(),
+            MathFunc::Atan => x.atan(),
+            MathFunc::Degrees => x.to_degrees(),
+            MathFunc::Radians => x.to_radians(),
+            MathFunc::Power => x.powf(y),
+            MathFunc::Atan2 => x.atan2(y),
+        }
+    };
+    let mut values = Vec::with_capacity(n);
+    for i in 0..n {
+        let (x, y) = (arg(0, i), arg(1, i));
+        if valid.as_ref().is_none_or(|v| v.is_valid(i)) {
+            if let Some(why) = domain(x, y) {
+                return Err(Error::Execution(why.into()));
+            }
+            let r = f(x, y);
+            if r.is_infinite() && x.is_finite() && y.is_finite() {
+                return Err(Error::Execution("value out of range: overflow".into()));
+            }
+            values.push(r);
+        } else {
+            values.push(0.0);
+        }
+    }
+    Ok(make_vector(DataType::Float64, values, valid))
+}
+
+/// `ceil` / `floor` / `trunc`: integers as they are, DOUBLE rounded, DECIMAL(p,s) to
+/// DECIMAL(p,0) (the scaled value divided by 10^s, rounded the chosen way).
+fn to_integer(
+    r: Rounding,
+    a: &Operand<'_>,
+    arg_ty: DataType,
+    ty: DataType,
+    n: usize,
+    valid: Option<Bitmap>,
+) -> Result<Vector> {
+    fn scaled(x: i128, unit: i128, r: Rounding) -> i128 {
+        let (q, rem) = (x / unit, x % unit);
+        match r {
+            Rounding::Ceil if rem > 0 => q + 1,
+            Rounding::Floor if rem < 0 => q - 1,
+            _ => q,
+        }
+    }
+    let unit = pow10(arg_ty.scale()).unwrap_or(1);
+    match (arg_ty.physical(), ty.physical()) {
+        (PhysicalType::F64, _) => unary(a, ty, n, valid, move |x: f64| {
+            let v = match r {
+                Rounding::Ceil => x.ceil(),
+                Rounding::Floor => x.floor(),
+                Rounding::Trunc => x.trunc(),
+            };
+            (v, 0)
+        }),
+        _ if unit == 1 => cast_operand(a, arg_ty, ty, n),
+        (PhysicalType::I64, PhysicalType::I64) => unary(a, ty, n, valid, move |x: i64| {
+            (scaled(x as i128, unit, r) as i64, 0)
+        }),
+        (PhysicalType::I128, PhysicalType::I128) => {
+            unary(a, ty, n, valid, move |x: i128| (scaled(x, unit, r), 0))
+        }
+        _ => Err(Error::Unsupported(format!("{r:?} of {arg_ty}"))),
+    }
+}
+
 /// `nullif(a, b)`: NULL where `a = b`, else `a`.
 fn nullif(ops: &[Operand<'_>], arg_ty: DataType, ty: DataType, n: usize) -> Result<Vector> {
     let (a, b) = (&ops[0], &ops[1]);
@@ -340,16 +459,20 @@ fn nullif(ops: &[Operand<'_>], arg_ty: DataType, ty: DataType, n: usize) -> Resu
 }
 
 /// Compiles a `regexp_matches` pattern.
-fn compile_regex(pattern: &str) -> Result<regex::Regex> {
-    regex::Regex::new(pattern).map_err(|e| {
-        let e = e.to_string();
-        let why = e
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim_start_matches("error: ");
-        Error::Execution(format!("invalid regular expression '{pattern}': {why}"))
-    })
+/// `pattern` compiled (case-insensitively if asked), or an error naming the pattern.
+pub(crate) fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<regex::Regex> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .build()
+        .map_err(|e| {
+            let e = e.to_string();
+            let why = e
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            Error::Execution(format!("invalid regular expression '{pattern}': {why}"))
+        })
 }
 
 /// `regexp_matches(s, pattern)`: `fixed` is the compiled constant pattern, if any; other
@@ -377,7 +500,7 @@ fn regexp_matches(
                     continue;
                 };
                 if cached.as_ref().is_none_or(|(q, _)| *q != pat) {
-                    let re = compile_regex(&pat)?;
+                    let re = compile_regex(&pat, false)?;
                     cached = Some((pat, re));
                 }
                 &cached.as_ref().expect("just set").1

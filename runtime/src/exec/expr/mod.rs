@@ -29,6 +29,7 @@ mod strings;
 #[cfg(test)]
 mod tests;
 mod text;
+mod text_lib;
 
 pub use cast::cast_value;
 
