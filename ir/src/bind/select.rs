@@ -24,8 +24,8 @@ use super::scope::{Lookup, Scope};
 use super::unnest::{free_columns, has_correlated_subquery, rename_in_expr};
 use super::{ident, object_name, Binder, CteDef};
 use crate::error::{Error, Result};
-use crate::expr::{ColumnId, Expr, ScalarFunc};
-use crate::plan::{AggregateCall, Field, LogicalPlan, SetOpKind, SortKey};
+use crate::expr::{BinaryOp, ColumnId, Expr, ScalarFunc};
+use crate::plan::{AggregateCall, Field, LogicalPlan, SetOpKind, SortKey, WindowCall, WindowFunc};
 use crate::types::{DataType, Value};
 
 /// One select-list entry before binding.
@@ -447,6 +447,15 @@ impl Binder<'_> {
                 sort.push((target, ascending, nulls_first));
             }
         }
+        // DISTINCT ON keys ride along as extra sort targets (bound and finalized alike) and
+        // are split off again once the select list is projected.
+        let order_keys = sort.len();
+        if let Some(ast::Distinct::On(on)) = &s.distinct {
+            for e in on {
+                let target = self.bind_sort_target(e, &items, &exprs, &wscope, &mut aggs)?;
+                sort.push((target, true, false));
+            }
+        }
 
         let mut having = having;
         // Unknown outputs (`SELECT NULL`, `SELECT $1`) are VARCHAR unless a later use (`$1 + 1`)
@@ -628,6 +637,7 @@ impl Binder<'_> {
             input: Box::new(plan),
             exprs: project,
         };
+        let distinct_on = keys.split_off(order_keys);
         match &s.distinct {
             None | Some(ast::Distinct::All) => {}
             Some(ast::Distinct::Distinct) => {
@@ -640,7 +650,7 @@ impl Binder<'_> {
                     input: Box::new(plan),
                 };
             }
-            Some(ast::Distinct::On(_)) => return crate::unsupported!("SELECT DISTINCT ON"),
+            Some(ast::Distinct::On(_)) => plan = self.first_of_each(plan, distinct_on, &keys)?,
         }
         if !keys.is_empty() {
             plan = LogicalPlan::Sort {
@@ -649,6 +659,49 @@ impl Binder<'_> {
             };
         }
         Ok((plan, visible))
+    }
+
+    /// `SELECT DISTINCT ON (on) ... ORDER BY order`: the first row, in `order`, of each group
+    /// of rows equal on `on` (NULLs equal), as PostgreSQL: `row_number() OVER (PARTITION BY
+    /// on ORDER BY order) = 1`. The `on` keys must be the leading ORDER BY keys.
+    fn first_of_each(
+        &mut self,
+        plan: LogicalPlan,
+        on: Vec<SortKey>,
+        order: &[SortKey],
+    ) -> Result<LogicalPlan> {
+        if !order.is_empty() {
+            let leading = &order[..on.len().min(order.len())];
+            let matches = leading.len() == on.len()
+                && leading.iter().all(|k| on.iter().any(|o| o.expr == k.expr));
+            if !matches {
+                return crate::bind_err!(
+                    "SELECT DISTINCT ON expressions must match initial ORDER BY expressions"
+                );
+            }
+        }
+        let number = self.new_field("?row_number?", DataType::Int64, false);
+        let call = WindowCall {
+            func: WindowFunc::RowNumber,
+            args: vec![],
+            partition_by: on.into_iter().map(|k| k.expr).collect(),
+            order_by: order.to_vec(),
+            frame: None,
+        };
+        let one = Expr::literal(Value::Int64(1), DataType::Int64);
+        let first = Expr::Binary {
+            op: BinaryOp::Eq,
+            left: Box::new(Expr::column(number.id, number.ty)),
+            right: Box::new(one),
+            ty: DataType::Boolean,
+        };
+        Ok(LogicalPlan::Filter {
+            input: Box::new(LogicalPlan::Window {
+                input: Box::new(plan),
+                functions: vec![(call, number)],
+            }),
+            predicate: first,
+        })
     }
 
     /// In an aggregate query, makes correlated subqueries of the select list, HAVING and ORDER
