@@ -93,9 +93,157 @@ pub fn extract(days: i32, field: DateField) -> i64 {
     }
 }
 
+/// The unit `date_diff` counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DiffUnit {
+    Day,
+    /// ISO weeks (starting on Monday).
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl DiffUnit {
+    /// The unit a `date_diff` names (singular or plural, any case); `None` if unknown.
+    pub fn parse(name: &str) -> Option<DiffUnit> {
+        Some(match name.to_ascii_lowercase().trim_end_matches('s') {
+            "day" | "d" => DiffUnit::Day,
+            "week" | "w" => DiffUnit::Week,
+            "month" | "mon" => DiffUnit::Month,
+            "quarter" => DiffUnit::Quarter,
+            "year" | "y" | "yr" => DiffUnit::Year,
+            _ => return None,
+        })
+    }
+}
+
+/// `date_diff(unit, start, end)` (DuckDB): how many unit boundaries lie between the two
+/// dates, negative if `end` is before `start` (days: `end - start`).
+pub fn date_diff(unit: DiffUnit, start: i32, end: i32) -> i64 {
+    let (a, b) = (i64::from(start), i64::from(end));
+    let months = |d: i32| {
+        let (y, m, _) = civil_from_days(d);
+        i64::from(y) * 12 + i64::from(m) - 1
+    };
+    match unit {
+        DiffUnit::Day => b - a,
+        // 1970-01-01 was a Thursday: Monday-based week numbers are floor((days + 3) / 7).
+        DiffUnit::Week => (b + 3).div_euclid(7) - (a + 3).div_euclid(7),
+        DiffUnit::Month => months(end) - months(start),
+        DiffUnit::Quarter => months(end).div_euclid(3) - months(start).div_euclid(3),
+        DiffUnit::Year => i64::from(civil_from_days(end).0) - i64::from(civil_from_days(start).0),
+    }
+}
+
+/// The last day of the date's month.
+pub fn last_day(days: i32) -> i32 {
+    let (y, m, d) = civil_from_days(days);
+    days + (days_in_month(y, m) - d) as i32
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The English name of the date's weekday.
+pub fn day_name(days: i32) -> &'static str {
+    DAY_NAMES[extract(days, DateField::DayOfWeek) as usize]
+}
+
+/// The English name of the date's month.
+pub fn month_name(days: i32) -> &'static str {
+    MONTH_NAMES[civil_from_days(days).1 as usize - 1]
+}
+
+/// `strftime(date, format)` (C / DuckDB specifiers): `%Y` year, `%y` two-digit year, `%m`
+/// month, `%d` day, `%e` day padded with a space, `%j` day of year, `%B` / `%b` month name
+/// (full / three letters), `%A` / `%a` weekday name, `%u` ISO weekday (Monday 1), `%w`
+/// weekday (Sunday 0), `%F` = `%Y-%m-%d`, `%%` a percent sign. Time specifiers (`%H`, ...)
+/// read midnight. Anything else is an error naming the specifier.
+pub fn strftime(days: i32, format: &str, out: &mut String) -> Result<(), String> {
+    use std::fmt::Write;
+    let (y, m, d) = civil_from_days(days);
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let dow = extract(days, DateField::DayOfWeek);
+        let _ = match chars.next() {
+            Some('Y') => write!(out, "{y}"),
+            Some('y') => write!(out, "{:02}", y.rem_euclid(100)),
+            Some('m') => write!(out, "{m:02}"),
+            Some('d') => write!(out, "{d:02}"),
+            Some('e') => write!(out, "{d:2}"),
+            Some('j') => write!(out, "{:03}", extract(days, DateField::DayOfYear)),
+            Some('B') => write!(out, "{}", month_name(days)),
+            Some('b') => write!(out, "{}", &month_name(days)[..3]),
+            Some('A') => write!(out, "{}", day_name(days)),
+            Some('a') => write!(out, "{}", &day_name(days)[..3]),
+            Some('u') => write!(out, "{}", if dow == 0 { 7 } else { dow }),
+            Some('w') => write!(out, "{dow}"),
+            Some('F') => write!(out, "{y:04}-{m:02}-{d:02}"),
+            Some('H' | 'M' | 'S' | 'I') => write!(out, "00"),
+            Some('%') => write!(out, "%"),
+            Some(other) => return Err(format!("strftime: unknown format specifier \"%{other}\"")),
+            None => return Err("strftime: the format ends with a lone \"%\"".into()),
+        };
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diffs_names_and_formats() {
+        let d = |s: &str| parse_date(s).unwrap();
+        let diff = |u, a: &str, b: &str| date_diff(u, d(a), d(b));
+        assert_eq!(diff(DiffUnit::Day, "2024-01-01", "2024-03-01"), 60);
+        assert_eq!(diff(DiffUnit::Month, "2024-01-31", "2024-02-01"), 1);
+        assert_eq!(diff(DiffUnit::Month, "2024-02-01", "2024-01-31"), -1);
+        assert_eq!(diff(DiffUnit::Year, "2023-12-31", "2024-01-01"), 1);
+        assert_eq!(diff(DiffUnit::Quarter, "2024-03-31", "2024-04-01"), 1);
+        // 2024-01-07 is a Sunday, 2024-01-08 a Monday.
+        assert_eq!(diff(DiffUnit::Week, "2024-01-07", "2024-01-08"), 1);
+        assert_eq!(diff(DiffUnit::Week, "2024-01-01", "2024-01-07"), 0);
+        assert_eq!(diff(DiffUnit::Week, "1969-12-28", "1969-12-29"), 1);
+        assert_eq!(format_date(last_day(d("2024-02-10"))), "2024-02-29");
+        assert_eq!(day_name(d("2024-01-08")), "Monday");
+        assert_eq!(month_name(d("2024-12-01")), "December");
+        let mut s = String::new();
+        strftime(
+            d("2024-03-05"),
+            "%A %d %B %Y (%j, %a %b %y, %u/%w) %%",
+            &mut s,
+        )
+        .unwrap();
+        assert_eq!(s, "Tuesday 05 March 2024 (065, Tue Mar 24, 2/2) %");
+        assert!(strftime(0, "%Q", &mut String::new()).is_err());
+    }
 
     #[test]
     fn round_trips() {

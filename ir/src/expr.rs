@@ -205,6 +205,38 @@ pub enum ScalarFunc {
     ToInteger(Rounding),
     /// A string function with a fixed signature ([`TextFunc`]).
     Text(TextFunc),
+    /// A date function ([`DateFunc`]).
+    Date(DateFunc),
+}
+
+/// Date functions (see [`crate::date`] for their rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateFunc {
+    /// `make_date(year, month, day)` (INTEGERs) → DATE; an invalid date is an error.
+    MakeDate,
+    /// `last_day(date)` → DATE.
+    LastDay,
+    /// `dayname(date)` → VARCHAR.
+    DayName,
+    /// `monthname(date)` → VARCHAR.
+    MonthName,
+    /// `date_diff('unit', start, end)` → BIGINT (args: start, end; the unit is constant).
+    Diff(crate::date::DiffUnit),
+    /// `strftime(date, format)` → VARCHAR.
+    Strftime,
+}
+
+impl DateFunc {
+    pub fn name(self) -> &'static str {
+        match self {
+            DateFunc::MakeDate => "make_date",
+            DateFunc::LastDay => "last_day",
+            DateFunc::DayName => "dayname",
+            DateFunc::MonthName => "monthname",
+            DateFunc::Diff(_) => "date_diff",
+            DateFunc::Strftime => "strftime",
+        }
+    }
 }
 
 /// DOUBLE functions. Arguments outside the function's domain are errors, as in PostgreSQL
@@ -385,6 +417,7 @@ impl ScalarFunc {
             ScalarFunc::ToInteger(Rounding::Floor) => "floor",
             ScalarFunc::ToInteger(Rounding::Trunc) => "trunc",
             ScalarFunc::Text(t) => t.name(),
+            ScalarFunc::Date(d) => d.name(),
         }
     }
 }

@@ -5,8 +5,9 @@
 //! through `substring` and `strpos`).
 
 use super::Binder;
+use crate::date::DiffUnit;
 use crate::error::Result;
-use crate::expr::{BinaryOp, Expr, MathFunc, Rounding, ScalarFunc, TextFunc};
+use crate::expr::{BinaryOp, DateFunc, Expr, MathFunc, Rounding, ScalarFunc, TextFunc};
 use crate::types::{DataType, Value};
 
 impl Binder<'_> {
@@ -54,6 +55,9 @@ impl Binder<'_> {
                 });
             }
             return Ok(Some(function(ScalarFunc::Text(t), bound, t.result())));
+        }
+        if let Some(e) = self.bind_date_function(name, &mut args)? {
+            return Ok(Some(e));
         }
         let expr = match name {
             "mod" => {
@@ -172,6 +176,66 @@ impl Binder<'_> {
             _ => return Ok(None),
         };
         Ok(Some(expr))
+    }
+
+    /// The date library ([`DateFunc`]).
+    fn bind_date_function(&mut self, name: &str, args: &mut Vec<Expr>) -> Result<Option<Expr>> {
+        let date = DataType::Date;
+        let (func, ty, arg_types): (DateFunc, DataType, &[DataType]) = match name {
+            "make_date" => (
+                DateFunc::MakeDate,
+                date,
+                &[DataType::Int32, DataType::Int32, DataType::Int32],
+            ),
+            "last_day" => (DateFunc::LastDay, date, &[DataType::Date]),
+            "dayname" => (DateFunc::DayName, DataType::Varchar, &[DataType::Date]),
+            "monthname" => (DateFunc::MonthName, DataType::Varchar, &[DataType::Date]),
+            "strftime" => (
+                DateFunc::Strftime,
+                DataType::Varchar,
+                &[DataType::Date, DataType::Varchar],
+            ),
+            "date_diff" | "datediff" => {
+                self.arity(name, args, 3, 3)?;
+                let unit = match args[0].as_literal() {
+                    Some(Value::Varchar(u)) => u.clone(),
+                    _ => return crate::unsupported!("{name} with a non-constant unit"),
+                };
+                let Some(unit) = DiffUnit::parse(&unit) else {
+                    return crate::bind_err!(
+                        "{name}: unknown unit '{unit}' (day, week, month, quarter, year)"
+                    );
+                };
+                args.remove(0);
+                (
+                    DateFunc::Diff(unit),
+                    DataType::Int64,
+                    &[DataType::Date, DataType::Date],
+                )
+            }
+            _ => return Ok(None),
+        };
+        self.arity(name, args, arg_types.len(), arg_types.len())?;
+        let mut bound = Vec::with_capacity(args.len());
+        for (a, &want) in std::mem::take(args).into_iter().zip(arg_types) {
+            bound.push(self.typed_arg(a, want, name)?);
+        }
+        Ok(Some(function(ScalarFunc::Date(func), bound, ty)))
+    }
+
+    /// An argument of type `want`: unknown literals and parameters take it, integers widen
+    /// or narrow among themselves; anything else is a type error.
+    fn typed_arg(&mut self, e: Expr, want: DataType, func: &str) -> Result<Expr> {
+        if self.is_unknown(&e) {
+            return self.coerce_to(e, want);
+        }
+        match (e.data_type(), want) {
+            (t, w) if t == w => Ok(e),
+            (DataType::Int32 | DataType::Int64, DataType::Int32 | DataType::Int64) => {
+                Ok(self.cast(e, want))
+            }
+            (t, w) => crate::type_err!("function {func} expects {w}, not {t}"),
+        }
     }
 
     /// `log(b, x)` = ln(x) / ln(b).

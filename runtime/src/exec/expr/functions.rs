@@ -17,7 +17,7 @@ use crate::vector::{Bitmap, Vector};
 use crate::{Error, Result};
 use grizzly_ir::date::{add_months, extract, DateField};
 use grizzly_ir::types::pow10;
-use grizzly_ir::{DataType, MathFunc, PhysicalType, Rounding, ScalarFunc, TextFunc};
+use grizzly_ir::{DataType, DateFunc, MathFunc, PhysicalType, Rounding, ScalarFunc, TextFunc};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Func {
@@ -43,6 +43,7 @@ pub(crate) enum Func {
     Math(MathFunc),
     ToInteger(Rounding),
     Text(TextFunc),
+    Date(DateFunc),
 }
 
 pub(crate) struct FuncNode {
@@ -74,6 +75,7 @@ pub(crate) fn build(func: ScalarFunc, args: Vec<Node>, ty: DataType) -> Result<N
         ScalarFunc::Math(m) => Func::Math(m),
         ScalarFunc::ToInteger(r) => Func::ToInteger(r),
         ScalarFunc::Text(t) => Func::Text(t),
+        ScalarFunc::Date(d) => Func::Date(d),
         ScalarFunc::Coalesce => {
             if args.is_empty() {
                 return Err(Error::Internal("coalesce without arguments".into()));
@@ -102,6 +104,8 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
         | Func::DateAddMonths
         | Func::RegexpMatches => (2, 2),
         Func::Math(m) => (m.arity(), m.arity()),
+        Func::Date(DateFunc::MakeDate) => (3, 3),
+        Func::Date(DateFunc::Diff(_) | DateFunc::Strftime) => (2, 2),
         Func::Text(t) => {
             let (kinds, optional) = t.args();
             (kinds.len() - optional, kinds.len())
@@ -129,6 +133,9 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             (Func::Extract(_), _) | (Func::DateAddDays | Func::DateAddMonths, 0) => Some(Date),
             (Func::DateAddDays | Func::DateAddMonths, 1) => Some(Int32),
             (Func::Math(_), _) => Some(Float64),
+            (Func::Date(DateFunc::MakeDate), _) => Some(Int32),
+            (Func::Date(DateFunc::Strftime), 1) => Some(Varchar),
+            (Func::Date(_), _) => Some(Date),
             (Func::Text(t), i) => Some(if t.args().0[i] { Varchar } else { Int64 }),
             _ => None,
         };
@@ -196,6 +203,7 @@ pub(crate) fn eval(node: &FuncNode, batch: &Batch, rows: Rows<'_>) -> Result<Vec
         Func::Math(m) => math(m, &ops, n, valid)?,
         Func::ToInteger(r) => to_integer(r, a, node.args[0].ty(), node.ty, n, valid)?,
         Func::Text(t) => text_lib::eval(t, &ops, node.ty, n, valid)?,
+        Func::Date(d) => date_lib(d, &ops, node.ty, n, valid)?,
         Func::Concat | Func::NullIf => return Err(Error::Internal("handled above".into())),
     };
     convert(out, node.ty, n)
@@ -393,6 +401,81 @@ fn math(m: MathFunc, ops: &[Operand<'_>], n: usize, valid: Option<Bitmap>) -> Re
         }
     }
     Ok(make_vector(DataType::Float64, values, valid))
+}
+
+/// The date library ([`DateFunc`]).
+fn date_lib(
+    d: DateFunc,
+    ops: &[Operand<'_>],
+    ty: DataType,
+    n: usize,
+    valid: Option<Bitmap>,
+) -> Result<Vector> {
+    use grizzly_ir::date;
+    let is_valid = |i: usize| valid.as_ref().is_none_or(|v| v.is_valid(i));
+    match d {
+        DateFunc::MakeDate => {
+            let mut out = Vec::with_capacity(n);
+            for i in 0..n {
+                let (y, m, dd) = (
+                    ops[0].get::<i32>(i),
+                    ops[1].get::<i32>(i),
+                    ops[2].get::<i32>(i),
+                );
+                let day = match (u32::try_from(m), u32::try_from(dd)) {
+                    (Ok(m), Ok(dd)) => date::days_from_civil(y, m, dd),
+                    _ => None,
+                };
+                out.push(match day {
+                    Some(day) => day,
+                    None if is_valid(i) => {
+                        return Err(Error::Execution(format!(
+                            "date field value out of range: {y}-{m:02}-{dd:02}"
+                        )))
+                    }
+                    None => 0,
+                });
+            }
+            Ok(make_vector(ty, out, valid))
+        }
+        DateFunc::LastDay => unary(&ops[0], ty, n, valid, |x: i32| (date::last_day(x), 0)),
+        DateFunc::Diff(unit) => binary(ops, ty, n, valid, move |a: i32, b: i32| {
+            (date::date_diff(unit, a, b), 0)
+        }),
+        DateFunc::DayName | DateFunc::MonthName | DateFunc::Strftime => {
+            let format: Option<Vec<String>> = (d == DateFunc::Strftime).then(|| {
+                (0..n)
+                    .map(|i| match ops[1].value(i) {
+                        grizzly_ir::Value::Varchar(s) => s,
+                        _ => String::new(),
+                    })
+                    .collect()
+            });
+            let mut out = crate::exec::kernels::StrBuf::with_capacity(n, n * 10);
+            let mut text = String::new();
+            for i in 0..n {
+                if is_valid(i) {
+                    let day = ops[0].get::<i32>(i);
+                    text.clear();
+                    match (d, &format) {
+                        (DateFunc::DayName, _) => text.push_str(date::day_name(day)),
+                        (DateFunc::MonthName, _) => text.push_str(date::month_name(day)),
+                        (_, Some(f)) => {
+                            date::strftime(day, &f[i], &mut text).map_err(Error::Execution)?
+                        }
+                        _ => {}
+                    }
+                    out.bytes.extend_from_slice(text.as_bytes());
+                }
+                out.end_value();
+            }
+            Ok(Vector {
+                ty,
+                data: crate::vector::VectorData::Str(out.finish()),
+                validity: valid,
+            })
+        }
+    }
 }
 
 /// `ceil` / `floor` / `trunc`: integers as they are, DOUBLE rounded, DECIMAL(p,s) to
