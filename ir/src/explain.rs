@@ -181,6 +181,23 @@ impl Printer<'_> {
                 }
                 s
             }
+            LogicalPlan::Recursive(r) => {
+                let cols: Vec<String> = r.fields.iter().map(|f| f.name.clone()).collect();
+                format!(
+                    "Recursive #{} [{}]{}: anchor, then step until no new rows",
+                    r.id,
+                    cols.join(", "),
+                    if r.distinct {
+                        " (UNION)"
+                    } else {
+                        " (UNION ALL)"
+                    }
+                )
+            }
+            LogicalPlan::WorkingTable { id, fields } => {
+                let cols: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+                format!("WorkingTable #{id} [{}]", cols.join(", "))
+            }
             LogicalPlan::Series(s) => format!(
                 "Series [{}]: {} to {} {}, step {}",
                 s.field.name,

@@ -38,7 +38,9 @@ pub use expr::{BinaryOp, ColumnId, DateFunc, Expr, MathFunc, Rounding, ScalarFun
 pub use fingerprint::{lift, Fingerprint, Lifted, StableHasher};
 pub use optimize::{optimize, optimize_with_trace, Pass};
 pub use parse::parse;
-pub use plan::{AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, Series, SetOpKind, SortKey};
+pub use plan::{
+    AggFunc, AggregateCall, Field, JoinKind, LogicalPlan, Recursive, Series, SetOpKind, SortKey,
+};
 pub use sqlparser;
 pub use statement::{CopyOptions, RewriteKind, Statement, TableChange};
 pub use types::{DataType, PhysicalType, Value};

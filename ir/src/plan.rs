@@ -155,6 +155,20 @@ impl Series {
     }
 }
 
+/// A recursive query (`WITH RECURSIVE name AS (anchor UNION [ALL] step)`): the rows of
+/// `anchor`, then round after round the rows `step` makes from the previous round's
+/// ([`LogicalPlan::WorkingTable`] `id`), until a round makes none. With `distinct` (UNION)
+/// a row already made is dropped (and not fed back). `anchor` and `step` produce `fields`
+/// by position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recursive {
+    pub id: u32,
+    pub fields: Vec<Field>,
+    pub anchor: LogicalPlan,
+    pub step: LogicalPlan,
+    pub distinct: bool,
+}
+
 /// A logical operator. Every variant produces the fields listed by [`LogicalPlan::fields`].
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -175,6 +189,10 @@ pub enum LogicalPlan {
     },
     /// The integers of a `generate_series` / `range`, one per row ([`Series`]).
     Series(Box<Series>),
+    /// `WITH RECURSIVE`: a query that reads its own earlier rows ([`Recursive`]).
+    Recursive(Box<Recursive>),
+    /// The rows the recursive query `id` made in its last round (read by its `step`).
+    WorkingTable { id: u32, fields: Vec<Field> },
     /// Rows of `input` where `predicate` is true (not false, not NULL).
     Filter {
         input: Box<LogicalPlan>,
@@ -411,6 +429,8 @@ impl LogicalPlan {
                 fields.iter().for_each(|x| f(x, forced))
             }
             LogicalPlan::Series(s) => f(&s.field, forced),
+            LogicalPlan::Recursive(r) => r.fields.iter().for_each(|x| f(x, forced)),
+            LogicalPlan::WorkingTable { fields, .. } => fields.iter().for_each(|x| f(x, forced)),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
@@ -463,7 +483,24 @@ impl LogicalPlan {
         Ok(match self {
             leaf @ (LogicalPlan::Scan { .. }
             | LogicalPlan::Values { .. }
-            | LogicalPlan::Series(_)) => leaf,
+            | LogicalPlan::Series(_)
+            | LogicalPlan::WorkingTable { .. }) => leaf,
+            LogicalPlan::Recursive(r) => {
+                let Recursive {
+                    id,
+                    fields,
+                    anchor,
+                    step,
+                    distinct,
+                } = *r;
+                LogicalPlan::Recursive(Box::new(Recursive {
+                    id,
+                    fields,
+                    anchor: f(anchor)?,
+                    step: f(step)?,
+                    distinct,
+                }))
+            }
             LogicalPlan::Filter { input, predicate } => LogicalPlan::Filter {
                 input: bx(input)?,
                 predicate,
@@ -668,7 +705,9 @@ impl LogicalPlan {
             },
             other @ (LogicalPlan::Limit { .. }
             | LogicalPlan::Distinct { .. }
-            | LogicalPlan::SetOp { .. }) => other,
+            | LogicalPlan::SetOp { .. }
+            | LogicalPlan::Recursive(_)
+            | LogicalPlan::WorkingTable { .. }) => other,
         })
     }
 
@@ -678,6 +717,7 @@ impl LogicalPlan {
             LogicalPlan::Scan { filters, .. } => filters.iter().for_each(f),
             LogicalPlan::Values { rows, .. } => rows.iter().flatten().for_each(f),
             LogicalPlan::Series(s) => s.bounds().into_iter().for_each(f),
+            LogicalPlan::Recursive(_) | LogicalPlan::WorkingTable { .. } => {}
             LogicalPlan::Filter { predicate, .. } => f(predicate),
             LogicalPlan::Project { exprs, .. } => exprs.iter().for_each(|(e, _)| f(e)),
             LogicalPlan::Aggregate {
@@ -726,9 +766,11 @@ impl LogicalPlan {
     /// The direct inputs of this operator.
     pub fn inputs(&self) -> Vec<&LogicalPlan> {
         match self {
-            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } | LogicalPlan::Series(_) => {
-                vec![]
-            }
+            LogicalPlan::Scan { .. }
+            | LogicalPlan::Values { .. }
+            | LogicalPlan::Series(_)
+            | LogicalPlan::WorkingTable { .. } => vec![],
+            LogicalPlan::Recursive(r) => vec![&r.anchor, &r.step],
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Project { input, .. }
             | LogicalPlan::Aggregate { input, .. }

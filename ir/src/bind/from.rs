@@ -298,13 +298,20 @@ impl Binder<'_> {
         tname: &str,
     ) -> Result<(LogicalPlan, String, Vec<String>)> {
         if name.0.len() == 1 {
+            if let Some(plan) = self.working_table(tname) {
+                return Ok((plan, tname.to_string(), Vec::new()));
+            }
             if let Some(i) = self.ctes.iter().rposition(|c| c.name == tname) {
                 let def = self.ctes[i].clone();
                 let saved = std::mem::take(&mut self.ctes);
                 self.ctes = saved[..def.visible.min(saved.len())].to_vec();
                 // The body sees the enclosing queries of its definition, not of this reference.
                 let saved_outer = self.outer.split_off(def.outer.min(self.outer.len()));
-                let r = self.bind_query(&def.query);
+                let r = if def.recursive {
+                    self.bind_recursive(&def.name, &def.query, &def.columns)
+                } else {
+                    self.bind_query(&def.query)
+                };
                 self.outer.extend(saved_outer);
                 self.ctes = saved;
                 return Ok((r?, def.name, def.columns));

@@ -31,6 +31,7 @@ mod limit;
 mod literal;
 mod params;
 mod pg_functions;
+mod recursive;
 mod scope;
 mod select;
 mod series;
@@ -88,6 +89,8 @@ struct CteDef {
     name: String,
     query: ast::Query,
     columns: Vec<String>,
+    /// Defined in `WITH RECURSIVE` as `anchor UNION [ALL] step` (see `recursive.rs`).
+    recursive: bool,
     /// How many CTEs (earlier ones) its own body can see.
     visible: usize,
     /// How many enclosing query scopes (`Binder::outer`) its body can see.
@@ -109,6 +112,11 @@ pub(crate) struct Binder<'c> {
     /// Arguments of the PostgreSQL function bodies being bound, innermost last
     /// (`pg_functions.rs`).
     pg_args: Vec<Vec<Expr>>,
+    /// Recursive queries whose step is being bound: a reference to one of these names reads
+    /// its working table (`recursive.rs`).
+    working: Vec<recursive::WorkingDef>,
+    /// The next working table id.
+    next_working: u32,
 }
 
 impl<'c> Binder<'c> {
@@ -123,6 +131,8 @@ impl<'c> Binder<'c> {
             depth: 0,
             view_depth: 0,
             pg_args: Vec::new(),
+            working: Vec::new(),
+            next_working: 0,
         }
     }
 

@@ -70,9 +70,6 @@ impl Binder<'_> {
             return crate::unsupported!("pipe operators");
         }
         if let Some(with) = &q.with {
-            if with.recursive {
-                return crate::unsupported!("WITH RECURSIVE");
-            }
             let first = self.ctes.len();
             for cte in &with.cte_tables {
                 let name = ident(&cte.alias.name);
@@ -81,10 +78,19 @@ impl Binder<'_> {
                 }
                 let columns = cte.alias.columns.iter().map(|c| ident(&c.name)).collect();
                 let visible = self.ctes.len();
+                let recursive = with.recursive
+                    && matches!(
+                        cte.query.body.as_ref(),
+                        ast::SetExpr::SetOperation {
+                            op: ast::SetOperator::Union,
+                            ..
+                        }
+                    );
                 self.ctes.push(CteDef {
                     name,
                     query: (*cte.query).clone(),
                     columns,
+                    recursive,
                     visible,
                     outer: self.outer.len(),
                 });
@@ -107,6 +113,11 @@ impl Binder<'_> {
             }
         };
         Ok(plan)
+    }
+
+    /// One side of a recursive query's UNION.
+    pub(super) fn bind_set_expr_in_query(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {
+        self.bind_set_expr(e)
     }
 
     fn bind_set_expr(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {

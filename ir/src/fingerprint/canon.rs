@@ -112,6 +112,14 @@ impl Canon {
                 self.s(", rows=");
                 self.list(rows, |c, row| c.list(row, |c, e| c.expr(e)));
             }
+            LogicalPlan::Recursive(r) => {
+                let _ = write!(self.text, "Recursive(#{}, distinct={}, ", r.id, r.distinct);
+                self.list(&r.fields, |c, f| c.field(f));
+            }
+            LogicalPlan::WorkingTable { id, fields } => {
+                let _ = write!(self.text, "WorkingTable(#{id}, ");
+                self.list(fields, |c, f| c.field(f));
+            }
             LogicalPlan::Series(s) => {
                 self.s(if s.inclusive { "Series(" } else { "Range(" });
                 self.field(&s.field);

@@ -29,8 +29,7 @@ impl Pass for ProjectionPruning {
     }
 
     fn rewrite(&self, plan: LogicalPlan, catalog: &dyn Catalog) -> Result<LogicalPlan> {
-        let required: HashSet<ColumnId> = plan.fields().iter().map(|f| f.id).collect();
-        Ok(prune(plan, &required, catalog))
+        Ok(prune_keeping_all(plan, catalog))
     }
 }
 
@@ -77,6 +76,12 @@ fn narrow(plan: LogicalPlan, need: &HashSet<ColumnId>, catalog: &dyn Catalog) ->
         input: Box::new(plan),
         exprs,
     }
+}
+
+/// `plan` pruned below, with every one of its own outputs kept.
+fn prune_keeping_all(plan: LogicalPlan, catalog: &dyn Catalog) -> LogicalPlan {
+    let required: HashSet<ColumnId> = plan.fields().iter().map(|f| f.id).collect();
+    prune(plan, &required, catalog)
 }
 
 fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>, catalog: &dyn Catalog) -> LogicalPlan {
@@ -126,6 +131,14 @@ fn prune(plan: LogicalPlan, required: &HashSet<ColumnId>, catalog: &dyn Catalog)
         }
         // One column, which a query reading no column still needs for its row count.
         series @ LogicalPlan::Series(_) => series,
+        // Rounds feed rows back by position: every column of both terms stays.
+        LogicalPlan::Recursive(r) => {
+            let mut r = *r;
+            r.anchor = prune_keeping_all(r.anchor, catalog);
+            r.step = prune_keeping_all(r.step, catalog);
+            LogicalPlan::Recursive(Box::new(r))
+        }
+        working @ LogicalPlan::WorkingTable { .. } => working,
         LogicalPlan::Filter { input, predicate } => {
             let mut need = required.clone();
             add_refs(&mut need, &predicate);

@@ -252,7 +252,10 @@ fn push(plan: LogicalPlan, preds: Vec<Expr>) -> LogicalPlan {
             on,
             filter: cond,
         } => push_join(*left, *right, kind, on, cond, preds),
-        other @ (LogicalPlan::Values { .. } | LogicalPlan::Series(_)) => {
+        other @ (LogicalPlan::Values { .. }
+        | LogicalPlan::Series(_)
+        | LogicalPlan::Recursive(_)
+        | LogicalPlan::WorkingTable { .. }) => {
             let other = other.try_map_inputs(&mut |p| Ok::<_, ()>(push(p, Vec::new())));
             match other {
                 Ok(p) => filter(p, preds),

@@ -208,6 +208,25 @@ pub(crate) fn estimate(plan: &LogicalPlan, catalog: &dyn Catalog) -> Estimate {
                     .collect(),
             }
         }
+        // A guess: a few rounds of the anchor's rows.
+        LogicalPlan::Recursive(r) => {
+            let n = estimate(&r.anchor, catalog).rows * 10.0;
+            Estimate {
+                rows: n,
+                cols: r
+                    .fields
+                    .iter()
+                    .map(|f| (f.id, ColumnEstimate::unknown(n)))
+                    .collect(),
+            }
+        }
+        LogicalPlan::WorkingTable { fields, .. } => Estimate {
+            rows: 100.0,
+            cols: fields
+                .iter()
+                .map(|f| (f.id, ColumnEstimate::unknown(100.0)))
+                .collect(),
+        },
         LogicalPlan::Series(s) => {
             // Exact for literal bounds; a guess for parameters.
             let int = |e: &Expr| match e.as_literal() {

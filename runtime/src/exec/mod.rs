@@ -19,6 +19,7 @@ pub mod keys;
 pub mod memory;
 pub mod operator;
 pub mod physical;
+pub mod recursive;
 pub mod scan;
 pub mod series;
 pub mod setop;

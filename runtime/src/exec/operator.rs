@@ -42,6 +42,8 @@ pub struct ExecContext {
     /// Per-operator counters, collected only when this is set (EXPLAIN ANALYZE); without it
     /// operators run unwrapped but for the cancel check.
     pub profile: Option<Arc<Profile>>,
+    /// The rows each running recursive query made in its last round (`WITH RECURSIVE`).
+    pub working: super::recursive::WorkingTables,
 }
 
 impl ExecContext {
@@ -55,6 +57,7 @@ impl ExecContext {
             cancel: CancelFlag::new(),
             memory: MemoryBudget::unlimited(),
             profile: None,
+            working: Default::default(),
         }
     }
 

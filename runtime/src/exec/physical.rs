@@ -10,6 +10,7 @@ use super::batch::Batch;
 use super::expr::{eval_constant, PhysExpr};
 use super::join::HashJoinOp;
 use super::operator::{BoxOp, ExecContext};
+use super::recursive::{working_table, RecursiveOp};
 use super::scan::ScanOp;
 use super::series::SeriesOp;
 use super::setop::SetOpOp;
@@ -82,6 +83,15 @@ fn build_node(plan: &LogicalPlan, ctx: &ExecContext) -> Result<BoxOp> {
                 batches: vec![Batch::new(vectors, rows.len())].into_iter(),
             })
         }
+        LogicalPlan::Recursive(r) => Box::new(RecursiveOp::new(
+            r.id,
+            build(&r.anchor, ctx)?,
+            r.step.clone(),
+            r.distinct,
+            r.fields.iter().map(|f| f.ty).collect(),
+            ctx,
+        )),
+        LogicalPlan::WorkingTable { id, .. } => working_table(*id, ctx)?,
         LogicalPlan::Series(s) => {
             let value = |e: &Expr| eval_constant(&resolve_subqueries(e, ctx)?, params);
             Box::new(SeriesOp::new(

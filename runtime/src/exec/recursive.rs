@@ -1,0 +1,131 @@
+//! `WITH RECURSIVE` (`LogicalPlan::Recursive`): the anchor's rows, then round after round
+//! the step's rows, each round reading the previous one's through its working table
+//! (`LogicalPlan::WorkingTable`), until a round makes no rows. With UNION (not ALL), rows
+//! already made are dropped before they are kept or fed back (an EXCEPT against everything
+//! so far), so a cycle ends.
+//!
+//! The step is built again each round from the plan (its operators are single-use); the
+//! working table is handed to it through the context's [`WorkingTables`], by the query's id.
+
+use super::batch::Batch;
+use super::memory::Reservation;
+use super::operator::{BoxOp, ExecContext, Operator};
+use super::physical::build;
+use super::setop::SetOpOp;
+use super::simple::{collect, BatchesOp};
+use crate::{exec_err, Result};
+use grizzly_ir::{DataType, LogicalPlan, SetOpKind};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The working tables of a statement's running recursive queries, by id.
+#[derive(Clone, Default)]
+pub struct WorkingTables(Arc<Mutex<HashMap<u32, Arc<Vec<Batch>>>>>);
+
+impl WorkingTables {
+    fn set(&self, id: u32, rows: Arc<Vec<Batch>>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, rows);
+    }
+
+    fn get(&self, id: u32) -> Option<Arc<Vec<Batch>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+            .cloned()
+    }
+}
+
+/// Reads the working table of recursive query `id`: the rows its last round made.
+pub fn working_table(id: u32, ctx: &ExecContext) -> Result<BoxOp> {
+    let Some(rows) = ctx.working.get(id) else {
+        return exec_err!("working table #{id} read outside its recursive query");
+    };
+    Ok(Box::new(BatchesOp {
+        batches: rows.as_ref().clone().into_iter(),
+    }))
+}
+
+/// Runs a recursive query to its end on the first `next`, then hands out its rows.
+pub struct RecursiveOp {
+    id: u32,
+    anchor: Option<BoxOp>,
+    step: LogicalPlan,
+    distinct: bool,
+    types: Vec<DataType>,
+    ctx: ExecContext,
+    output: std::vec::IntoIter<Batch>,
+    memory: Reservation,
+}
+
+impl RecursiveOp {
+    pub fn new(
+        id: u32,
+        anchor: BoxOp,
+        step: LogicalPlan,
+        distinct: bool,
+        types: Vec<DataType>,
+        ctx: &ExecContext,
+    ) -> RecursiveOp {
+        RecursiveOp {
+            id,
+            anchor: Some(anchor),
+            step,
+            distinct,
+            types,
+            ctx: ctx.clone(),
+            output: Vec::new().into_iter(),
+            memory: ctx.memory.reserve("recursive query"),
+        }
+    }
+
+    /// The rows of `op` (only those not in `seen` and each once, for UNION).
+    fn round(&mut self, op: BoxOp, seen: &[Batch]) -> Result<Vec<Batch>> {
+        let op: BoxOp = if self.distinct {
+            let seen = Box::new(BatchesOp {
+                batches: Vec::from(seen).into_iter(),
+            });
+            Box::new(SetOpOp::new(
+                op,
+                seen,
+                SetOpKind::Except,
+                false,
+                self.types.clone(),
+                &self.ctx.memory,
+            ))
+        } else {
+            op
+        };
+        let (columns, rows) = collect(op, &self.types, &mut self.memory)?;
+        Ok(if rows == 0 {
+            Vec::new()
+        } else {
+            vec![Batch::new(columns, rows)]
+        })
+    }
+
+    fn run(&mut self, anchor: BoxOp) -> Result<Vec<Batch>> {
+        let mut all = self.round(anchor, &[])?;
+        let mut last = all.clone();
+        while !last.is_empty() {
+            self.ctx.cancel.check()?;
+            self.ctx.working.set(self.id, Arc::new(last));
+            let step = build(&self.step, &self.ctx)?;
+            last = self.round(step, &all)?;
+            all.extend(last.iter().cloned());
+        }
+        Ok(all)
+    }
+}
+
+impl Operator for RecursiveOp {
+    fn next(&mut self) -> Result<Option<Batch>> {
+        if let Some(anchor) = self.anchor.take() {
+            self.output = self.run(anchor)?.into_iter();
+        }
+        Ok(self.output.next())
+    }
+}
