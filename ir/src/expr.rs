@@ -207,6 +207,28 @@ pub enum ScalarFunc {
     Text(TextFunc),
     /// A date function ([`DateFunc`]).
     Date(DateFunc),
+    /// Bitwise operators on integers ([`BitOp`]): both arguments and the result of one
+    /// integer type.
+    Bitwise(BitOp),
+    /// `TRY_CAST(x AS ty)`: the cast, or NULL where it fails (args: x; `ty` the target).
+    TryCast,
+}
+
+/// Bitwise integer operators (PostgreSQL's symbols).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BitOp {
+    /// `a & b`
+    And,
+    /// `a | b`
+    Or,
+    /// `a # b` (exclusive or; also `xor(a, b)`).
+    Xor,
+    /// `a << n`: bits shifted left, the count taken modulo the type's width (as PostgreSQL).
+    ShiftLeft,
+    /// `a >> n`: arithmetic shift right, modulo the width.
+    ShiftRight,
+    /// `~a` (one argument).
+    Not,
 }
 
 /// Date functions (see [`crate::date`] for their rules).
@@ -418,6 +440,13 @@ impl ScalarFunc {
             ScalarFunc::ToInteger(Rounding::Trunc) => "trunc",
             ScalarFunc::Text(t) => t.name(),
             ScalarFunc::Date(d) => d.name(),
+            ScalarFunc::Bitwise(BitOp::And) => "bit_and_op",
+            ScalarFunc::Bitwise(BitOp::Or) => "bit_or_op",
+            ScalarFunc::Bitwise(BitOp::Xor) => "xor",
+            ScalarFunc::Bitwise(BitOp::ShiftLeft) => "shift_left",
+            ScalarFunc::Bitwise(BitOp::ShiftRight) => "shift_right",
+            ScalarFunc::Bitwise(BitOp::Not) => "bit_not",
+            ScalarFunc::TryCast => "try_cast",
         }
     }
 }

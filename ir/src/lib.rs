@@ -34,7 +34,9 @@ pub use bind::{bind, Bound};
 pub use catalog::{Catalog, ColumnMeta, TableMeta, ViewMeta};
 pub use error::{Error, Location, Result};
 pub use explain::{explain, explain_annotated};
-pub use expr::{BinaryOp, ColumnId, DateFunc, Expr, MathFunc, Rounding, ScalarFunc, TextFunc};
+pub use expr::{
+    BinaryOp, BitOp, ColumnId, DateFunc, Expr, MathFunc, Rounding, ScalarFunc, TextFunc,
+};
 pub use fingerprint::{lift, Fingerprint, Lifted, StableHasher};
 pub use optimize::{optimize, optimize_with_trace, Pass};
 pub use parse::parse;

@@ -8,7 +8,7 @@ use super::literal::convert_type;
 use super::scope::{display_name, Lookup, Scope};
 use super::{ident, Binder};
 use crate::error::{Error, Result};
-use crate::expr::{BinaryOp, Expr, ScalarFunc};
+use crate::expr::{BinaryOp, BitOp, Expr, ScalarFunc};
 use crate::optimize::eval;
 use crate::plan::{AggregateCall, Field, LogicalPlan};
 use crate::types::{DataType, Value};
@@ -199,8 +199,11 @@ impl Binder<'_> {
                 data_type,
                 format,
             } => {
-                if !matches!(kind, ast::CastKind::Cast | ast::CastKind::DoubleColon) {
-                    return crate::unsupported!("{kind:?} (only CAST and :: are supported)");
+                if !matches!(
+                    kind,
+                    ast::CastKind::Cast | ast::CastKind::DoubleColon | ast::CastKind::TryCast
+                ) {
+                    return crate::unsupported!("{kind:?} (only CAST, :: and TRY_CAST)");
                 }
                 if format.is_some() {
                     return crate::unsupported!("CAST ... FORMAT");
@@ -211,6 +214,9 @@ impl Binder<'_> {
                 }
                 let ty = convert_type(data_type)?;
                 let x = self.bind_expr(expr, cx)?;
+                if *kind == ast::CastKind::TryCast {
+                    return self.try_cast(x, ty);
+                }
                 self.explicit_cast(x, ty)
             }
             A::Extract { field, expr, .. } => {
@@ -417,6 +423,7 @@ impl Binder<'_> {
                 }
                 Ok(Expr::Negate(Box::new(e)))
             }
+            UnaryOperator::BitwiseNot => self.bind_bitwise(BitOp::Not, vec![e]),
             other => crate::unsupported!("operator {other}"),
         }
     }
@@ -582,6 +589,13 @@ impl Binder<'_> {
             AstOp::PGRegexIMatch => self.bind_regex(l, r, true, false),
             AstOp::PGRegexNotMatch => self.bind_regex(l, r, false, true),
             AstOp::PGRegexNotIMatch => self.bind_regex(l, r, true, true),
+            // PostgreSQL's and DuckDB's exponentiation.
+            AstOp::PGExp | AstOp::BitwiseXor => self.bind_scalar_call("power", vec![l, r]),
+            AstOp::BitwiseAnd => self.bind_bitwise(BitOp::And, vec![l, r]),
+            AstOp::BitwiseOr => self.bind_bitwise(BitOp::Or, vec![l, r]),
+            AstOp::PGBitwiseXor => self.bind_bitwise(BitOp::Xor, vec![l, r]),
+            AstOp::PGBitwiseShiftLeft => self.bind_bitwise(BitOp::ShiftLeft, vec![l, r]),
+            AstOp::PGBitwiseShiftRight => self.bind_bitwise(BitOp::ShiftRight, vec![l, r]),
             AstOp::PGCustomBinaryOperator(parts) => match builtin_operator(parts) {
                 Some(op) => self.bind_binary(&op, l, r),
                 None => crate::unsupported!("operator {op}"),

@@ -7,7 +7,7 @@
 use super::Binder;
 use crate::date::DiffUnit;
 use crate::error::Result;
-use crate::expr::{BinaryOp, DateFunc, Expr, MathFunc, Rounding, ScalarFunc, TextFunc};
+use crate::expr::{BinaryOp, BitOp, DateFunc, Expr, MathFunc, Rounding, ScalarFunc, TextFunc};
 use crate::types::{DataType, Value};
 
 impl Binder<'_> {
@@ -160,6 +160,10 @@ impl Binder<'_> {
                 );
                 self.bind_comparison(BinaryOp::Eq, tail, p)?
             }
+            "xor" => {
+                self.arity(name, &args, 2, 2)?;
+                return self.bind_bitwise(BitOp::Xor, args).map(Some);
+            }
             "contains" => {
                 // strpos(s, sub) > 0
                 self.arity(name, &args, 2, 2)?;
@@ -236,6 +240,73 @@ impl Binder<'_> {
             }
             (t, w) => crate::type_err!("function {func} expects {w}, not {t}"),
         }
+    }
+
+    /// A bitwise operator: integer operands of one type (shift counts INTEGER).
+    pub(crate) fn bind_bitwise(&mut self, op: BitOp, args: Vec<Expr>) -> Result<Expr> {
+        let symbol = match op {
+            BitOp::And => "&",
+            BitOp::Or => "|",
+            BitOp::Xor => "#",
+            BitOp::ShiftLeft => "<<",
+            BitOp::ShiftRight => ">>",
+            BitOp::Not => "~",
+        };
+        let shift = matches!(op, BitOp::ShiftLeft | BitOp::ShiftRight);
+        let mut args = args.into_iter();
+        let (a, b) = (args.next(), args.next());
+        let Some(a) = a else {
+            return crate::internal_err!("operator {symbol} without operands");
+        };
+        let (a, b, ty) = match b {
+            Some(b) if shift => {
+                let a = self.integer_operand(a, symbol)?;
+                let ty = a.data_type();
+                let b = self.integer_operand(b, symbol)?;
+                let b = self.cast(b, DataType::Int32);
+                (a, Some(b), ty)
+            }
+            Some(b) => {
+                let a = self.integer_operand(a, symbol)?;
+                let b = self.integer_operand(b, symbol)?;
+                let (mut both, ty) = self.unify_all(vec![a, b], symbol)?;
+                let b = both.pop().expect("two");
+                (both.pop().expect("two"), Some(b), ty)
+            }
+            None => {
+                let a = self.integer_operand(a, symbol)?;
+                let ty = a.data_type();
+                (a, None, ty)
+            }
+        };
+        let mut out = vec![a];
+        out.extend(b);
+        Ok(function(ScalarFunc::Bitwise(op), out, ty))
+    }
+
+    fn integer_operand(&mut self, e: Expr, symbol: &str) -> Result<Expr> {
+        if self.is_unknown(&e) {
+            return self.coerce_to(e, DataType::Int64);
+        }
+        match e.data_type() {
+            DataType::Int32 | DataType::Int64 => Ok(e),
+            t => crate::type_err!("operator {symbol} is not defined for {t} (integers only)"),
+        }
+    }
+
+    /// `TRY_CAST(x AS ty)`: as CAST, but NULL where the value does not convert.
+    pub(crate) fn try_cast(&mut self, x: Expr, ty: DataType) -> Result<Expr> {
+        if self.is_unknown(&x) {
+            // A literal or parameter of no type yet: as text.
+            let x = self.coerce_to(x, DataType::Varchar)?;
+            return Ok(function(ScalarFunc::TryCast, vec![x], ty));
+        }
+        if x.data_type() == ty {
+            return Ok(x);
+        }
+        // Only conversions CAST allows at all.
+        self.explicit_cast(x.clone(), ty)?;
+        Ok(function(ScalarFunc::TryCast, vec![x], ty))
     }
 
     /// `log(b, x)` = ln(x) / ln(b).

@@ -17,7 +17,9 @@ use crate::vector::{Bitmap, Vector};
 use crate::{Error, Result};
 use grizzly_ir::date::{add_months, extract, DateField};
 use grizzly_ir::types::pow10;
-use grizzly_ir::{DataType, DateFunc, MathFunc, PhysicalType, Rounding, ScalarFunc, TextFunc};
+use grizzly_ir::{
+    BitOp, DataType, DateFunc, MathFunc, PhysicalType, Rounding, ScalarFunc, TextFunc,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Func {
@@ -44,6 +46,8 @@ pub(crate) enum Func {
     ToInteger(Rounding),
     Text(TextFunc),
     Date(DateFunc),
+    Bitwise(BitOp),
+    TryCast,
 }
 
 pub(crate) struct FuncNode {
@@ -76,6 +80,8 @@ pub(crate) fn build(func: ScalarFunc, args: Vec<Node>, ty: DataType) -> Result<N
         ScalarFunc::ToInteger(r) => Func::ToInteger(r),
         ScalarFunc::Text(t) => Func::Text(t),
         ScalarFunc::Date(d) => Func::Date(d),
+        ScalarFunc::Bitwise(b) => Func::Bitwise(b),
+        ScalarFunc::TryCast => Func::TryCast,
         ScalarFunc::Coalesce => {
             if args.is_empty() {
                 return Err(Error::Internal("coalesce without arguments".into()));
@@ -105,6 +111,8 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
         | Func::RegexpMatches => (2, 2),
         Func::Math(m) => (m.arity(), m.arity()),
         Func::Date(DateFunc::MakeDate) => (3, 3),
+        Func::Bitwise(BitOp::Not) => (1, 1),
+        Func::Bitwise(_) => (2, 2),
         Func::Date(DateFunc::Diff(_) | DateFunc::Strftime) => (2, 2),
         Func::Text(t) => {
             let (kinds, optional) = t.args();
@@ -136,6 +144,8 @@ pub(crate) fn build_func(func: Func, args: Vec<Node>, ty: DataType) -> Result<No
             (Func::Date(DateFunc::MakeDate), _) => Some(Int32),
             (Func::Date(DateFunc::Strftime), 1) => Some(Varchar),
             (Func::Date(_), _) => Some(Date),
+            (Func::Bitwise(BitOp::ShiftLeft | BitOp::ShiftRight), 1) => Some(Int32),
+            (Func::Bitwise(_), _) => Some(ty),
             (Func::Text(t), i) => Some(if t.args().0[i] { Varchar } else { Int64 }),
             _ => None,
         };
@@ -204,6 +214,8 @@ pub(crate) fn eval(node: &FuncNode, batch: &Batch, rows: Rows<'_>) -> Result<Vec
         Func::ToInteger(r) => to_integer(r, a, node.args[0].ty(), node.ty, n, valid)?,
         Func::Text(t) => text_lib::eval(t, &ops, node.ty, n, valid)?,
         Func::Date(d) => date_lib(d, &ops, node.ty, n, valid)?,
+        Func::Bitwise(op) => bitwise(op, &ops, node.ty, n, valid)?,
+        Func::TryCast => try_cast(a, node.args[0].ty(), node.ty, n)?,
         Func::Concat | Func::NullIf => return Err(Error::Internal("handled above".into())),
     };
     convert(out, node.ty, n)
@@ -401,6 +413,66 @@ fn math(m: MathFunc, ops: &[Operand<'_>], n: usize, valid: Option<Bitmap>) -> Re
         }
     }
     Ok(make_vector(DataType::Float64, values, valid))
+}
+
+/// A bitwise operator on INTEGER or BIGINT operands (shift counts INTEGER).
+fn bitwise(
+    op: BitOp,
+    ops: &[Operand<'_>],
+    ty: DataType,
+    n: usize,
+    valid: Option<Bitmap>,
+) -> Result<Vector> {
+    macro_rules! apply {
+        ($t:ty) => {
+            binary(ops, ty, n, valid, move |a: $t, b: $t| {
+                let r = match op {
+                    BitOp::And => a & b,
+                    BitOp::Or => a | b,
+                    BitOp::Xor => a ^ b,
+                    BitOp::ShiftLeft => a.wrapping_shl(b as u32),
+                    BitOp::ShiftRight => a.wrapping_shr(b as u32),
+                    BitOp::Not => !a,
+                };
+                (r, 0)
+            })
+        };
+    }
+    match (ty.physical(), op) {
+        (PhysicalType::I32, _) => apply!(i32),
+        // Shift counts are INTEGER: read them as such, shift the BIGINT.
+        (PhysicalType::I64, BitOp::ShiftLeft | BitOp::ShiftRight) => {
+            binary(ops, ty, n, valid, move |a: i64, b: i32| {
+                let r = if op == BitOp::ShiftLeft {
+                    a.wrapping_shl(b as u32)
+                } else {
+                    a.wrapping_shr(b as u32)
+                };
+                (r, 0)
+            })
+        }
+        (PhysicalType::I64, _) => apply!(i64),
+        _ => Err(Error::Unsupported(format!("bitwise {op:?} on {ty}"))),
+    }
+}
+
+/// `TRY_CAST`: the cast of the whole vector when every value converts, else value by value
+/// with NULL for those that do not.
+fn try_cast(a: &Operand<'_>, from: DataType, to: DataType, n: usize) -> Result<Vector> {
+    if let Ok(v) = cast_operand(a, from, to, n) {
+        return Ok(v);
+    }
+    let values: Vec<grizzly_ir::Value> = (0..n)
+        .map(|i| {
+            let one = Vector::from_values(from, &[a.value(i)])?;
+            cast_operand(&Operand::Vec(one, None), from, to, 1)
+                .ok()
+                .map(|v| v.get(0))
+        })
+        .map(|v| v.unwrap_or(grizzly_ir::Value::Null))
+        .collect();
+    Vector::from_values(to, &values)
+        .ok_or_else(|| Error::Internal(format!("TRY_CAST results do not fit {to}")))
 }
 
 /// The date library ([`DateFunc`]).
