@@ -447,6 +447,31 @@ impl Binder<'_> {
             }
             None => None,
         };
+        // QUALIFY (DuckDB, Snowflake): a condition on the rows after window functions.
+        let qualify = match &win_asts.qualify {
+            Some(q) => {
+                // Select-list aliases may be named (DuckDB), unless a column has the name.
+                let mut q = q.clone();
+                super::window::substitute_identifiers(&mut q, &mut |name| {
+                    if !matches!(wscope.lookup(None, name)?, Lookup::NotFound) {
+                        return Ok(None);
+                    }
+                    Ok(items
+                        .iter()
+                        .find(|it| it.aliased && it.name == name)
+                        .and_then(|it| it.ast.cloned()))
+                })?;
+                let q = &q;
+                let mut cx = ExprCtx {
+                    scope: &wscope,
+                    aggs: Some(&mut aggs),
+                    clause: "QUALIFY",
+                };
+                Some(self.bind_condition(q, &mut cx)?)
+            }
+            None => None,
+        };
+        let mut qualify = qualify;
         let mut sort = Vec::new();
         if let Some(ob) = order_by {
             let ast::OrderByKind::Expressions(list) = &ob.kind else {
@@ -523,6 +548,7 @@ impl Binder<'_> {
             let fin = |e: Expr| finalize_agg_expr(e, &group_by, &out_ids, &scope);
             exprs = exprs.into_iter().map(fin).collect::<Result<_>>()?;
             having = having.map(fin).transpose()?;
+            qualify = qualify.map(fin).transpose()?;
             windows.finalize(&fin)?;
             for (t, ..) in &mut sort {
                 if let SortTarget::Hidden(e) = t {
@@ -583,6 +609,9 @@ impl Binder<'_> {
             }
         }
         plan = windows.plan(plan)?;
+        if let Some(q) = qualify.take() {
+            plan = self.unnest_filter(plan, q)?;
+        }
         // Correlated scalar subqueries of the select list and ORDER BY become left joins.
         if exprs.iter().any(has_correlated_subquery)
             || sort
@@ -943,8 +972,6 @@ fn check_select_supported(s: &ast::Select) -> Result<()> {
         "CONNECT BY"
     } else if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
         "CLUSTER/DISTRIBUTE/SORT BY"
-    } else if s.qualify.is_some() {
-        "QUALIFY"
     } else if s.value_table_mode.is_some() {
         "SELECT AS VALUE/STRUCT"
     } else if s.exclude.is_some() {

@@ -34,6 +34,8 @@ pub(crate) struct WindowAsts {
     /// Rewritten select-list expressions, keyed by the address of the original.
     items: Vec<(*const ast::Expr, ast::Expr)>,
     order_by: Option<ast::OrderBy>,
+    /// The QUALIFY condition, its window calls replaced.
+    pub qualify: Option<ast::Expr>,
 }
 
 impl WindowAsts {
@@ -243,6 +245,26 @@ fn walk(
     Ok(())
 }
 
+/// Replaces each bare identifier `e` contains by `alias(name)` where that gives an
+/// expression (select-list aliases in QUALIFY).
+pub(crate) fn substitute_identifiers(
+    e: &mut ast::Expr,
+    alias: &mut dyn FnMut(&str) -> Result<Option<ast::Expr>>,
+) -> Result<()> {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        let replacement = match &*e {
+            ast::Expr::Identifier(id) => alias(&ident(id))?,
+            _ => None,
+        };
+        match replacement {
+            Some(r) => *e = r,
+            None => children_mut(e, &mut stack),
+        }
+    }
+    Ok(())
+}
+
 /// Resolves `WINDOW w AS (...)` definitions.
 fn named_windows(s: &ast::Select) -> Result<HashMap<String, ast::WindowSpec>> {
     let mut out: HashMap<String, ast::WindowSpec> = HashMap::new();
@@ -332,6 +354,11 @@ impl Binder<'_> {
             let mut copy = e.clone();
             self.replace_calls(&mut copy, &named, scope, aggs, &mut windows)?;
             asts.items.push((e as *const ast::Expr, copy));
+        }
+        if let Some(q) = &s.qualify {
+            let mut copy = q.clone();
+            self.replace_calls(&mut copy, &named, scope, aggs, &mut windows)?;
+            asts.qualify = Some(copy);
         }
         if let Some(ob) = order_by {
             if let ast::OrderByKind::Expressions(list) = &ob.kind {
