@@ -34,6 +34,11 @@ pub(crate) fn is_aggregate(name: &str) -> bool {
             | "percentile_cont"
             | "percentile_disc"
             | "mode"
+            | "bool_and"
+            | "every"
+            | "bool_or"
+            | "count_if"
+            | "any_value"
     )
 }
 
@@ -212,6 +217,41 @@ impl Binder<'_> {
                 };
                 (func, Some(arg))
             }
+            // BOOLEAN orders false < true: every / any value true are min / max.
+            "bool_and" | "every" | "bool_or" => {
+                let arg = one_arg(&mut bound)?;
+                if arg.data_type() != DataType::Boolean {
+                    return crate::type_err!(
+                        "function {name}({}) does not exist (BOOLEAN argument)",
+                        arg.data_type()
+                    );
+                }
+                let func = if name == "bool_or" {
+                    AggFunc::Max
+                } else {
+                    AggFunc::Min
+                };
+                (func, Some(arg))
+            }
+            // count_if(p) = count(CASE WHEN p THEN 1 END)
+            "count_if" => {
+                let p = one_arg(&mut bound)?;
+                if p.data_type() != DataType::Boolean {
+                    return crate::type_err!(
+                        "function count_if({}) does not exist (BOOLEAN argument)",
+                        p.data_type()
+                    );
+                }
+                let one = Expr::literal(Value::Int32(1), DataType::Int32);
+                let case = Expr::Case {
+                    whens: vec![(p, one)],
+                    else_: None,
+                    ty: DataType::Int32,
+                };
+                (AggFunc::Count, Some(case))
+            }
+            // Any one non-NULL value of the group: the smallest serves.
+            "any_value" => (AggFunc::Min, Some(one_arg(&mut bound)?)),
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
                 let arg = one_arg(&mut bound)?;
                 let arg = self.float_agg_arg(arg, name)?;

@@ -398,6 +398,7 @@ impl Binder<'_> {
             .for_each(|it| it.ast = it.ast.map(|a| win_asts.item(a)));
 
         // GROUP BY keys, bound against the FROM scope.
+        let every_plain_item: Vec<ast::Expr>;
         let group_asts: &[ast::Expr] = match &s.group_by {
             ast::GroupByExpr::Expressions(exprs, modifiers) => {
                 if !modifiers.is_empty() {
@@ -405,7 +406,23 @@ impl Binder<'_> {
                 }
                 exprs
             }
-            ast::GroupByExpr::All(_) => return crate::unsupported!("GROUP BY ALL"),
+            // GROUP BY ALL (DuckDB): by every select item without aggregates (by ordinal).
+            ast::GroupByExpr::All(modifiers) => {
+                if !modifiers.is_empty() {
+                    return crate::unsupported!("GROUP BY ALL ... WITH modifiers");
+                }
+                every_plain_item = items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, it)| {
+                        it.ast.is_none_or(|a| {
+                            !super::window::has_aggregate(a) && !super::window::has_window(a)
+                        })
+                    })
+                    .map(|(i, _)| ast::Expr::value(ast::Value::Number((i + 1).to_string(), false)))
+                    .collect();
+                &every_plain_item
+            }
         };
         let mut groups: Vec<Expr> = Vec::new();
         for g in group_asts {

@@ -117,6 +117,22 @@ pub(crate) fn has_window(e: &ast::Expr) -> bool {
     false
 }
 
+/// Whether `e` calls an aggregate function (not as a window function).
+pub(crate) fn has_aggregate(e: &ast::Expr) -> bool {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        if let ast::Expr::Function(f) = e {
+            let aggregate = f.over.is_none()
+                && object_name(&f.name).is_ok_and(|n| super::func::is_aggregate(&n));
+            if aggregate {
+                return true;
+            }
+        }
+        children(e, &mut stack);
+    }
+    false
+}
+
 /// Pushes the direct subexpressions of an AST expression that may hold window calls onto a
 /// stack, for the shared walk (`children!(e, out)`) and the mutable one (`children!(e, out,
 /// mut)`): one body, so the two walks cannot drift apart. Function calls contribute their
