@@ -79,6 +79,25 @@ pub enum DateField {
     DayOfWeek,
     /// Day of year, 1-based.
     DayOfYear,
+    /// ISO 8601 week number (1-53; week 1 holds the year's first Thursday).
+    Week,
+    /// ISO day of week, Monday = 1 ... Sunday = 7 (PostgreSQL `isodow`).
+    IsoDayOfWeek,
+    /// ISO 8601 week-numbering year (PostgreSQL `isoyear`).
+    IsoYear,
+    /// Seconds since 1970-01-01 (PostgreSQL `epoch` of a date: its midnight).
+    Epoch,
+}
+
+/// (ISO year, ISO week) of a date.
+fn iso_week(days: i32) -> (i32, i64) {
+    // The Thursday of the date's week decides its ISO year.
+    let iso_dow = (i64::from(days) + 3).rem_euclid(7); // Monday = 0
+    let thursday = i64::from(days) - iso_dow + 3;
+    let thursday = i32::try_from(thursday).unwrap_or(days);
+    let (year, _, _) = civil_from_days(thursday);
+    let jan1 = days_from_civil(year, 1, 1).unwrap_or(thursday);
+    (year, i64::from(thursday - jan1) / 7 + 1)
 }
 
 pub fn extract(days: i32, field: DateField) -> i64 {
@@ -90,6 +109,10 @@ pub fn extract(days: i32, field: DateField) -> i64 {
         DateField::Day => d as i64,
         DateField::DayOfWeek => (days as i64 + 4).rem_euclid(7),
         DateField::DayOfYear => (days - days_from_civil(y, 1, 1).unwrap_or(days)) as i64 + 1,
+        DateField::Week => iso_week(days).1,
+        DateField::IsoYear => i64::from(iso_week(days).0),
+        DateField::IsoDayOfWeek => (i64::from(days) + 3).rem_euclid(7) + 1,
+        DateField::Epoch => i64::from(days) * 86_400,
     }
 }
 
@@ -243,6 +266,15 @@ mod tests {
         .unwrap();
         assert_eq!(s, "Tuesday 05 March 2024 (065, Tue Mar 24, 2/2) %");
         assert!(strftime(0, "%Q", &mut String::new()).is_err());
+        // ISO weeks: 2021-01-03 (a Sunday) is in week 53 of 2020; 2024-12-30 in week 1 of 2025.
+        assert_eq!(extract(d("2021-01-03"), DateField::Week), 53);
+        assert_eq!(extract(d("2021-01-03"), DateField::IsoYear), 2020);
+        assert_eq!(extract(d("2021-01-04"), DateField::Week), 1);
+        assert_eq!(extract(d("2024-12-30"), DateField::Week), 1);
+        assert_eq!(extract(d("2024-12-30"), DateField::IsoYear), 2025);
+        assert_eq!(extract(d("2024-01-08"), DateField::IsoDayOfWeek), 1);
+        assert_eq!(extract(d("2024-01-07"), DateField::IsoDayOfWeek), 7);
+        assert_eq!(extract(d("1970-01-02"), DateField::Epoch), 86_400);
     }
 
     #[test]

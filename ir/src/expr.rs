@@ -365,6 +365,8 @@ pub enum TextFunc {
     /// `regexp_replace(s, pattern, replacement [, flags])`: the first match (flag `g`: all;
     /// `i`: case-insensitive); `\1`.. in the replacement name groups.
     RegexpReplace,
+    /// `md5(s)`: the MD5 digest of the bytes, as 32 lower-case hex digits.
+    Md5,
 }
 
 impl TextFunc {
@@ -385,6 +387,7 @@ impl TextFunc {
             TextFunc::Translate => "translate",
             TextFunc::OctetLength => "octet_length",
             TextFunc::RegexpReplace => "regexp_replace",
+            TextFunc::Md5 => "md5",
         }
     }
 
@@ -395,9 +398,11 @@ impl TextFunc {
             TextFunc::Replace | TextFunc::Translate => (&[true, true, true], 0),
             TextFunc::Left | TextFunc::Right | TextFunc::Repeat => (&[true, false], 0),
             TextFunc::Lpad | TextFunc::Rpad => (&[true, false, true], 1),
-            TextFunc::Reverse | TextFunc::Ascii | TextFunc::Initcap | TextFunc::OctetLength => {
-                (&[true], 0)
-            }
+            TextFunc::Reverse
+            | TextFunc::Md5
+            | TextFunc::Ascii
+            | TextFunc::Initcap
+            | TextFunc::OctetLength => (&[true], 0),
             TextFunc::SplitPart => (&[true, true, false], 0),
             TextFunc::Strpos => (&[true, true], 0),
             TextFunc::Chr => (&[false], 0),

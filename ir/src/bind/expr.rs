@@ -227,6 +227,10 @@ impl Binder<'_> {
                     ast::DateTimeField::Day | ast::DateTimeField::Days => Some("day"),
                     ast::DateTimeField::Dow | ast::DateTimeField::DayOfWeek => Some("dow"),
                     ast::DateTimeField::Doy | ast::DateTimeField::DayOfYear => Some("doy"),
+                    ast::DateTimeField::Week(None) | ast::DateTimeField::Weeks => Some("week"),
+                    ast::DateTimeField::Isodow => Some("isodow"),
+                    ast::DateTimeField::Isoyear => Some("isoyear"),
+                    ast::DateTimeField::Epoch => Some("epoch"),
                     _ => None,
                 };
                 let parsed = match f {

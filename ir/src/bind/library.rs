@@ -164,6 +164,47 @@ impl Binder<'_> {
                 self.arity(name, &args, 2, 2)?;
                 return self.bind_bitwise(BitOp::Xor, args).map(Some);
             }
+            "concat_ws" => {
+                // CASE WHEN sep IS NULL THEN NULL ELSE
+                //   substring(concat(sep || a, sep || b, ...), length(sep) + 1) END:
+                // concat skips the NULL arguments' (NULL) pieces.
+                if args.len() < 2 {
+                    return crate::bind_err!(
+                        "function concat_ws takes a separator and at least one argument"
+                    );
+                }
+                let sep = self.string_arg(args.remove(0), name)?;
+                let mut pieces = Vec::with_capacity(args.len());
+                for a in args {
+                    let a = if self.is_unknown(&a) {
+                        self.coerce_to(a, DataType::Varchar)?
+                    } else {
+                        self.cast(a, DataType::Varchar)
+                    };
+                    pieces.push(Expr::binary(
+                        BinaryOp::Concat,
+                        sep.clone(),
+                        a,
+                        DataType::Varchar,
+                    ));
+                }
+                let joined = function(ScalarFunc::Concat, pieces, DataType::Varchar);
+                let len = function(ScalarFunc::Length, vec![sep.clone()], DataType::Int32);
+                let one = Expr::literal(Value::Int32(1), DataType::Int32);
+                let from = self.bind_arith(BinaryOp::Add, len, one)?;
+                let rest = self.bind_scalar_call("substring", vec![joined, from])?;
+                Expr::Case {
+                    whens: vec![(
+                        Expr::IsNull {
+                            expr: Box::new(sep),
+                            negated: false,
+                        },
+                        Expr::literal(Value::Null, DataType::Varchar),
+                    )],
+                    else_: Some(Box::new(rest)),
+                    ty: DataType::Varchar,
+                }
+            }
             "contains" => {
                 // strpos(s, sub) > 0
                 self.arity(name, &args, 2, 2)?;
@@ -419,6 +460,7 @@ fn text(name: &str) -> Option<TextFunc> {
         "translate" => TextFunc::Translate,
         "octet_length" => TextFunc::OctetLength,
         "regexp_replace" => TextFunc::RegexpReplace,
+        "md5" => TextFunc::Md5,
         _ => return None,
     })
 }

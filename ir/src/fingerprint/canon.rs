@@ -496,6 +496,10 @@ fn field_name(f: DateField) -> &'static str {
         DateField::Day => "day",
         DateField::DayOfWeek => "dow",
         DateField::DayOfYear => "doy",
+        DateField::Week => "week",
+        DateField::IsoDayOfWeek => "isodow",
+        DateField::IsoYear => "isoyear",
+        DateField::Epoch => "epoch",
     }
 }
 

@@ -486,6 +486,10 @@ pub(crate) fn date_field(name: &str) -> Option<DateField> {
         "day" | "days" => DateField::Day,
         "dow" | "dayofweek" => DateField::DayOfWeek,
         "doy" | "dayofyear" => DateField::DayOfYear,
+        "week" | "weeks" | "weekofyear" => DateField::Week,
+        "isodow" => DateField::IsoDayOfWeek,
+        "isoyear" => DateField::IsoYear,
+        "epoch" => DateField::Epoch,
         _ => return None,
     })
 }

@@ -219,7 +219,7 @@ fn strings(
         }
     }
     Ok(with_str_access!(a, |x| (0..n)
-        .map(|i| code(p.contains(x.at(i))))
+        .map(|i| code(p.contains::<[u8]>(x.at(i))))
         .collect()))
 }
 

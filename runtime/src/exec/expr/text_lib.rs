@@ -255,6 +255,13 @@ fn text(func: TextFunc, a: &[Arg<'_>], out: &mut Vec<u8>, regexes: &mut Regexes)
             check_size(replaced.len(), func)?;
             out.extend_from_slice(replaced.as_bytes());
         }
+        TextFunc::Md5 => {
+            use md5::{Digest, Md5};
+            let digest = Md5::digest(a[0].text());
+            for b in digest {
+                out.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+        }
         TextFunc::Strpos | TextFunc::Ascii | TextFunc::OctetLength => {
             return Err(Error::Internal(format!(
                 "{} has an integer result",
