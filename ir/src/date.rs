@@ -128,6 +128,16 @@ pub enum DiffUnit {
 }
 
 impl DiffUnit {
+    pub fn name(self) -> &'static str {
+        match self {
+            DiffUnit::Day => "day",
+            DiffUnit::Week => "week",
+            DiffUnit::Month => "month",
+            DiffUnit::Quarter => "quarter",
+            DiffUnit::Year => "year",
+        }
+    }
+
     /// The unit a `date_diff` names (singular or plural, any case); `None` if unknown.
     pub fn parse(name: &str) -> Option<DiffUnit> {
         Some(match name.to_ascii_lowercase().trim_end_matches('s') {

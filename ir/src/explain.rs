@@ -497,6 +497,9 @@ impl<'p> ExprFmt<'_, 'p> {
                             a.join(", ")
                         )
                     }
+                    ScalarFunc::Date(crate::expr::DateFunc::Diff(unit)) => {
+                        format!("date_diff('{}', {})", unit.name(), a.join(", "))
+                    }
                     other => format!("{}({})", other.name(), a.join(", ")),
                 }
             }

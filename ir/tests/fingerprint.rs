@@ -283,6 +283,24 @@ fn shaping_constants_are_kept() {
         fp("SELECT extract(year FROM d) FROM t"),
         fp("SELECT extract(month FROM d) FROM t")
     );
+    // Units, targets and flags bound into the expression's shape.
+    assert_ne!(
+        fp("SELECT date_diff('day', d, d) FROM t"),
+        fp("SELECT date_diff('month', d, d) FROM t")
+    );
+    assert_ne!(
+        fp("SELECT TRY_CAST(c AS INTEGER) FROM t"),
+        fp("SELECT TRY_CAST(c AS BIGINT) FROM t")
+    );
+    assert_ne!(
+        fp("SELECT * FROM generate_series(1, 5)"),
+        fp("SELECT * FROM range(1, 5)")
+    );
+    assert_eq!(
+        fp("SELECT * FROM generate_series(1, 5)"),
+        fp("SELECT * FROM generate_series(2, 500)")
+    );
+    assert_ne!(fp("SELECT ceil(e) FROM t"), fp("SELECT floor(e) FROM t"));
 }
 
 #[test]

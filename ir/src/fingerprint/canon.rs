@@ -348,6 +348,10 @@ impl Canon {
                     ScalarFunc::Extract(field) => {
                         let _ = write!(self.text, "extract({} FROM ", field_name(*field));
                     }
+                    // The unit is part of the shape (not an argument).
+                    ScalarFunc::Date(crate::expr::DateFunc::Diff(unit)) => {
+                        let _ = write!(self.text, "date_diff('{}', ", unit.name());
+                    }
                     other => {
                         let _ = write!(self.text, "{}(", other.name());
                     }
