@@ -433,7 +433,20 @@ fn ctes_and_views() {
         names("with x as (select 1 as a), y as (select a + 1 as b from x) select b from y"),
         vec!["b"]
     );
-    assert!(unsupported("with recursive x as (select 1) select * from x").contains("RECURSIVE"));
+    // WITH RECURSIVE: a self-referencing union is a Recursive node reading its working
+    // table; without a self-reference it is an ordinary CTE.
+    assert_eq!(
+        names("with recursive x as (select 1 as one) select * from x"),
+        vec!["one"]
+    );
+    let plan = plan_of(
+        "with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select n from r",
+        &tpch(),
+    )
+    .unwrap();
+    let text = grizzly_ir::explain(&plan);
+    assert!(text.contains("Recursive #0 [n] (UNION ALL)"), "{text}");
+    assert!(text.contains("WorkingTable #0 [n]"), "{text}");
     let mut cat = tpch();
     cat.add_view("asia", "select n_name, n_nationkey from nation, region where n_regionkey = r_regionkey and r_name = 'ASIA'", &["name"]);
     let plan = plan_of(
