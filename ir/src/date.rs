@@ -6,7 +6,7 @@ pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i32> {
         return None;
     }
     // Howard Hinnant's algorithm.
-    let y = if month <= 2 { year - 1 } else { year } as i64;
+    let y = i64::from(year) - i64::from(month <= 2);
     let era = if y >= 0 { y } else { y - 399 } / 400;
     let yoe = y - era * 400;
     let m = month as i64;
@@ -296,6 +296,9 @@ mod tests {
         assert_eq!(parse_date("1970-01-01"), Some(0));
         assert_eq!(format_date(parse_date("1998-12-01").unwrap()), "1998-12-01");
         assert_eq!(parse_date("1998-02-30"), None);
+        // Years past the DATE range are None, not an overflow.
+        assert_eq!(days_from_civil(i32::MIN, 1, 1), None);
+        assert_eq!(days_from_civil(i32::MAX, 12, 31), None);
     }
 
     #[test]
