@@ -8,7 +8,7 @@
 //! working table is handed to it through the context's [`WorkingTables`], by the query's id.
 
 use super::batch::Batch;
-use super::memory::Reservation;
+use super::memory::{vectors_bytes, Reservation};
 use super::operator::{BoxOp, ExecContext, Operator};
 use super::physical::build;
 use super::setop::SetOpOp;
@@ -49,7 +49,8 @@ pub fn working_table(id: u32, ctx: &ExecContext) -> Result<BoxOp> {
     }))
 }
 
-/// Runs a recursive query to its end on the first `next`, then hands out its rows.
+/// Hands out a recursive query's rows round by round: the anchor's, then each step's, so a
+/// consumer that stops pulling (LIMIT) stops the recursion too.
 pub struct RecursiveOp {
     id: u32,
     anchor: Option<BoxOp>,
@@ -57,6 +58,11 @@ pub struct RecursiveOp {
     distinct: bool,
     types: Vec<DataType>,
     ctx: ExecContext,
+    /// Every row made so far (kept for UNION only, which drops rows already made).
+    all: Vec<Batch>,
+    /// The last round's rows: the step's next working table.
+    last: Vec<Batch>,
+    done: bool,
     output: std::vec::IntoIter<Batch>,
     memory: Reservation,
 }
@@ -77,16 +83,19 @@ impl RecursiveOp {
             distinct,
             types,
             ctx: ctx.clone(),
+            all: Vec::new(),
+            last: Vec::new(),
+            done: false,
             output: Vec::new().into_iter(),
             memory: ctx.memory.reserve("recursive query"),
         }
     }
 
-    /// The rows of `op` (only those not in `seen` and each once, for UNION).
-    fn round(&mut self, op: BoxOp, seen: &[Batch]) -> Result<Vec<Batch>> {
+    /// The rows of `op` (only those not made before and each once, for UNION).
+    fn round(&mut self, op: BoxOp) -> Result<Vec<Batch>> {
         let op: BoxOp = if self.distinct {
             let seen = Box::new(BatchesOp {
-                batches: Vec::from(seen).into_iter(),
+                batches: self.all.clone().into_iter(),
             });
             Box::new(SetOpOp::new(
                 op,
@@ -107,25 +116,42 @@ impl RecursiveOp {
         })
     }
 
-    fn run(&mut self, anchor: BoxOp) -> Result<Vec<Batch>> {
-        let mut all = self.round(anchor, &[])?;
-        let mut last = all.clone();
-        while !last.is_empty() {
-            self.ctx.cancel.check()?;
-            self.ctx.working.set(self.id, Arc::new(last));
-            let step = build(&self.step, &self.ctx)?;
-            last = self.round(step, &all)?;
-            all.extend(last.iter().cloned());
+    /// The next round's rows (empty once the query is done).
+    fn next_round(&mut self) -> Result<Vec<Batch>> {
+        let op = match self.anchor.take() {
+            Some(anchor) => anchor,
+            None => {
+                self.ctx.cancel.check()?;
+                let last = std::mem::take(&mut self.last);
+                self.ctx.working.set(self.id, Arc::new(last));
+                build(&self.step, &self.ctx)?
+            }
+        };
+        let rows = self.round(op)?;
+        if self.distinct {
+            self.all.extend(rows.iter().cloned());
+        } else {
+            // UNION ALL keeps only the last round (the next working table).
+            let held = rows.iter().map(|b| vectors_bytes(&b.columns)).sum();
+            self.memory.resize(held)?;
         }
-        Ok(all)
+        self.last = rows.clone();
+        Ok(rows)
     }
 }
 
 impl Operator for RecursiveOp {
     fn next(&mut self) -> Result<Option<Batch>> {
-        if let Some(anchor) = self.anchor.take() {
-            self.output = self.run(anchor)?.into_iter();
+        loop {
+            if let Some(batch) = self.output.next() {
+                return Ok(Some(batch));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let rows = self.next_round()?;
+            self.done = rows.is_empty();
+            self.output = rows.into_iter();
         }
-        Ok(self.output.next())
     }
 }
