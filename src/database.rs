@@ -4,6 +4,7 @@
 //! commit on their own (autocommit); `BEGIN` holds the store's single write transaction until
 //! `COMMIT` or `ROLLBACK`, and the session's reads see its own uncommitted changes.
 
+use crate::alter;
 use crate::attach::{self, AttachedTxn, Attachments, Target};
 use crate::cache::{CacheEntryInfo, CacheStats};
 use crate::copy;
@@ -16,7 +17,7 @@ use crate::session::Session;
 use crate::system::{self, SystemCatalog};
 use crate::tier::{CompileInfo, JitMode, Tier};
 use grizzly_ir::sqlparser::ast;
-use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, TableChange, Value};
+use grizzly_ir::{Catalog, DataType, LogicalPlan, Statement, Value};
 use grizzly_runtime::exec;
 use grizzly_runtime::storage::{Snapshot, Store, WriteTxn};
 use grizzly_runtime::{Error, Result, Vector};
@@ -507,16 +508,20 @@ impl Database {
             Statement::DropTable { names, if_exists } => {
                 let (target, locals) = self.attached.targets(&snapshot, &names)?;
                 self.write_to(session, &target, |txn| {
+                    // Every name is checked before the first table goes (the statement is
+                    // atomic inside an explicit transaction too).
+                    let snapshot = txn.snapshot();
                     for (name, local) in names.iter().zip(&locals) {
-                        if txn.snapshot().table(local).is_none() {
-                            if if_exists {
-                                continue;
-                            }
+                        if snapshot.table(local).is_none() && !if_exists {
                             return Err(Error::Sql(grizzly_ir::Error::Bind(format!(
                                 "table \"{name}\" does not exist"
                             ))));
                         }
-                        txn.drop_table(local)?;
+                    }
+                    for local in &locals {
+                        if txn.snapshot().table(local).is_some() {
+                            txn.drop_table(local)?;
+                        }
                     }
                     Ok(())
                 })?;
@@ -532,8 +537,9 @@ impl Database {
                 }
                 let (target, local) = self.attached.target(&snapshot, &table)?;
                 self.write_to(session, &target, |txn| {
+                    alter::check(&txn.snapshot(), &local, &changes)?;
                     for change in changes {
-                        alter_table(txn, &local, change)?;
+                        alter::apply(txn, &local, change)?;
                     }
                     Ok(())
                 })?;
@@ -1111,33 +1117,4 @@ impl std::fmt::Debug for Database {
             .field("path", &self.store.path())
             .finish()
     }
-}
-
-/// Makes one `ALTER TABLE` change of table `table` (its name in its own database).
-fn alter_table(txn: &mut WriteTxn, table: &str, change: TableChange) -> Result<()> {
-    let has_column = |txn: &WriteTxn, name: &str| {
-        txn.snapshot()
-            .table(table)
-            .is_some_and(|t| t.meta.columns.iter().any(|c| c.name == name))
-    };
-    match change {
-        TableChange::RenameTable { to } => txn.rename_table(table, &to)?,
-        TableChange::RenameColumn { from, to } => txn.rename_column(table, &from, &to)?,
-        TableChange::AddColumn {
-            column,
-            if_not_exists,
-        } => {
-            // IF NOT EXISTS: an existing column of that name is left as it is.
-            if !if_not_exists || !has_column(txn, &column.name) {
-                txn.add_column(table, column)?;
-            }
-        }
-        TableChange::DropColumn { name, if_exists } => {
-            // IF EXISTS: a missing column is not an error.
-            if !if_exists || has_column(txn, &name) {
-                txn.drop_column(table, &name)?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -41,6 +41,7 @@
 //! # Ok::<(), grizzly::Error>(())
 //! ```
 
+mod alter;
 mod attach;
 mod cache;
 pub mod config;
