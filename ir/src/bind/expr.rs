@@ -317,16 +317,18 @@ impl Binder<'_> {
             A::Ceil {
                 expr,
                 field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
-            } => {
-                let x = self.bind_expr(expr, cx)?;
-                self.bind_scalar_call("ceil", vec![x])
             }
-            A::Floor {
+            | A::Floor {
                 expr,
                 field: ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime),
             } => {
+                let name = if matches!(e, A::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
                 let x = self.bind_expr(expr, cx)?;
-                self.bind_scalar_call("floor", vec![x])
+                self.bind_scalar_call(name, vec![x])
             }
             A::Position { expr, r#in } => {
                 let sub = self.bind_expr(expr, cx)?;
