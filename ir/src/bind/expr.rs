@@ -328,12 +328,12 @@ impl Binder<'_> {
                     "floor"
                 };
                 let x = self.bind_expr(expr, cx)?;
-                self.bind_scalar_call(name, vec![x])
+                self.bind_scalar_function(name, vec![x])
             }
             A::Position { expr, r#in } => {
                 let sub = self.bind_expr(expr, cx)?;
                 let s = self.bind_expr(r#in, cx)?;
-                self.bind_scalar_call("strpos", vec![s, sub])
+                self.bind_scalar_function("strpos", vec![s, sub])
             }
             other => crate::unsupported!("expression {}", short(&other.to_string())),
         }
@@ -596,7 +596,7 @@ impl Binder<'_> {
             AstOp::PGRegexNotMatch => self.bind_regex(l, r, false, true),
             AstOp::PGRegexNotIMatch => self.bind_regex(l, r, true, true),
             // PostgreSQL's and DuckDB's exponentiation.
-            AstOp::PGExp | AstOp::BitwiseXor => self.bind_scalar_call("power", vec![l, r]),
+            AstOp::PGExp | AstOp::BitwiseXor => self.bind_scalar_function("power", vec![l, r]),
             AstOp::BitwiseAnd => self.bind_bitwise(BitOp::And, vec![l, r]),
             AstOp::BitwiseOr => self.bind_bitwise(BitOp::Or, vec![l, r]),
             AstOp::PGBitwiseXor => self.bind_bitwise(BitOp::Xor, vec![l, r]),

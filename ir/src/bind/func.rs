@@ -459,35 +459,13 @@ impl Binder<'_> {
         Ok(keys)
     }
 
-    /// A call of scalar function `name` on bound arguments (for the SQL forms that are
-    /// function calls in disguise: `CEIL(x)`, `POSITION(a IN b)`).
-    pub(crate) fn bind_scalar_call(&mut self, name: &str, args: Vec<Expr>) -> Result<Expr> {
-        self.bind_scalar_function(name, args)
-    }
-
-    fn bind_scalar_function(&mut self, name: &str, mut args: Vec<Expr>) -> Result<Expr> {
-        let arity = |n: std::ops::RangeInclusive<usize>, args: &Vec<Expr>| -> Result<()> {
-            if n.contains(&args.len()) {
-                Ok(())
-            } else if n.start() == n.end() {
-                crate::bind_err!(
-                    "function {name} takes {} argument(s), not {}",
-                    n.start(),
-                    args.len()
-                )
-            } else {
-                crate::bind_err!(
-                    "function {name} takes {} to {} arguments, not {}",
-                    n.start(),
-                    n.end(),
-                    args.len()
-                )
-            }
-        };
+    /// A call of scalar function `name` on bound arguments (also for the SQL forms that are
+    /// function calls in disguise: `CEIL(x)`, `POSITION(a IN b)`, `x ^ y`).
+    pub(crate) fn bind_scalar_function(&mut self, name: &str, mut args: Vec<Expr>) -> Result<Expr> {
         let simple = |func, args, ty| Ok(Expr::Function { func, args, ty });
         match name {
             "length" | "char_length" | "character_length" => {
-                arity(1..=1, &args)?;
+                self.arity(name, &args, 1, 1)?;
                 let s = self.string_arg(args.remove(0), name)?;
                 simple(ScalarFunc::Length, vec![s], DataType::Int32)
             }
@@ -495,7 +473,7 @@ impl Binder<'_> {
                 if args.len() != 1 && matches!(name, "trim" | "btrim" | "ltrim" | "rtrim") {
                     return crate::unsupported!("{name} with explicit characters");
                 }
-                arity(1..=1, &args)?;
+                self.arity(name, &args, 1, 1)?;
                 let s = self.string_arg(args.remove(0), name)?;
                 let func = match name {
                     "upper" => ScalarFunc::Upper,
@@ -507,7 +485,7 @@ impl Binder<'_> {
                 simple(func, vec![s], DataType::Varchar)
             }
             "concat" => {
-                arity(1..=usize::MAX, &args)?;
+                self.arity(name, &args, 1, usize::MAX)?;
                 let args = args
                     .into_iter()
                     .map(|a| {
@@ -521,13 +499,13 @@ impl Binder<'_> {
                 simple(ScalarFunc::Concat, args, DataType::Varchar)
             }
             "abs" => {
-                arity(1..=1, &args)?;
+                self.arity(name, &args, 1, 1)?;
                 let x = self.numeric_arg(args.remove(0), name)?;
                 let ty = x.data_type();
                 simple(ScalarFunc::Abs, vec![x], ty)
             }
             "round" => {
-                arity(1..=2, &args)?;
+                self.arity(name, &args, 1, 2)?;
                 let x = self.numeric_arg(args.remove(0), name)?;
                 let digits = match args.pop() {
                     Some(d) => Some(self.int_arg(d, name)?),
@@ -551,17 +529,17 @@ impl Binder<'_> {
                 simple(ScalarFunc::Round, out, ty)
             }
             "coalesce" => {
-                arity(1..=usize::MAX, &args)?;
+                self.arity(name, &args, 1, usize::MAX)?;
                 let (args, ty) = self.unify_all(args, "COALESCE")?;
                 simple(ScalarFunc::Coalesce, args, ty)
             }
             "nullif" => {
-                arity(2..=2, &args)?;
+                self.arity(name, &args, 2, 2)?;
                 let (args, ty) = self.unify_all(args, "NULLIF")?;
                 simple(ScalarFunc::NullIf, args, ty)
             }
             "substring" | "substr" => {
-                arity(2..=3, &args)?;
+                self.arity(name, &args, 2, 3)?;
                 let mut it = args.into_iter();
                 let (Some(s), Some(from)) = (it.next(), it.next()) else {
                     return crate::bind_err!("function {name} takes 2 or 3 arguments");
@@ -569,7 +547,7 @@ impl Binder<'_> {
                 self.substring(s, from, it.next())
             }
             "date_part" => {
-                arity(2..=2, &args)?;
+                self.arity(name, &args, 2, 2)?;
                 let field = match args[0].as_literal() {
                     Some(Value::Varchar(f)) => eval::date_field(f),
                     _ => return crate::unsupported!("date_part with a non-constant field"),
@@ -585,13 +563,13 @@ impl Binder<'_> {
                 self.extract(field, args.remove(1))
             }
             "greatest" | "least" => {
-                arity(1..=usize::MAX, &args)?;
+                self.arity(name, &args, 1, usize::MAX)?;
                 let (args, ty) = self.unify_all(args, name)?;
                 self.greatest_least(args, ty, name == "greatest")
             }
             "starts_with" => {
                 // substring(s, 1, length(prefix)) = prefix
-                arity(2..=2, &args)?;
+                self.arity(name, &args, 2, 2)?;
                 let p = self.string_arg(args.pop().expect("two"), name)?;
                 let s = self.string_arg(args.pop().expect("two"), name)?;
                 let len = Expr::Function {
@@ -604,7 +582,7 @@ impl Binder<'_> {
                 self.bind_comparison(BinaryOp::Eq, head, p)
             }
             "date_trunc" => {
-                arity(2..=2, &args)?;
+                self.arity(name, &args, 2, 2)?;
                 let unit = match args[0].as_literal() {
                     Some(Value::Varchar(u)) => u.to_ascii_lowercase(),
                     _ => return crate::unsupported!("date_trunc with a non-constant unit"),
@@ -624,7 +602,7 @@ impl Binder<'_> {
                 self.date_trunc(&unit, d)
             }
             "current_date" => {
-                arity(0..=0, &args)?;
+                self.arity(name, &args, 0, 0)?;
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
@@ -635,7 +613,7 @@ impl Binder<'_> {
                 if args.len() == 3 {
                     return crate::unsupported!("{name} with options");
                 }
-                arity(2..=2, &args)?;
+                self.arity(name, &args, 2, 2)?;
                 let p = self.string_arg(args.pop().expect("two"), name)?;
                 let s = self.string_arg(args.pop().expect("two"), name)?;
                 simple(ScalarFunc::RegexpMatches, vec![s, p], DataType::Boolean)

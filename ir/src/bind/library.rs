@@ -192,7 +192,7 @@ impl Binder<'_> {
                 let len = function(ScalarFunc::Length, vec![sep.clone()], DataType::Int32);
                 let one = Expr::literal(Value::Int32(1), DataType::Int32);
                 let from = self.bind_arith(BinaryOp::Add, len, one)?;
-                let rest = self.bind_scalar_call("substring", vec![joined, from])?;
+                let rest = self.bind_scalar_function("substring", vec![joined, from])?;
                 Expr::Case {
                     whens: vec![(
                         Expr::IsNull {
@@ -362,7 +362,8 @@ impl Binder<'_> {
         self.bind_arith(BinaryOp::Div, ln(x), ln(b))
     }
 
-    fn arity(&self, name: &str, args: &[Expr], min: usize, max: usize) -> Result<()> {
+    /// Refuses a call of `name` with fewer than `min` or more than `max` arguments.
+    pub(super) fn arity(&self, name: &str, args: &[Expr], min: usize, max: usize) -> Result<()> {
         if (min..=max).contains(&args.len()) {
             return Ok(());
         }

@@ -57,7 +57,7 @@ impl Binder<'_> {
             ast::SetQuantifier::Distinct | ast::SetQuantifier::None => true,
             other => return crate::unsupported!("UNION {other} in a recursive query"),
         };
-        let anchor = self.nested(|b| b.bind_set_expr_in_query(left))?;
+        let anchor = self.nested(|b| b.bind_set_expr(left))?;
         let anchor_fields = anchor.fields();
         if columns.len() > anchor_fields.len() {
             return crate::bind_err!(
@@ -80,7 +80,7 @@ impl Binder<'_> {
             columns: names.iter().cloned().zip(types.iter().copied()).collect(),
             references: 0,
         });
-        let step = self.nested(|b| b.bind_set_expr_in_query(right));
+        let step = self.nested(|b| b.bind_set_expr(right));
         let references = self.working.pop().map_or(0, |w| w.references);
         let step = step?;
         match references {

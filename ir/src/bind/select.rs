@@ -115,12 +115,7 @@ impl Binder<'_> {
         Ok(plan)
     }
 
-    /// One side of a recursive query's UNION.
-    pub(super) fn bind_set_expr_in_query(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {
-        self.bind_set_expr(e)
-    }
-
-    fn bind_set_expr(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {
+    pub(super) fn bind_set_expr(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {
         self.nested(|b| match e {
             ast::SetExpr::Select(s) => {
                 let (plan, visible) = b.bind_select(s, None)?;

@@ -4,14 +4,15 @@
 
 use super::arith::{decimal_result, error, OVERFLOW};
 use super::cast::{cast_operand, round_div};
-use super::compare::{run as compare, CmpOp, Out};
+use super::compare::{run as compare, with_str_access, CmpOp, Out};
 use super::compile::{cast_to, fold};
 use super::node::{nulls, with_access, FromScalar, Node, Operand, Rows};
 use super::strings;
 use super::text_lib;
 use crate::exec::batch::Batch;
 use crate::exec::kernels::{
-    and_validity, bitmap_from_fn, first_error, make_vector, map1, map2, normalize, Native, Splat,
+    and_validity, bitmap_from_fn, first_error, make_vector, map1, map2, normalize, Access, Native,
+    Splat,
 };
 use crate::vector::{Bitmap, Vector};
 use crate::{Error, Result};
@@ -515,14 +516,13 @@ fn date_lib(
             (date::date_diff(unit, a, b), 0)
         }),
         DateFunc::DayName | DateFunc::MonthName | DateFunc::Strftime => {
-            let format: Option<Vec<String>> = (d == DateFunc::Strftime).then(|| {
-                (0..n)
-                    .map(|i| match ops[1].value(i) {
-                        grizzly_ir::Value::Varchar(s) => s,
-                        _ => String::new(),
-                    })
-                    .collect()
-            });
+            // Each row's format, read in place (a constant format is one slice, repeated).
+            let format: Option<Vec<&[u8]>> = match d {
+                DateFunc::Strftime => Some(with_str_access!(&ops[1], |x| (0..n)
+                    .map(|i| x.at(i))
+                    .collect())),
+                _ => None,
+            };
             let mut out = crate::exec::kernels::StrBuf::with_capacity(n, n * 10);
             let mut text = String::new();
             for i in 0..n {
@@ -533,7 +533,8 @@ fn date_lib(
                         (DateFunc::DayName, _) => text.push_str(date::day_name(day)),
                         (DateFunc::MonthName, _) => text.push_str(date::month_name(day)),
                         (_, Some(f)) => {
-                            date::strftime(day, &f[i], &mut text).map_err(Error::Execution)?
+                            let f = std::str::from_utf8(f[i]).unwrap_or_default();
+                            date::strftime(day, f, &mut text).map_err(Error::Execution)?
                         }
                         _ => {}
                     }
